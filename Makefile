@@ -1,0 +1,46 @@
+# waitcast — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= .waitcast/data
+HISTORY_START ?= 2023-01-02
+SEED   ?= 42
+export WAITCAST_REGISTRY ?= .waitcast/registry
+
+.PHONY: run test lint bench default-data clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The built-in default: simulated Hangzhou ticket logs ending yesterday.
+default-data: $(STAMP)
+	@end=$$($(BIN)/python -c "import datetime as d; print(d.date.today() - d.timedelta(days=1))"); \
+	if [ ! -f $(DATA)/hangzhou-$$end.parquet ]; then \
+		mkdir -p $(DATA); \
+		echo "simulating Hangzhou ticket logs $(HISTORY_START) .. $$end"; \
+		$(BIN)/waitcast simulate --start $(HISTORY_START) --end $$end --seed $(SEED) \
+			--out $(DATA)/hangzhou-$$end.parquet; \
+	fi
+
+run: default-data
+	@echo "default data ready in $(DATA)"
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .waitcast
