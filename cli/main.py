@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer import exceptions as typer_exceptions
+
+try:  # typer >= 0.20 ships its own click; older ones use click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 from cli import common
 from features.errors import WaitcastError
@@ -23,10 +28,14 @@ app = typer.Typer(
 )
 
 # Each command module registers itself on ``app``; keep this list sorted.
+from cli import evaluate as _evaluate  # noqa: E402
+from cli import forecast as _forecast  # noqa: E402
+from cli import models as _models  # noqa: E402
 from cli import simulate as _simulate  # noqa: E402
+from cli import train as _train  # noqa: E402
 from cli import validate as _validate  # noqa: E402
 
-_COMMAND_MODULES = (_simulate, _validate)
+_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _models)
 for _module in _COMMAND_MODULES:
     _module.register(app)
 
@@ -35,12 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 user error)."""
     try:
         app(args=argv, prog_name="waitcast", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.exceptions.Abort:
+    except typer_exceptions.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer_exceptions.Abort:
         common.fail("aborted")
         return 1
-    except click.ClickException as exc:
+    except click_exceptions.NoArgsIsHelpError:
+        return 0  # the help was printed
+    except click_exceptions.ClickException as exc:
         common.fail(exc.format_message())
         return 1
     except WaitcastError as exc:

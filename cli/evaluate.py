@@ -1,0 +1,96 @@
+"""`waitcast evaluate`: rolling-origin backtest of the model against the baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli import common
+from cli.inputs import load_inputs
+from features.errors import ParameterError
+from training.backtest import rolling_origins, run_backtest
+from training.pipeline import TrainConfig, prepare_data
+from training.report import make_figures, render_markdown
+
+
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="Ticket logs and/or wait observations.")],
+    origins: Annotated[int, typer.Option("--origins", help="Number of rolling origins.")] = 4,
+    horizon_days: Annotated[int, typer.Option("--horizon-days", help="Days forecast from "
+                                              "each origin.")] = 28,
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.md, metrics.json "
+                                      "and plots.")] = Path("reports"),
+    offices: Annotated[Path | None, typer.Option("--offices", help="Office registry JSON.")] = None,
+    calendar: Annotated[Path | None, typer.Option("--calendar", help="Calendar override CSV.")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Use only data before this date "
+                                              "(YYYY-MM-DD).")] = None,
+    replays: Annotated[int, typer.Option("--replays", help="Simulated data only: replay the "
+                                         "test windows with this many other seeds and score "
+                                         "against the expected wait.")] = 0,
+    sim_seed: Annotated[int, typer.Option("--sim-seed", help="The seed the data were "
+                                          "simulated with (replays use other seeds).")] = 42,
+    max_reject_share: Annotated[float, typer.Option("--max-reject-share")] = 0.05,
+) -> None:
+    """Backtest the model and the baselines; write report.md, metrics.json and plots."""
+    if not 1 <= origins <= 24:
+        raise ParameterError("--origins", f"must be between 1 and 24, got {origins}")
+    if not 1 <= horizon_days <= 90:
+        raise ParameterError("--horizon-days", f"must be between 1 and 90, got {horizon_days}")
+    if replays < 0:
+        raise ParameterError("--replays", "must be >= 0")
+    inputs = load_inputs(paths, offices, calendar, max_reject_share)
+    if until is not None:
+        cut = common.parse_date(until, "--until")
+        inputs.tickets = _before(inputs.tickets, "issued_at", cut)
+        inputs.observations = _before(inputs.observations, "observed_at", cut)
+    config = dataclasses.replace(TrainConfig(), horizon_days=horizon_days)
+    data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
+    expected = None
+    if replays:
+        from training.expected import expected_waits
+
+        windows = rolling_origins(data.start, data.end, origins, horizon_days)
+        seeds = [sim_seed + 1 + i for i in range(replays)]
+        with common.progress("replaying the test windows", total=replays) as bar:
+            expected = expected_waits(inputs.offices, inputs.calendar, windows[0], data.end,
+                                      seeds, on_replay=lambda i, n: bar.update(
+                                          bar.task_ids[0], completed=i))
+    with common.progress("backtest", total=origins) as bar:
+        result = run_backtest(data, inputs.calendar, config, origins, expected,
+                              on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(result.metrics, indent=1))
+        (out / "report.md").write_text(render_markdown(result.metrics))
+        for name, figure in make_figures(result).items():
+            figure.savefig(out / name, dpi=110)
+    except OSError as exc:
+        raise ParameterError("--out", f"cannot write to {out}: {exc.strerror}") from None
+    common.console.print(f"wrote {out}/report.md, metrics.json and plots")
+    _print(result.metrics)
+
+
+def _before(frame, column, cut: dt.date):  # type: ignore[no-untyped-def]
+    if frame is None:
+        return None
+    return frame[frame[column].dt.date < cut]
+
+
+def _print(metrics: dict) -> None:  # type: ignore[type-arg]
+    for channel, by_est in metrics["by_channel"].items():
+        for estimator, values in by_est.items():
+            shown = {k: values.get(k) for k in ("mae_p50", "mae_p50_expected",
+                                                 "mae_expected_vs_actual", "pinball",
+                                                 "coverage", "under_share") if values.get(k) is not None}
+            common.console.print(f"{channel:12s} {estimator:16s} {json.dumps(shown)}")
+    common.console.print(f"ratios: {json.dumps(metrics['ratios'])}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the CLI."""
+    app.command("evaluate")(evaluate)

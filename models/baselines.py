@@ -1,0 +1,74 @@
+"""Baselines as estimators: they read the builder's trailing-level columns.
+
+Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator with
+``fit``/``predict``, so the backtest runs baselines and models through the same code:
+
+- :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
+  and hour (the ``cell8w_*`` features);
+- :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
+  (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
+
+Where a queue has no such history they fall back to the 28-day level of the hour, then
+of the queue, then the training median of the channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError
+
+from features import schema as s
+from models.estimators import QUANTILE_TARGETS
+
+
+class _ColumnBaseline(BaseEstimator, RegressorMixin):  # type: ignore[misc]
+    prefix = ""
+
+    def __init__(self, level_window: int = 28, cell_weeks: int = 8) -> None:
+        self.level_window = level_window
+        self.cell_weeks = cell_weeks
+
+    def _prefix(self) -> str:
+        return self.prefix.format(weeks=self.cell_weeks)
+
+    def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> _ColumnBaseline:
+        """Learn only the fallback: the median of each quantile per channel."""
+        need = [f"{self._prefix()}{c}" for c in QUANTILE_TARGETS]
+        missing = [c for c in need if c not in X]
+        if missing:
+            raise ValueError(f"X lacks the baseline columns {missing}")
+        frame = y[list(QUANTILE_TARGETS)].assign(channel=X[s.CHANNEL].astype(str).to_numpy())
+        self.fallback_ = frame.groupby("channel")[list(QUANTILE_TARGETS)].median()
+        self.global_ = frame[list(QUANTILE_TARGETS)].median()
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """p10, p50, p90 per row, shape (n, 3), sorted."""
+        if not hasattr(self, "fallback_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+        out = np.empty((len(X), 3))
+        channel = X[s.CHANNEL].astype(str)
+        for j, target in enumerate(QUANTILE_TARGETS):
+            value = X[f"{self._prefix()}{target}"].astype(float)
+            for column in (f"lvl{self.level_window}d_hour_{target}",
+                           f"lvl{self.level_window}d_{target}"):
+                if column in X:
+                    value = value.fillna(X[column].astype(float))
+            fallback = channel.map(self.fallback_[target]).astype(float)
+            value = value.fillna(fallback).fillna(float(self.global_[target]))
+            out[:, j] = value.to_numpy()
+        return np.sort(np.clip(out, 0, None), axis=1)
+
+
+class HistoricalMean(_ColumnBaseline):
+    """Mean of the same queue, weekday and hour over the last 8 weeks."""
+
+    prefix = "cell{weeks}w_"
+
+
+class SeasonalNaive(_ColumnBaseline):
+    """The same hour on the last same weekday before the origin."""
+
+    prefix = "last_same_hour_"

@@ -1,0 +1,111 @@
+"""Save and load a :class:`Forecaster` as a folder of plain files (no pickle).
+
+Layout of a bundle folder (the registry adds ``metadata.json`` and ``manifest.json``)::
+
+    spec.json            the FeatureSpec
+    wait_p10.txt …       LightGBM text models (wait p10/p50/p90, arrivals, called)
+    calibration.json     conformal offsets per channel
+    state.json           data end, booking lead times, feature names
+    offices.json         the office registry the model was trained with
+    history.parquet      the hourly-table tail the trailing features read
+    queues.parquet       the queues the model forecasts
+
+Load a bundle only through ``models.registry`` (which checks the manifest's checksums
+first): :func:`load_bundle` trusts the folder it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from features.build import FeatureSpec
+from features.errors import ModelIntegrityError, ModelNotFoundError
+from features.offices import OfficeRegistry
+from models.estimators import (
+    QUANTILE_TARGETS,
+    CountRegressor,
+    ShareRegressor,
+    WaitQuantileRegressor,
+)
+from models.forecaster import Forecaster
+from models.registry import ModelRegistry
+
+FORMAT_VERSION = 1
+
+
+def save_bundle(forecaster: Forecaster, folder: Path) -> None:
+    """Write the forecaster's files into ``folder`` (which must exist)."""
+    (folder / "spec.json").write_text(json.dumps(forecaster.spec.to_dict(), indent=1))
+    for name, text in forecaster.wait.to_texts().items():
+        (folder / f"{name}.txt").write_text(text)
+    if forecaster.arrivals is not None:
+        (folder / "arrivals.txt").write_text(forecaster.arrivals.to_text())
+    if forecaster.called is not None:
+        (folder / "called.txt").write_text(forecaster.called.to_text())
+    (folder / "calibration.json").write_text(json.dumps(forecaster.wait.offsets_, indent=1))
+    state = {
+        "format": FORMAT_VERSION,
+        "data_end": forecaster.data_end.isoformat(),
+        "lead_days": forecaster.lead_days,
+        "feature_names": forecaster.wait.feature_names_in_,
+    }
+    (folder / "state.json").write_text(json.dumps(state, indent=1))
+    (folder / "offices.json").write_text(
+        json.dumps({"offices": forecaster.offices.to_records()}, ensure_ascii=False, indent=1)
+    )
+    forecaster.history.to_parquet(folder / "history.parquet", index=False)
+    forecaster.queues.to_parquet(folder / "queues.parquet", index=False)
+
+
+def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
+    """Rebuild a forecaster from a (verified) bundle folder."""
+    try:
+        spec = FeatureSpec.from_dict(json.loads((folder / "spec.json").read_text()))
+        state = json.loads((folder / "state.json").read_text())
+        if state.get("format") != FORMAT_VERSION:
+            raise ModelIntegrityError(f"bundle format {state.get('format')} is not supported")
+        names = list(state["feature_names"])
+        offsets = json.loads((folder / "calibration.json").read_text())
+        texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
+        wait = WaitQuantileRegressor.from_texts(texts, names, offsets)
+        arrivals = (CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
+                    if (folder / "arrivals.txt").exists() else None)
+        called = (ShareRegressor.from_text((folder / "called.txt").read_text(), names)
+                  if (folder / "called.txt").exists() else None)
+        offices = OfficeRegistry.from_records(
+            json.loads((folder / "offices.json").read_text("utf-8"))["offices"], "bundle"
+        )
+        history = pd.read_parquet(folder / "history.parquet")
+        queues = pd.read_parquet(folder / "queues.parquet")
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise ModelIntegrityError(f"model bundle {folder} cannot be loaded: {exc}") from None
+    for column in ("date",):
+        history[column] = pd.to_datetime(history[column]).dt.date
+    return Forecaster(
+        spec=spec,
+        wait=wait,
+        arrivals=arrivals,
+        called=called,
+        history=history,
+        offices=offices,
+        queues=queues,
+        data_end=dt.date.fromisoformat(state["data_end"]),
+        lead_days={k: float(v) for k, v in state.get("lead_days", {}).items()},
+        metadata=metadata or {},
+    )
+
+
+def load_from_registry(registry: ModelRegistry, version: str | None = None) -> Forecaster:
+    """The forecaster of ``version`` (default: current), after its checksums match."""
+    if version is None:
+        version = registry.current_version()
+        if version is None:
+            raise ModelNotFoundError("no current model: train one with `waitcast train`")
+    folder = registry.verified_path(version)
+    metadata = dict(registry.metadata(version))
+    metadata.setdefault("version", version)
+    return load_bundle(folder, metadata)

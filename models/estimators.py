@@ -1,0 +1,197 @@
+"""LightGBM estimators with the scikit-learn contract, stored in LightGBM's text format.
+
+- :class:`WaitQuantileRegressor`: p10, p50 and p90 of the wait in an hour. Each is a
+  LightGBM model fitted with the absolute loss on ``log1p`` of the hour's own p10, p50
+  and p90 (so p50 estimates the hour's median wait). The spread between one citizen's
+  wait and the hour's typical quantiles is then added by split-conformal calibration on
+  a *later* window of individual outcomes (:mod:`models.calibration`), per channel, so
+  that p10–p90 holds 80 % of individual waits. Quantiles never cross (sorted).
+- :class:`CountRegressor`: expected arrivals per hour (Poisson loss).
+- :class:`ShareRegressor`: the chance of being called before closing (cross-entropy on
+  the hour's called share, weighted by arrivals).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError
+
+from features import schema as s
+
+QUANTILE_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)
+
+
+def _params(estimator: Any, objective: str) -> dict[str, Any]:
+    return {
+        "objective": objective,
+        "learning_rate": estimator.learning_rate,
+        "num_leaves": estimator.num_leaves,
+        "min_data_in_leaf": estimator.min_child_samples,
+        "feature_fraction": estimator.colsample,
+        "bagging_fraction": estimator.subsample,
+        "bagging_freq": 1 if estimator.subsample < 1 else 0,
+        "lambda_l2": estimator.reg_lambda,
+        "cat_smooth": 20,
+        "min_data_per_group": 50,
+        "num_threads": estimator.n_jobs,
+        "seed": estimator.random_state,
+        "deterministic": True,
+        "force_row_wise": True,
+        "verbosity": -1,
+    }
+
+
+def _train(params: dict[str, Any], X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None,
+           rounds: int) -> lgb.Booster:
+    data = lgb.Dataset(X, label=y, weight=weight, free_raw_data=True)
+    return lgb.train(params, data, num_boost_round=rounds)
+
+
+def _check_fitted(estimator: Any, attribute: str) -> None:
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"{type(estimator).__name__} is not fitted yet; call fit first")
+
+
+class _LGBMBase(BaseEstimator, RegressorMixin):  # type: ignore[misc]
+    def __init__(
+        self,
+        n_estimators: int = 300,
+        learning_rate: float = 0.05,
+        num_leaves: int = 31,
+        min_child_samples: int = 40,
+        subsample: float = 0.8,
+        colsample: float = 0.8,
+        reg_lambda: float = 1.0,
+        n_jobs: int = 2,
+        random_state: int = 0,
+    ) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.subsample = subsample
+        self.colsample = colsample
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+
+class WaitQuantileRegressor(_LGBMBase):
+    """Hourly p10/p50/p90 of the wait (minutes); calibrated afterwards by conformal offsets."""
+
+    def fit(self, X: pd.DataFrame, y: pd.DataFrame, sample_weight: np.ndarray | None = None
+            ) -> WaitQuantileRegressor:
+        """Fit one model per quantile column of ``y`` (wait_p10, wait_p50, wait_p90)."""
+        missing = [c for c in QUANTILE_TARGETS if c not in y]
+        if missing:
+            raise ValueError(f"y needs the columns {missing}")
+        if len(X) == 0:
+            raise ValueError("no rows to fit on")
+        params = _params(self, "l1")
+        self.boosters_ = [
+            _train(params, X, np.log1p(np.clip(y[c].to_numpy(float), 0, None)), sample_weight,
+                   self.n_estimators)
+            for c in QUANTILE_TARGETS
+        ]
+        self.offsets_: dict[str, tuple[float, float]] = {}
+        self.feature_names_in_ = list(X.columns)
+        return self
+
+    def predict_log(self, X: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated log1p quantiles, shape (n, 3), sorted along axis 1."""
+        _check_fitted(self, "boosters_")
+        raw = np.column_stack([b.predict(X[self.feature_names_in_]) for b in self.boosters_])
+        return np.sort(raw, axis=1)
+
+    def set_offsets(self, offsets: dict[str, tuple[float, float]]) -> None:
+        """Conformal offsets per channel: (lower, upper) in log1p minutes."""
+        _check_fitted(self, "boosters_")
+        self.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Calibrated p10, p50, p90 in minutes, shape (n, 3); p10 <= p50 <= p90, all >= 0."""
+        log_q = self.predict_log(X)
+        if self.offsets_:
+            channel = X[s.CHANNEL].astype(str).to_numpy()
+            pooled = self.offsets_.get("*", (0.0, 0.0))
+            lower = np.array([self.offsets_.get(c, pooled)[0] for c in channel])
+            upper = np.array([self.offsets_.get(c, pooled)[1] for c in channel])
+            log_q[:, 0] = np.minimum(log_q[:, 0] - lower, log_q[:, 1])
+            log_q[:, 2] = np.maximum(log_q[:, 2] + upper, log_q[:, 1])
+        return np.clip(np.expm1(log_q), 0, None)
+
+    def to_texts(self) -> dict[str, str]:
+        """LightGBM text of each quantile model."""
+        _check_fitted(self, "boosters_")
+        return {name: b.model_to_string() for name, b in zip(QUANTILE_TARGETS, self.boosters_,
+                                                             strict=True)}
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str], feature_names: list[str],
+                   offsets: dict[str, tuple[float, float]]) -> WaitQuantileRegressor:
+        """Rebuild a fitted regressor from :meth:`to_texts` output."""
+        model = cls()
+        model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
+        model.feature_names_in_ = list(feature_names)
+        model.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}
+        return model
+
+
+class _SingleBooster(_LGBMBase):
+    objective = "regression"
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None) -> None:
+        if len(X) == 0:
+            raise ValueError("no rows to fit on")
+        self.booster_ = _train(_params(self, self.objective), X, y, weight, self.n_estimators)
+        self.feature_names_in_ = list(X.columns)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Predictions for the rows of X."""
+        _check_fitted(self, "booster_")
+        return np.asarray(self.booster_.predict(X[self.feature_names_in_]))
+
+    def to_text(self) -> str:
+        """LightGBM text of the model."""
+        _check_fitted(self, "booster_")
+        return str(self.booster_.model_to_string())
+
+    @classmethod
+    def from_text(cls, text: str, feature_names: list[str]) -> Any:
+        """Rebuild from :meth:`to_text` output."""
+        model = cls()
+        model.booster_ = lgb.Booster(model_str=text)
+        model.feature_names_in_ = list(feature_names)
+        return model
+
+
+class CountRegressor(_SingleBooster):
+    """Expected arrivals per hour (Poisson loss)."""
+
+    objective = "poisson"
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> CountRegressor:
+        """Fit on hourly arrival counts."""
+        self._fit(X, np.clip(np.asarray(y, float), 0, None), None)
+        return self
+
+
+class ShareRegressor(_SingleBooster):
+    """Probability that a number taken in this hour is called before closing."""
+
+    objective = "cross_entropy"
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
+            ) -> ShareRegressor:
+        """Fit on the hour's called share in [0, 1], weighted by arrivals."""
+        self._fit(X, np.clip(np.asarray(y, float), 0, 1), sample_weight)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """Chance of being called, in [0, 1]."""
+        return np.clip(super().predict(X), 0, 1)

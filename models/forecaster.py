@@ -1,0 +1,97 @@
+"""A trained forecaster: the feature spec, the fitted estimators and the state they read.
+
+The state is the tail of the hourly table (enough days for every trailing window) and
+the office registry the model was trained with, so that serving builds features with the
+same builder, from the same history, as training did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+from features.build import ORIGIN, FeatureSpec, build_features
+from features.calendar_cn import ChinaCalendar
+from features.errors import ParameterError, UnknownOfficeError
+from features.hourly import open_grid
+from features.offices import OfficeRegistry
+from models.estimators import CountRegressor, ShareRegressor, WaitQuantileRegressor
+
+
+@dataclass
+class Forecaster:
+    """Everything needed to forecast: spec, models, history tail, offices, lead times."""
+
+    spec: FeatureSpec
+    wait: WaitQuantileRegressor
+    arrivals: CountRegressor | None
+    called: ShareRegressor | None
+    history: pd.DataFrame  # hourly table tail (dates < data_end + 1)
+    offices: OfficeRegistry
+    queues: pd.DataFrame  # distinct office_id, channel, service
+    data_end: dt.date
+    lead_days: dict[str, float] = field(default_factory=dict)  # office -> booking lead (days)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> dt.date:
+        """The forecast origin: the day after the last day of data."""
+        return self.data_end + dt.timedelta(days=1)
+
+    def predict_rows(self, targets: pd.DataFrame, calendar: ChinaCalendar,
+                     bookings: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast for target rows with ``office_id, channel, service, date, hour, origin``."""
+        out = targets.reset_index(drop=True).copy()
+        if out.empty:
+            return out.assign(**{c: pd.Series(dtype=float) for c in
+                                 (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)})
+        X = build_features(out, self.history, calendar, self.offices, self.spec, bookings)
+        quantiles = self.wait.predict(X)
+        out[s.P10], out[s.P50], out[s.P90] = quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
+        out[s.EXPECTED_ARRIVALS] = self.arrivals.predict(X) if self.arrivals else np.nan
+        called = self.called.predict(X) if self.called else np.full(len(out), np.nan)
+        is_walk_in = out[s.CHANNEL].astype(str) == s.Channel.WALK_IN.value
+        out[s.P_CALLED] = np.where(is_walk_in, called, np.nan)
+        out["calendar_estimated"] = X["calendar_estimated"].astype(bool).to_numpy()
+        return out
+
+    def forecast(
+        self,
+        calendar: ChinaCalendar,
+        start: dt.date,
+        days: int,
+        office_ids: list[str] | None = None,
+        channel: str | None = None,
+    ) -> pd.DataFrame:
+        """One row per queue, date and open hour in [start, start + days).
+
+        Columns: office_id, date, hour, channel, service, p10, p50, p90 (minutes),
+        expected_arrivals, p_called (walk-in), calendar_estimated.
+        """
+        if days < 1:
+            raise ParameterError("days", "must be at least 1")
+        queues = self.queues
+        if office_ids:
+            for office_id in office_ids:
+                if office_id not in set(queues[s.OFFICE_ID]):
+                    raise UnknownOfficeError(office_id)
+            queues = queues[queues[s.OFFICE_ID].isin(office_ids)]
+        if channel is not None:
+            if channel not in s.CHANNELS:
+                raise ParameterError("channel", f"must be one of {', '.join(s.CHANNELS)}")
+            queues = queues[queues[s.CHANNEL] == channel]
+        end = start + dt.timedelta(days=days - 1)
+        grid = open_grid(queues, self.offices, calendar, start, end)
+        grid[ORIGIN] = self.origin
+        rows = self.predict_rows(grid, calendar)
+        columns = [s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90,
+                   s.EXPECTED_ARRIVALS, s.P_CALLED, "calendar_estimated"]
+        if rows.empty:
+            return pd.DataFrame(columns=columns)
+        return rows[columns].sort_values([s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR],
+                                         ignore_index=True)
