@@ -21,19 +21,34 @@ from training.report import make_figures, render_markdown
 def evaluate(
     paths: Annotated[list[Path], typer.Argument(help="Ticket logs and/or wait observations.")],
     origins: Annotated[int, typer.Option("--origins", help="Number of rolling origins.")] = 4,
-    horizon_days: Annotated[int, typer.Option("--horizon-days", help="Days forecast from "
-                                              "each origin.")] = 28,
-    out: Annotated[Path, typer.Option("--out", help="Folder for report.md, metrics.json "
-                                      "and plots.")] = Path("reports"),
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Days forecast from each origin.")
+    ] = 28,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report.md, metrics.json and plots.")
+    ] = Path("reports"),
     offices: Annotated[Path | None, typer.Option("--offices", help="Office registry JSON.")] = None,
-    calendar: Annotated[Path | None, typer.Option("--calendar", help="Calendar override CSV.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Use only data before this date "
-                                              "(YYYY-MM-DD).")] = None,
-    replays: Annotated[int, typer.Option("--replays", help="Simulated data only: replay the "
-                                         "test windows with this many other seeds and score "
-                                         "against the expected wait.")] = 0,
-    sim_seed: Annotated[int, typer.Option("--sim-seed", help="The seed the data were "
-                                          "simulated with (replays use other seeds).")] = 42,
+    calendar: Annotated[
+        Path | None, typer.Option("--calendar", help="Calendar override CSV.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Use only data before this date (YYYY-MM-DD).")
+    ] = None,
+    replays: Annotated[
+        int,
+        typer.Option(
+            "--replays",
+            help="Simulated data only: replay the "
+            "test windows with this many other seeds and score "
+            "against the expected wait.",
+        ),
+    ] = 0,
+    sim_seed: Annotated[
+        int,
+        typer.Option(
+            "--sim-seed", help="The seed the data were simulated with (replays use other seeds)."
+        ),
+    ] = 42,
     max_reject_share: Annotated[float, typer.Option("--max-reject-share")] = 0.05,
 ) -> None:
     """Backtest the model and the baselines; write report.md, metrics.json and plots."""
@@ -57,12 +72,23 @@ def evaluate(
         windows = rolling_origins(data.start, data.end, origins, horizon_days)
         seeds = [sim_seed + 1 + i for i in range(replays)]
         with common.progress("replaying the test windows", total=replays) as bar:
-            expected = expected_waits(inputs.offices, inputs.calendar, windows[0], data.end,
-                                      seeds, on_replay=lambda i, n: bar.update(
-                                          bar.task_ids[0], completed=i))
+            expected = expected_waits(
+                inputs.offices,
+                inputs.calendar,
+                windows[0],
+                data.end,
+                seeds,
+                on_replay=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+            )
     with common.progress("backtest", total=origins) as bar:
-        result = run_backtest(data, inputs.calendar, config, origins, expected,
-                              on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i))
+        result = run_backtest(
+            data,
+            inputs.calendar,
+            config,
+            origins,
+            expected,
+            on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / "metrics.json").write_text(json.dumps(result.metrics, indent=1))
@@ -84,9 +110,18 @@ def _before(frame, column, cut: dt.date):  # type: ignore[no-untyped-def]
 def _print(metrics: dict) -> None:  # type: ignore[type-arg]
     for channel, by_est in metrics["by_channel"].items():
         for estimator, values in by_est.items():
-            shown = {k: values.get(k) for k in ("mae_p50", "mae_p50_expected",
-                                                 "mae_expected_vs_actual", "pinball",
-                                                 "coverage", "under_share") if values.get(k) is not None}
+            shown = {
+                k: values.get(k)
+                for k in (
+                    "mae_p50",
+                    "mae_p50_expected",
+                    "mae_expected_vs_actual",
+                    "pinball",
+                    "coverage",
+                    "under_share",
+                )
+                if values.get(k) is not None
+            }
             common.console.print(f"{channel:12s} {estimator:16s} {json.dumps(shown)}")
     common.console.print(f"ratios: {json.dumps(metrics['ratios'])}")
 

@@ -36,22 +36,28 @@ class ChannelChoice(StrEnum):
 
 def forecast(
     start: Annotated[str, typer.Option("--start", help="First date, YYYY-MM-DD.")],
-    registry: Annotated[Path | None, typer.Option("--registry", help="Model registry folder.")] = None,
-    office: Annotated[list[str] | None, typer.Option("--office", help="Office id (repeatable; "
-                                                     "default: all).")] = None,
+    registry: Annotated[
+        Path | None, typer.Option("--registry", help="Model registry folder.")
+    ] = None,
+    office: Annotated[
+        list[str] | None, typer.Option("--office", help="Office id (repeatable; default: all).")
+    ] = None,
     days: Annotated[int, typer.Option("--days", help="Number of days.")] = 7,
     channel: Annotated[ChannelChoice | None, typer.Option("--channel")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead.")] = None,
-    calendar: Annotated[Path | None, typer.Option("--calendar", help="Calendar override CSV.")] = None,
+    calendar: Annotated[
+        Path | None, typer.Option("--calendar", help="Calendar override CSV.")
+    ] = None,
 ) -> None:
     """Forecast waits (p10/p50/p90 minutes) with the current model."""
     first = common.parse_date(start, "--start")
     if not 1 <= days <= 366:
         raise ParameterError("--days", f"must be between 1 and 366, got {days}")
     forecaster = load_from_registry(ModelRegistry(common.registry_dir(registry)))
-    frame = forecaster.forecast(load_calendar(calendar), first, days, office or None,
-                                channel.value if channel else None)
+    frame = forecaster.forecast(
+        load_calendar(calendar), first, days, office or None, channel.value if channel else None
+    )
     frame = frame.assign(model_version=forecaster.metadata.get("version"))
     for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
         frame[column] = frame[column].astype(float).round(2)
@@ -75,8 +81,18 @@ def _render(frame: pd.DataFrame, output_format: OutputFormat) -> str | None:
             record[s.DATE] = str(record[s.DATE])[:10]
         return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
     table = Table(title=f"forecast, model {frame['model_version'].iloc[0] if len(frame) else '-'}")
-    columns = [s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90,
-               s.EXPECTED_ARRIVALS, s.P_CALLED]
+    columns = [
+        s.OFFICE_ID,
+        s.DATE,
+        s.HOUR,
+        s.CHANNEL,
+        s.SERVICE,
+        s.P10,
+        s.P50,
+        s.P90,
+        s.EXPECTED_ARRIVALS,
+        s.P_CALLED,
+    ]
     for column in columns:
         table.add_column(column)
     for row in frame[columns].itertuples(index=False):

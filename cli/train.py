@@ -20,23 +20,48 @@ from training.pipeline import TrainConfig, fit_forecaster, prepare_data
 from training.promotion import common_folds, decide
 from training.provenance import data_fingerprint, data_summary, library_versions
 
-PathsArg = Annotated[list[Path], typer.Argument(help="Ticket logs and/or wait observations "
-                                                     "(CSV, CSV.gz, Parquet; files or folders).")]
-RegistryOpt = Annotated[Path | None, typer.Option("--registry", help="Model registry folder "
-                                                  "(default $WAITCAST_REGISTRY or .waitcast/registry).")]
-OfficesOpt = Annotated[Path | None, typer.Option("--offices", help="Office registry JSON "
-                                                 "replacing the built-in Hangzhou one.")]
-CalendarOpt = Annotated[Path | None, typer.Option("--calendar", help="Calendar override CSV "
-                                                  "(date,kind,name) for years not yet published.")]
-RejectOpt = Annotated[float, typer.Option("--max-reject-share", help="Refuse input with more "
-                                          "rejected rows than this share.")]
+PathsArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Ticket logs and/or wait observations (CSV, CSV.gz, Parquet; files or folders)."
+    ),
+]
+RegistryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--registry",
+        help="Model registry folder (default $WAITCAST_REGISTRY or .waitcast/registry).",
+    ),
+]
+OfficesOpt = Annotated[
+    Path | None,
+    typer.Option("--offices", help="Office registry JSON replacing the built-in Hangzhou one."),
+]
+CalendarOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--calendar", help="Calendar override CSV (date,kind,name) for years not yet published."
+    ),
+]
+RejectOpt = Annotated[
+    float,
+    typer.Option(
+        "--max-reject-share", help="Refuse input with more rejected rows than this share."
+    ),
+]
 
 
 def code_version() -> str:
     """The git commit of the code, when run from a checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=False, cwd=Path(__file__).parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -47,12 +72,17 @@ def train(
     registry: RegistryOpt = None,
     offices: OfficesOpt = None,
     calendar: CalendarOpt = None,
-    no_promote: Annotated[bool, typer.Option("--no-promote", help="Store the version but "
-                                             "leave the current model as it is.")] = False,
+    no_promote: Annotated[
+        bool,
+        typer.Option(
+            "--no-promote", help="Store the version but leave the current model as it is."
+        ),
+    ] = False,
     origins: Annotated[int, typer.Option("--origins", min=1, max=12, help="Backtest origins.")] = 4,
     max_reject_share: RejectOpt = 0.05,
-    allow_rejects: Annotated[bool, typer.Option("--allow-rejects", help="Train whatever the "
-                                                "rejected share.")] = False,
+    allow_rejects: Annotated[
+        bool, typer.Option("--allow-rejects", help="Train whatever the rejected share.")
+    ] = False,
 ) -> None:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
@@ -60,16 +90,28 @@ def train(
     with common.progress("preparing data"):
         data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
     with common.progress("backtest", total=origins) as bar:
-        backtest = run_backtest(data, inputs.calendar, config, origins,
-                                on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i))
+        backtest = run_backtest(
+            data,
+            inputs.calendar,
+            config,
+            origins,
+            on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+        )
     with common.progress("fitting the model"):
         forecaster = fit_forecaster(data, inputs.calendar, config).forecaster
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": data_summary(data, inputs.files, data_fingerprint(frames)),
-        "validation": [{"kind": r.kind.value, "rows_in": r.rows_in, "accepted": len(r.accepted),
-                        "rejected": r.counts_by_reason} for r in inputs.results],
+        "validation": [
+            {
+                "kind": r.kind.value,
+                "rows_in": r.rows_in,
+                "accepted": len(r.accepted),
+                "rejected": r.counts_by_reason,
+            }
+            for r in inputs.results
+        ],
         "train_config": config.to_dict(),
         "feature_spec": forecaster.spec.to_dict(),
         "libraries": library_versions(),
@@ -91,8 +133,14 @@ def train(
     _print_summary(version, backtest.metrics, verdict)
 
 
-def _current_metrics_on(store: ModelRegistry, current: str | None, new: dict[str, Any],
-                        data: Any, inputs: Any, origins: int) -> dict[str, Any] | None:
+def _current_metrics_on(
+    store: ModelRegistry,
+    current: str | None,
+    new: dict[str, Any],
+    data: Any,
+    inputs: Any,
+    origins: int,
+) -> dict[str, Any] | None:
     """The current model's backtest on the new model's folds.
 
     When the stored metrics of the current version cover the same fold origins they are
@@ -118,11 +166,25 @@ def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:
     rows = []
     for channel, by_est in metrics["by_channel"].items():
         for estimator, values in by_est.items():
-            rows.append({"channel": channel, "estimator": estimator,
-                         **{k: values.get(k) for k in ("mae_p50", "pinball", "coverage",
-                                                         "under_share", "n_hours")}})
-    common.console.print_json(json.dumps({"backtest_origins": metrics["origins"], "by_channel": rows,
-                                          "ratios": metrics["ratios"]}))
+            rows.append(
+                {
+                    "channel": channel,
+                    "estimator": estimator,
+                    **{
+                        k: values.get(k)
+                        for k in ("mae_p50", "pinball", "coverage", "under_share", "n_hours")
+                    },
+                }
+            )
+    common.console.print_json(
+        json.dumps(
+            {
+                "backtest_origins": metrics["origins"],
+                "by_channel": rows,
+                "ratios": metrics["ratios"],
+            }
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

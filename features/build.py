@@ -76,8 +76,15 @@ class FeatureSpec:
     def feature_names(self) -> list[str]:
         """Every column of the model matrix, in order."""
         calendar = [
-            "weekday", "month", "doy_sin", "doy_cos", "makeup", "days_to_holiday",
-            "days_from_holiday", "school_break", "calendar_estimated",
+            "weekday",
+            "month",
+            "doy_sin",
+            "doy_cos",
+            "makeup",
+            "days_to_holiday",
+            "days_from_holiday",
+            "school_break",
+            "calendar_estimated",
         ]
         day = [s.HOUR, "hours_since_open", "hours_to_close", "after_lunch"]
         queue = [s.OFFICE_ID, s.CHANNEL, s.SERVICE, "dual_track", "windows"]
@@ -102,7 +109,9 @@ class FeatureSpec:
         return cls(**values)
 
 
-def origin_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> dict[str, pd.DataFrame]:
+def origin_levels(
+    hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec
+) -> dict[str, pd.DataFrame]:
     """Trailing levels of every queue as of ``origin`` (rows with date < origin only)."""
     first = origin - dt.timedelta(days=spec.history_days)
     past = hourly[(hourly[s.DATE] < origin) & (hourly[s.DATE] >= first)]
@@ -191,8 +200,11 @@ def build_features(
     )
     if spec.use_bookings:
         X[s.BOOKED] = booked_before(bookings, X) if bookings is not None else np.nan
-    for name, levels in ((s.OFFICE_ID, spec.offices), (s.CHANNEL, spec.channels),
-                         (s.SERVICE, spec.services)):
+    for name, levels in (
+        (s.OFFICE_ID, spec.offices),
+        (s.CHANNEL, spec.channels),
+        (s.SERVICE, spec.services),
+    ):
         X[name] = pd.Categorical(X[name].astype(str), categories=list(levels))
     for name in spec.level_names:
         if name not in X:
@@ -234,13 +246,27 @@ def _office_features(
         opens = [x.open_minute for x in sessions]
         closes = [x.close_minute for x in sessions]
         rows.append(
-            (office_id, date, min(opens, default=np.nan), max(closes, default=np.nan),
-             opens[1] if len(opens) > 1 else np.nan,
-             int(office.takes_appointments), office.windows if office.windows else np.nan)
+            (
+                office_id,
+                date,
+                min(opens, default=np.nan),
+                max(closes, default=np.nan),
+                opens[1] if len(opens) > 1 else np.nan,
+                int(office.takes_appointments),
+                office.windows if office.windows else np.nan,
+            )
         )
     per_day = pd.DataFrame(
-        rows, columns=[s.OFFICE_ID, s.DATE, "open_min", "close_min", "lunch_end", "dual_track",
-                       "windows"]
+        rows,
+        columns=[
+            s.OFFICE_ID,
+            s.DATE,
+            "open_min",
+            "close_min",
+            "lunch_end",
+            "dual_track",
+            "windows",
+        ],
     )
     merged = X[[s.OFFICE_ID, s.DATE, s.HOUR]].merge(per_day, on=[s.OFFICE_ID, s.DATE], how="left")
     minute = merged[s.HOUR].to_numpy(dtype=float) * 60

@@ -61,7 +61,9 @@ def ticket_outcomes(
         slot = tickets[s.APPOINTMENT_AT]
         later = is_appt & slot.notna() & (slot > issued)
         start = issued.where(~later, slot)
-    called = tickets[s.CALLED_AT] if s.CALLED_AT in tickets else pd.Series(pd.NaT, index=issued.index)
+    called = (
+        tickets[s.CALLED_AT] if s.CALLED_AT in tickets else pd.Series(pd.NaT, index=issued.index)
+    )
     wait = (called - start).dt.total_seconds() / 60.0
     out = pd.DataFrame(
         {
@@ -78,9 +80,9 @@ def ticket_outcomes(
     out = out.merge(closing, on=[s.OFFICE_ID, s.DATE], how="left")
     start_minute = (start.dt.hour * 60 + start.dt.minute + start.dt.second / 60).to_numpy()
     # An office may serve past its posted close; then the last call of the day is the bound.
-    last_call = called.groupby([tickets[s.OFFICE_ID].to_numpy(), issued.dt.date.to_numpy()]).transform(
-        "max"
-    )
+    last_call = called.groupby(
+        [tickets[s.OFFICE_ID].to_numpy(), issued.dt.date.to_numpy()]
+    ).transform("max")
     last_minute = (last_call.dt.hour * 60 + last_call.dt.minute).to_numpy(dtype=float)
     close = np.fmax(out[CLOSE_MINUTE].to_numpy(dtype=float), last_minute)
     out[CENSOR_BOUND] = np.where(out[s.CENSORED], np.clip(close - start_minute, 0, None), np.nan)
@@ -116,9 +118,19 @@ def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
     tickets, ``arrivals``, ``n_never_called`` and ``never_called_share`` (NaN otherwise).
     """
     if outcomes.empty:
-        return pd.DataFrame(columns=[*HOURLY_KEYS, s.N_OUTCOMES, s.WAIT_P10, s.WAIT_P50,
-                                     s.WAIT_P90, s.WAIT_MEAN, s.ARRIVALS, s.N_NEVER_CALLED,
-                                     s.NEVER_CALLED_SHARE])
+        return pd.DataFrame(
+            columns=[
+                *HOURLY_KEYS,
+                s.N_OUTCOMES,
+                s.WAIT_P10,
+                s.WAIT_P50,
+                s.WAIT_P90,
+                s.WAIT_MEAN,
+                s.ARRIVALS,
+                s.N_NEVER_CALLED,
+                s.NEVER_CALLED_SHARE,
+            ]
+        )
     called = outcomes[~outcomes[s.CENSORED]]
     grouped = called.groupby(HOURLY_KEYS, sort=True, observed=True)[s.WAIT]
     waits = pd.DataFrame(
@@ -145,8 +157,19 @@ def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
         table[s.NEVER_CALLED_SHARE] = np.nan
     table = table.reset_index()
     table[s.HOUR] = table[s.HOUR].astype("int16")
-    return table[[*HOURLY_KEYS, s.N_OUTCOMES, s.WAIT_P10, s.WAIT_P50, s.WAIT_P90, s.WAIT_MEAN,
-                  s.ARRIVALS, s.N_NEVER_CALLED, s.NEVER_CALLED_SHARE]]
+    return table[
+        [
+            *HOURLY_KEYS,
+            s.N_OUTCOMES,
+            s.WAIT_P10,
+            s.WAIT_P50,
+            s.WAIT_P90,
+            s.WAIT_MEAN,
+            s.ARRIVALS,
+            s.N_NEVER_CALLED,
+            s.NEVER_CALLED_SHARE,
+        ]
+    ]
 
 
 def open_grid(

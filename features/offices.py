@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import pairwise
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,7 +90,7 @@ class Office(BaseModel):
     def _sessions_do_not_overlap(self) -> Office:
         for day, sessions in self.sessions.items():
             ordered = sorted(sessions, key=lambda x: x.open_minute)
-            for a, b in zip(ordered, ordered[1:], strict=False):
+            for a, b in pairwise(ordered):
                 if b.open_minute < a.close_minute:
                     raise ValueError(f"{day}: sessions overlap")
         return self
@@ -208,7 +209,9 @@ def parse_registry(text: str, source: str = "") -> OfficeRegistry:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"office registry {source}: not valid JSON ({exc.msg}, line {exc.lineno})")
+        raise InputError(
+            f"office registry {source}: not valid JSON ({exc.msg}, line {exc.lineno})"
+        ) from None
     records = data.get("offices") if isinstance(data, dict) else data
     if not isinstance(records, list) or not records:
         raise InputError(f"office registry {source}: expected a non-empty list under 'offices'")

@@ -52,8 +52,10 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):  # type: ignore[misc]
         channel = X[s.CHANNEL].astype(str)
         for j, target in enumerate(QUANTILE_TARGETS):
             value = X[f"{self._prefix()}{target}"].astype(float)
-            for column in (f"lvl{self.level_window}d_hour_{target}",
-                           f"lvl{self.level_window}d_{target}"):
+            for column in (
+                f"lvl{self.level_window}d_hour_{target}",
+                f"lvl{self.level_window}d_{target}",
+            ):
                 if column in X:
                     value = value.fillna(X[column].astype(float))
             fallback = channel.map(self.fallback_[target]).astype(float)

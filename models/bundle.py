@@ -51,6 +51,7 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
         "format": FORMAT_VERSION,
         "data_end": forecaster.data_end.isoformat(),
         "lead_days": forecaster.lead_days,
+        "service_minutes": forecaster.service_minutes,
         "feature_names": forecaster.wait.feature_names_in_,
     }
     (folder / "state.json").write_text(json.dumps(state, indent=1))
@@ -72,10 +73,16 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         offsets = json.loads((folder / "calibration.json").read_text())
         texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
         wait = WaitQuantileRegressor.from_texts(texts, names, offsets)
-        arrivals = (CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
-                    if (folder / "arrivals.txt").exists() else None)
-        called = (ShareRegressor.from_text((folder / "called.txt").read_text(), names)
-                  if (folder / "called.txt").exists() else None)
+        arrivals = (
+            CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
+            if (folder / "arrivals.txt").exists()
+            else None
+        )
+        called = (
+            ShareRegressor.from_text((folder / "called.txt").read_text(), names)
+            if (folder / "called.txt").exists()
+            else None
+        )
         offices = OfficeRegistry.from_records(
             json.loads((folder / "offices.json").read_text("utf-8"))["offices"], "bundle"
         )
@@ -95,6 +102,7 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         queues=queues,
         data_end=dt.date.fromisoformat(state["data_end"]),
         lead_days={k: float(v) for k, v in state.get("lead_days", {}).items()},
+        service_minutes={k: float(v) for k, v in state.get("service_minutes", {}).items()},
         metadata=metadata or {},
     )
 

@@ -46,8 +46,9 @@ def _params(estimator: Any, objective: str) -> dict[str, Any]:
     }
 
 
-def _train(params: dict[str, Any], X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None,
-           rounds: int) -> lgb.Booster:
+def _train(
+    params: dict[str, Any], X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None, rounds: int
+) -> lgb.Booster:
     data = lgb.Dataset(X, label=y, weight=weight, free_raw_data=True)
     return lgb.train(params, data, num_boost_round=rounds)
 
@@ -84,8 +85,9 @@ class _LGBMBase(BaseEstimator, RegressorMixin):  # type: ignore[misc]
 class WaitQuantileRegressor(_LGBMBase):
     """Hourly p10/p50/p90 of the wait (minutes); calibrated afterwards by conformal offsets."""
 
-    def fit(self, X: pd.DataFrame, y: pd.DataFrame, sample_weight: np.ndarray | None = None
-            ) -> WaitQuantileRegressor:
+    def fit(
+        self, X: pd.DataFrame, y: pd.DataFrame, sample_weight: np.ndarray | None = None
+    ) -> WaitQuantileRegressor:
         """Fit one model per quantile column of ``y`` (wait_p10, wait_p50, wait_p90)."""
         missing = [c for c in QUANTILE_TARGETS if c not in y]
         if missing:
@@ -94,8 +96,13 @@ class WaitQuantileRegressor(_LGBMBase):
             raise ValueError("no rows to fit on")
         params = _params(self, "l1")
         self.boosters_ = [
-            _train(params, X, np.log1p(np.clip(y[c].to_numpy(float), 0, None)), sample_weight,
-                   self.n_estimators)
+            _train(
+                params,
+                X,
+                np.log1p(np.clip(y[c].to_numpy(float), 0, None)),
+                sample_weight,
+                self.n_estimators,
+            )
             for c in QUANTILE_TARGETS
         ]
         self.offsets_: dict[str, tuple[float, float]] = {}
@@ -128,12 +135,18 @@ class WaitQuantileRegressor(_LGBMBase):
     def to_texts(self) -> dict[str, str]:
         """LightGBM text of each quantile model."""
         _check_fitted(self, "boosters_")
-        return {name: b.model_to_string() for name, b in zip(QUANTILE_TARGETS, self.boosters_,
-                                                             strict=True)}
+        return {
+            name: b.model_to_string()
+            for name, b in zip(QUANTILE_TARGETS, self.boosters_, strict=True)
+        }
 
     @classmethod
-    def from_texts(cls, texts: dict[str, str], feature_names: list[str],
-                   offsets: dict[str, tuple[float, float]]) -> WaitQuantileRegressor:
+    def from_texts(
+        cls,
+        texts: dict[str, str],
+        feature_names: list[str],
+        offsets: dict[str, tuple[float, float]],
+    ) -> WaitQuantileRegressor:
         """Rebuild a fitted regressor from :meth:`to_texts` output."""
         model = cls()
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
@@ -186,8 +199,9 @@ class ShareRegressor(_SingleBooster):
 
     objective = "cross_entropy"
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
-            ) -> ShareRegressor:
+    def fit(
+        self, X: pd.DataFrame, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> ShareRegressor:
         """Fit on the hour's called share in [0, 1], weighted by arrivals."""
         self._fit(X, np.clip(np.asarray(y, float), 0, 1), sample_weight)
         return self

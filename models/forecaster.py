@@ -36,6 +36,7 @@ class Forecaster:
     queues: pd.DataFrame  # distinct office_id, channel, service
     data_end: dt.date
     lead_days: dict[str, float] = field(default_factory=dict)  # office -> booking lead (days)
+    service_minutes: dict[str, float] = field(default_factory=dict)  # office -> minutes/ticket
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -43,13 +44,18 @@ class Forecaster:
         """The forecast origin: the day after the last day of data."""
         return self.data_end + dt.timedelta(days=1)
 
-    def predict_rows(self, targets: pd.DataFrame, calendar: ChinaCalendar,
-                     bookings: pd.DataFrame | None = None) -> pd.DataFrame:
+    def predict_rows(
+        self, targets: pd.DataFrame, calendar: ChinaCalendar, bookings: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Forecast for target rows with ``office_id, channel, service, date, hour, origin``."""
         out = targets.reset_index(drop=True).copy()
         if out.empty:
-            return out.assign(**{c: pd.Series(dtype=float) for c in
-                                 (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)})
+            return out.assign(
+                **{
+                    c: pd.Series(dtype=float)
+                    for c in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)
+                }
+            )
         X = build_features(out, self.history, calendar, self.offices, self.spec, bookings)
         quantiles = self.wait.predict(X)
         out[s.P10], out[s.P50], out[s.P90] = quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
@@ -89,9 +95,21 @@ class Forecaster:
         grid = open_grid(queues, self.offices, calendar, start, end)
         grid[ORIGIN] = self.origin
         rows = self.predict_rows(grid, calendar)
-        columns = [s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90,
-                   s.EXPECTED_ARRIVALS, s.P_CALLED, "calendar_estimated"]
+        columns = [
+            s.OFFICE_ID,
+            s.DATE,
+            s.HOUR,
+            s.CHANNEL,
+            s.SERVICE,
+            s.P10,
+            s.P50,
+            s.P90,
+            s.EXPECTED_ARRIVALS,
+            s.P_CALLED,
+            "calendar_estimated",
+        ]
         if rows.empty:
             return pd.DataFrame(columns=columns)
-        return rows[columns].sort_values([s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR],
-                                         ignore_index=True)
+        return rows[columns].sort_values(
+            [s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR], ignore_index=True
+        )

@@ -54,7 +54,9 @@ class BacktestResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def rolling_origins(start: dt.date, end: dt.date, n_origins: int, horizon_days: int) -> list[dt.date]:
+def rolling_origins(
+    start: dt.date, end: dt.date, n_origins: int, horizon_days: int
+) -> list[dt.date]:
     """The last ``n_origins`` origins, ``horizon_days`` apart; the last window ends at ``end``."""
     origins = [end + dt.timedelta(days=1 - horizon_days * k) for k in range(n_origins, 0, -1)]
     return [o for o in origins if o > start]
@@ -73,25 +75,30 @@ def run_backtest(
     origins = rolling_origins(data.start, data.end, n_origins, horizon)
     if not origins:
         raise UnusableInputError("the data are too short for one backtest origin")
-    hour_frames, outcome_frames = [], []
+    hour_frames: list[pd.DataFrame] = []
     for i, origin in enumerate(origins):
         fit = fit_forecaster(data, calendar, config, until=origin)
         forecaster = fit.forecaster
         rows = training_targets(data.hourly, [origin], horizon, need_outcomes=True)
         if rows.empty:
             continue
-        X = build_features(rows, data.hourly, calendar, data.offices, forecaster.spec,
-                           data.bookings)
+        X = build_features(
+            rows, data.hourly, calendar, data.offices, forecaster.spec, data.bookings
+        )
         predictions = {MODEL: forecaster.wait.predict(X)}
-        for name, baseline in ((HISTORICAL_MEAN, HistoricalMean()), (SEASONAL_NAIVE, SeasonalNaive())):
+        for name, baseline in (
+            (HISTORICAL_MEAN, HistoricalMean()),
+            (SEASONAL_NAIVE, SeasonalNaive()),
+        ):
             baseline.set_params(cell_weeks=forecaster.spec.cell_weeks)
             predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
         base = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].assign(
             **{HORIZON: X[HORIZON].to_numpy()}
         )
         for name, q in predictions.items():
-            hour_frames.append(base.assign(**{ESTIMATOR: name, s.P10: q[:, 0], s.P50: q[:, 1],
-                                              s.P90: q[:, 2]}))
+            hour_frames.append(
+                base.assign(**{ESTIMATOR: name, s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2]})
+            )
         if on_fold:
             on_fold(i + 1, len(origins))
     if not hour_frames:
@@ -117,9 +124,14 @@ def _hour_scores(hours: pd.DataFrame) -> pd.DataFrame:
     return hours.assign(
         abs_err=(hours[s.P50] - hours[s.WAIT_P50]).abs(),
         under=(hours[s.WAIT_P50] > hours[s.P50]).astype(float),
-        **({"abs_err_expected": (hours[s.P50] - hours[EXPECTED]).abs(),
-            "noise_floor": (hours[EXPECTED] - hours[s.WAIT_P50]).abs()}
-           if EXPECTED in hours else {}),
+        **(
+            {
+                "abs_err_expected": (hours[s.P50] - hours[EXPECTED]).abs(),
+                "noise_floor": (hours[EXPECTED] - hours[s.WAIT_P50]).abs(),
+            }
+            if EXPECTED in hours
+            else {}
+        ),
     )
 
 
@@ -133,7 +145,10 @@ def _outcome_scores(outcomes: pd.DataFrame) -> pd.DataFrame:
 def _summaries(hours: pd.DataFrame, outcomes: pd.DataFrame, by: list[str]) -> dict[str, Any]:
     hour_cols = {"abs_err": "mae_p50", "under": "under_share"}
     if "abs_err_expected" in hours:
-        hour_cols |= {"abs_err_expected": "mae_p50_expected", "noise_floor": "mae_expected_vs_actual"}
+        hour_cols |= {
+            "abs_err_expected": "mae_p50_expected",
+            "noise_floor": "mae_expected_vs_actual",
+        }
     h = hours.groupby(by)[list(hour_cols)].mean().rename(columns=hour_cols)
     h["n_hours"] = hours.groupby(by).size()
     o = outcomes.groupby(by)[["pinball", "inside"]].mean().rename(columns={"inside": "coverage"})
@@ -145,8 +160,9 @@ def _summaries(hours: pd.DataFrame, outcomes: pd.DataFrame, by: list[str]) -> di
         node = out
         for part in parts[:-1]:
             node = node.setdefault(str(part), {})
-        node[str(parts[-1])] = {k: (None if pd.isna(v) else round(float(v), 4))
-                                for k, v in row.items()}
+        node[str(parts[-1])] = {
+            k: (None if pd.isna(v) else round(float(v), 4)) for k, v in row.items()
+        }
     return out
 
 
@@ -165,8 +181,10 @@ def compute_metrics(result: BacktestResult) -> dict[str, Any]:
     }
     metrics["ratios"] = _ratios(metrics)
     model = metrics["overall"].get(MODEL, {})
-    metrics["summary"] = {k: model.get(k) for k in ("mae_p50", "coverage", "pinball",
-                                                     "under_share", "mae_p50_expected")}
+    metrics["summary"] = {
+        k: model.get(k)
+        for k in ("mae_p50", "coverage", "pinball", "under_share", "mae_p50_expected")
+    }
     return metrics
 
 

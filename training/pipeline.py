@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,7 @@ class TrainingData:
     start: dt.date
     end: dt.date
     kinds: tuple[str, ...]
+    service_minutes: dict[str, float] = field(default_factory=dict)
 
     @property
     def has_bookings(self) -> bool:
@@ -104,11 +105,13 @@ def prepare_data(
     offices = offices.merged(infer_offices(pd.concat(activity), offices))
     outcome_frames, hourly_frames, kinds = [], [], []
     bookings = pd.DataFrame(columns=[s.OFFICE_ID, s.DATE, s.HOUR, BOOKED_DATE])
+    service: dict[str, float] = {}
     if tickets is not None and len(tickets):
         per_ticket = ticket_outcomes(tickets, offices, calendar)
         hourly_frames.append(hourly_table(per_ticket, from_tickets=True))
         outcome_frames.append(per_ticket[~per_ticket[s.CENSORED]])
         bookings = appointment_book(tickets)
+        service = service_minutes(tickets)
         kinds.append(s.InputKind.TICKETS.value)
     if observations is not None and len(observations):
         per_obs = observation_outcomes(observations)
@@ -131,7 +134,21 @@ def prepare_data(
         start=start,
         end=end,
         kinds=tuple(kinds),
+        service_minutes=service,
     )
+
+
+def service_minutes(tickets: pd.DataFrame, last_days: int = 56) -> dict[str, float]:
+    """Median minutes at the window per ticket, per office, over the last weeks of data."""
+    if s.FINISHED_AT not in tickets or s.CALLED_AT not in tickets:
+        return {}
+    recent = tickets[
+        tickets[s.ISSUED_AT] >= tickets[s.ISSUED_AT].max() - pd.Timedelta(days=last_days)
+    ]
+    minutes = (recent[s.FINISHED_AT] - recent[s.CALLED_AT]).dt.total_seconds() / 60
+    valid = minutes.notna() & (minutes > 0)
+    per_office = minutes[valid].groupby(recent.loc[valid, s.OFFICE_ID].astype(str)).median()
+    return {str(k): round(float(v), 2) for k, v in per_office.items()}
 
 
 def appointment_book(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +181,9 @@ def lead_days(bookings: pd.DataFrame, until: dt.date, window_days: int = 14) -> 
     if recent.empty:
         return {}
     lead = (pd.to_datetime(recent[s.DATE]) - pd.to_datetime(recent[BOOKED_DATE])).dt.days
-    return {str(k): float(v) for k, v in lead.groupby(recent[s.OFFICE_ID].to_numpy()).median().items()}
+    return {
+        str(k): float(v) for k, v in lead.groupby(recent[s.OFFICE_ID].to_numpy()).median().items()
+    }
 
 
 def make_spec(data: TrainingData, config: TrainConfig) -> FeatureSpec:
@@ -198,7 +217,9 @@ def fit_forecaster(
     spec = make_spec(data, config)
     hourly = data.hourly[data.hourly[s.DATE] < until]
     calibration_start = until - dt.timedelta(days=config.calibration_days)
-    first = max(data.start + dt.timedelta(days=14), until - dt.timedelta(days=config.max_train_days))
+    first = max(
+        data.start + dt.timedelta(days=14), until - dt.timedelta(days=config.max_train_days)
+    )
     origins = []
     origin = calibration_start - dt.timedelta(days=1)
     while origin >= first:
@@ -209,27 +230,36 @@ def fit_forecaster(
             f"too little history to train: need more than {config.calibration_days + 15} days "
             f"before {until}, the data start on {data.start}"
         )
-    fit_rows = training_targets(hourly[hourly[s.DATE] < calibration_start], sorted(origins),
-                                config.horizon_days)
+    fit_rows = training_targets(
+        hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days
+    )
     X_all = build_features(fit_rows, hourly, calendar, data.offices, spec, data.bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
         X_all.loc[masked, s.BOOKED] = np.nan
     params = {
-        "n_estimators": config.n_estimators, "learning_rate": config.learning_rate,
-        "num_leaves": config.num_leaves, "min_child_samples": config.min_child_samples,
-        "random_state": config.seed, "n_jobs": config.n_jobs,
+        "n_estimators": config.n_estimators,
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_child_samples": config.min_child_samples,
+        "random_state": config.seed,
+        "n_jobs": config.n_jobs,
     }
     has_wait = (fit_rows[s.N_OUTCOMES] > 0).to_numpy()
     if has_wait.sum() == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
     wait = WaitQuantileRegressor(**params).fit(
-        X_all[has_wait], fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
+        X_all[has_wait],
+        fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
         sample_weight=np.sqrt(fit_rows.loc[has_wait, s.N_OUTCOMES].to_numpy(float)),
     )
     arrivals, called = _fit_counts(X_all, fit_rows, params)
-    cal_rows = training_targets(hourly[hourly[s.DATE] >= calibration_start], [calibration_start],
-                                config.horizon_days, need_outcomes=True)
+    cal_rows = training_targets(
+        hourly[hourly[s.DATE] >= calibration_start],
+        [calibration_start],
+        config.horizon_days,
+        need_outcomes=True,
+    )
     cal_X = build_features(cal_rows, hourly, calendar, data.offices, spec, data.bookings)
     _calibrate(wait, cal_rows, cal_X, data.outcomes)
     tail_start = until - dt.timedelta(days=spec.history_days + 1)
@@ -243,6 +273,7 @@ def fit_forecaster(
         queues=data.queues,
         data_end=until - dt.timedelta(days=1),
         lead_days=lead_days(data.bookings, until),
+        service_minutes=data.service_minutes,
     )
     return FitResult(forecaster, cal_X, cal_rows[list(QUANTILE_TARGETS)].reset_index(drop=True))
 
@@ -270,20 +301,21 @@ def _fit_counts(
     return arrivals, called
 
 
-def _calibrate(wait: WaitQuantileRegressor, rows: pd.DataFrame, X: pd.DataFrame,
-               outcomes: pd.DataFrame) -> None:
+def _calibrate(
+    wait: WaitQuantileRegressor, rows: pd.DataFrame, X: pd.DataFrame, outcomes: pd.DataFrame
+) -> None:
     if rows.empty:
         return
     log_q = wait.predict_log(X)
-    keyed = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR]].assign(
-        log_p10=log_q[:, 0], log_p90=log_q[:, 2]
-    )
+    keyed = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR]].assign(log_p10=log_q[:, 0], log_p90=log_q[:, 2])
     joined = keyed.merge(outcomes, on=[*s.QUEUE_KEYS, s.DATE, s.HOUR], how="inner")
     if joined.empty:
         return
     wait.set_offsets(
         conformal_offsets(
-            joined["log_p10"].to_numpy(), joined["log_p90"].to_numpy(),
-            joined[s.WAIT].to_numpy(float), joined[s.CHANNEL].astype(str).to_numpy(),
+            joined["log_p10"].to_numpy(),
+            joined["log_p90"].to_numpy(),
+            joined[s.WAIT].to_numpy(float),
+            joined[s.CHANNEL].astype(str).to_numpy(),
         )
     )

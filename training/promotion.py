@@ -50,9 +50,19 @@ def decide(new: dict[str, Any], current: dict[str, Any] | None) -> Decision:
     if not folds or new_mae is None or current_mae is None:
         return Decision(False, "the current model has no backtest on the same folds")
     if new_mae <= current_mae:
-        return Decision(True, f"backtest MAE {new_mae:.2f} min is no worse than the current "
-                              f"{current_mae:.2f} min on the same folds", new_mae, current_mae,
-                        tuple(folds))
-    return Decision(False, f"backtest MAE {new_mae:.2f} min is worse than the current "
-                           f"{current_mae:.2f} min on the same folds", new_mae, current_mae,
-                    tuple(folds))
+        return Decision(
+            True,
+            f"backtest MAE {new_mae:.2f} min is no worse than the current "
+            f"{current_mae:.2f} min on the same folds",
+            new_mae,
+            current_mae,
+            tuple(folds),
+        )
+    return Decision(
+        False,
+        f"backtest MAE {new_mae:.2f} min is worse than the current "
+        f"{current_mae:.2f} min on the same folds",
+        new_mae,
+        current_mae,
+        tuple(folds),
+    )

@@ -12,7 +12,15 @@ import pandas as pd
 from features import schema as s
 from training.pipeline import TrainingData
 
-LIBRARIES = ("lightgbm", "pandas", "numpy", "scikit-learn", "pyarrow", "chinesecalendar", "waitcast")
+LIBRARIES = (
+    "lightgbm",
+    "pandas",
+    "numpy",
+    "scikit-learn",
+    "pyarrow",
+    "chinesecalendar",
+    "waitcast",
+)
 
 
 def data_fingerprint(frames: list[pd.DataFrame]) -> str:
@@ -43,8 +51,8 @@ def data_summary(data: TrainingData, files: list[str], fingerprint: str) -> dict
         "end": data.end.isoformat(),
         "kinds": list(data.kinds),
         "files": files,
-        "queues": int(len(data.queues)),
-        "hours": int(len(data.hourly)),
-        "outcomes": int(len(data.outcomes)),
+        "queues": len(data.queues),
+        "hours": len(data.hourly),
+        "outcomes": len(data.outcomes),
         "offices": sorted(data.queues[s.OFFICE_ID].astype(str).unique().tolist()),
     }

@@ -8,22 +8,29 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
-from features import schema as s  # noqa: E402
-from features.build import HORIZON  # noqa: E402
-from training.backtest import ESTIMATOR, ESTIMATORS, EXPECTED, MODEL, BacktestResult  # noqa: E402
+from features import schema as s
+from features.build import HORIZON
+from training.backtest import ESTIMATOR, ESTIMATORS, EXPECTED, MODEL, BacktestResult
 
-COLUMNS = ("mae_p50", "mae_p50_expected", "mae_expected_vs_actual", "pinball", "coverage",
-           "under_share", "n_hours", "n_outcomes")
+COLUMNS = (
+    "mae_p50",
+    "mae_p50_expected",
+    "mae_expected_vs_actual",
+    "pinball",
+    "coverage",
+    "under_share",
+    "n_hours",
+    "n_outcomes",
+)
 
 
 def _table(rows: dict[str, dict[str, Any]], first: str) -> str:
     present = [c for c in COLUMNS if any(r.get(c) is not None for r in rows.values())]
-    lines = [f"| {first} | " + " | ".join(present) + " |",
-             "|---|" + "---|" * len(present)]
+    lines = [f"| {first} | " + " | ".join(present) + " |", "|---|" + "---|" * len(present)]
     for name, values in rows.items():
         cells = []
         for column in present:
@@ -58,16 +65,32 @@ def render_markdown(metrics: dict[str, Any], title: str = "waitcast backtest") -
         ratio = metrics["ratios"].get(channel, {})
         if ratio:
             parts.append("")
-            parts.append("Model MAE over the better baseline's: " + ", ".join(
-                f"{k.replace('_ratio_to_best_baseline', '')} {v:.2f}" for k, v in ratio.items()))
+            parts.append(
+                "Model MAE over the better baseline's: "
+                + ", ".join(
+                    f"{k.replace('_ratio_to_best_baseline', '')} {v:.2f}" for k, v in ratio.items()
+                )
+            )
     parts += ["", "## By office (model)"]
-    office_rows = {office: {**by_est.get(MODEL, {}),
-                            "hist. mean MAE": by_est.get("historical_mean", {}).get("mae_p50")}
-                   for office, by_est in metrics["by_office"].items()}
+    office_rows = {
+        office: {
+            **by_est.get(MODEL, {}),
+            "hist. mean MAE": by_est.get("historical_mean", {}).get("mae_p50"),
+        }
+        for office, by_est in metrics["by_office"].items()
+    }
     parts.append(_table(office_rows, "office"))
-    parts += ["", "## Figures", "", "![a week](week.png)", "",
-              "![error by horizon](error_by_horizon.png)", "",
-              "![coverage by office](coverage_by_office.png)", ""]
+    parts += [
+        "",
+        "## Figures",
+        "",
+        "![a week](week.png)",
+        "",
+        "![error by horizon](error_by_horizon.png)",
+        "",
+        "![coverage by office](coverage_by_office.png)",
+        "",
+    ]
     return "\n".join(parts)
 
 

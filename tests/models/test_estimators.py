@@ -1,0 +1,124 @@
+"""The estimators keep the scikit-learn contract and never cross their quantiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from features import schema as s
+from models.baselines import HistoricalMean, SeasonalNaive
+from models.calibration import conformal_offsets, conformal_quantile, coverage
+from models.estimators import CountRegressor, ShareRegressor, WaitQuantileRegressor
+
+
+def _frame(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "hour": rng.integers(9, 17, n).astype(float),
+            "level": rng.uniform(5, 60, n),
+            s.CHANNEL: pd.Categorical(
+                rng.choice(["walk_in", "appointment"], n), categories=["walk_in", "appointment"]
+            ),
+        }
+    )
+    p50 = X["level"] * (1 + (X["hour"] == 9))
+    y = pd.DataFrame({s.WAIT_P10: p50 * 0.4, s.WAIT_P50: p50, s.WAIT_P90: p50 * 2.2})
+    return X, y
+
+
+def test_init_stores_params_and_fit_returns_self():
+    model = WaitQuantileRegressor(n_estimators=7, learning_rate=0.2)
+    assert model.get_params()["n_estimators"] == 7
+    assert not hasattr(model, "boosters_")
+    X, y = _frame(300)
+    assert model.fit(X, y) is model
+    assert clone(model).get_params() == model.get_params()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        WaitQuantileRegressor(),
+        CountRegressor(),
+        ShareRegressor(),
+        HistoricalMean(),
+        SeasonalNaive(),
+    ],
+)
+def test_predict_refuses_an_unfitted_model(model):
+    X, _ = _frame(5)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+def test_fit_refuses_missing_targets_and_empty_input():
+    X, y = _frame(50)
+    with pytest.raises(ValueError, match="wait_p90"):
+        WaitQuantileRegressor().fit(X, y.drop(columns=[s.WAIT_P90]))
+    with pytest.raises(ValueError, match="no rows"):
+        WaitQuantileRegressor().fit(X.head(0), y.head(0))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), lower=st.floats(-2, 2), upper=st.floats(-2, 2))
+def test_quantiles_never_cross_whatever_the_offsets(seed, lower, upper):
+    X, y = _frame(200, seed)
+    model = WaitQuantileRegressor(n_estimators=10).fit(X, y)
+    model.set_offsets({"walk_in": (lower, upper), "appointment": (upper, lower)})
+    q = model.predict(_frame(100, seed + 1)[0])
+    assert (q[:, 0] <= q[:, 1]).all() and (q[:, 1] <= q[:, 2]).all() and (q >= 0).all()
+
+
+def test_texts_round_trip_gives_identical_predictions():
+    X, y = _frame(300)
+    model = WaitQuantileRegressor(n_estimators=20).fit(X, y)
+    model.set_offsets({"walk_in": (0.1, 0.2)})
+    again = WaitQuantileRegressor.from_texts(model.to_texts(), list(X.columns), model.offsets_)
+    np.testing.assert_allclose(model.predict(X), again.predict(X))
+
+
+def test_conformal_offsets_reach_the_target_coverage_on_fresh_data():
+    rng = np.random.default_rng(1)
+
+    def sample(n):
+        level = rng.uniform(5, 50, n)
+        return level, level * rng.lognormal(0, 0.6, n)
+
+    level, waits = sample(4000)
+    narrow_lo, narrow_hi = np.log1p(level * 0.9), np.log1p(level * 1.1)
+    channels = np.array(["walk_in"] * len(level))
+    offsets = conformal_offsets(narrow_lo, narrow_hi, waits, channels)
+    lo, hi = offsets["walk_in"]
+    level2, waits2 = sample(4000)
+    p10 = np.expm1(np.log1p(level2 * 0.9) - lo)
+    p90 = np.expm1(np.log1p(level2 * 1.1) + hi)
+    assert 0.77 <= coverage(p10, p90, waits2) <= 0.83
+    assert coverage(level2 * 0.9, level2 * 1.1, waits2) < 0.3  # before calibration
+
+
+def test_conformal_quantile_is_conservative():
+    scores = np.arange(10.0)
+    assert conformal_quantile(scores, 0.1) == 9.0
+    assert conformal_quantile(np.array([]), 0.1) == 0.0
+
+
+def test_baselines_read_their_columns_and_fall_back():
+    X = pd.DataFrame(
+        {
+            s.CHANNEL: ["walk_in", "walk_in"],
+            **{f"cell8w_{c}": [10.0, np.nan] for c in (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)},
+            **{f"last_same_hour_{c}": [20.0, np.nan] for c in (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)},
+            **{f"lvl28d_hour_{c}": [np.nan, 30.0] for c in (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)},
+        }
+    )
+    y = pd.DataFrame({s.WAIT_P10: [1.0, 1.0], s.WAIT_P50: [2.0, 2.0], s.WAIT_P90: [3.0, 3.0]})
+    assert HistoricalMean().fit(X, y).predict(X)[:, 1].tolist() == [10.0, 30.0]
+    assert SeasonalNaive().fit(X, y).predict(X)[:, 1].tolist() == [20.0, 30.0]
+    with pytest.raises(ValueError, match="baseline columns"):
+        HistoricalMean().fit(X.drop(columns=["cell8w_wait_p50"]), y)

@@ -1,0 +1,64 @@
+"""The rolling-origin backtest scores the model and both baselines on the same hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from features import schema as s
+from tests.toy_data import FAST
+from training.backtest import ESTIMATOR, ESTIMATORS, MODEL, rolling_origins, run_backtest
+from training.promotion import decide
+
+
+@pytest.fixture(scope="module")
+def result(data, calendar):
+    return run_backtest(data, calendar, FAST, n_origins=2)
+
+
+def test_rolling_origins_end_at_the_data_end():
+    origins = rolling_origins(dt.date(2025, 1, 1), dt.date(2025, 10, 31), 4, 28)
+    assert origins[-1] + dt.timedelta(days=27) == dt.date(2025, 10, 31)
+    assert [(b - a).days for a, b in itertools.pairwise(origins)] == [28, 28, 28]
+
+
+def test_every_estimator_scores_the_same_hours(result):
+    per_estimator = result.hours.groupby(ESTIMATOR).size()
+    assert set(per_estimator.index) == set(ESTIMATORS)
+    assert per_estimator.nunique() == 1
+    assert (result.hours[s.DATE] >= min(result.origins)).all()
+
+
+def test_metrics_by_channel_office_and_horizon(result):
+    metrics = result.metrics
+    for channel in ("walk_in", "appointment"):
+        for estimator in ESTIMATORS:
+            values = metrics["by_channel"][channel][estimator]
+            assert values["mae_p50"] > 0
+            assert 0 <= values["coverage"] <= 1
+    assert set(metrics["by_office"]) == {"hz-city", "hz-xihu", "hz-qiantang"}
+    assert len(metrics["folds"]) == 2
+    assert metrics["ratios"]["walk_in"]["mae_p50_ratio_to_best_baseline"] > 0
+
+
+def test_model_beats_baselines_and_covers_about_80_percent(result):
+    overall = result.metrics["overall"]
+    assert overall[MODEL]["mae_p50"] < overall["historical_mean"]["mae_p50"]
+    assert overall[MODEL]["mae_p50"] < overall["seasonal_naive"]["mae_p50"]
+    assert 0.72 <= overall[MODEL]["coverage"] <= 0.88
+
+
+def test_promotion_compares_the_same_folds(result):
+    metrics = result.metrics
+    assert decide(metrics, None).promote
+    assert decide(metrics, metrics).promote  # no worse
+    worse = {
+        "folds": {
+            k: {MODEL: {"mae_p50": v[MODEL]["mae_p50"] * 0.5}} for k, v in metrics["folds"].items()
+        }
+    }
+    verdict = decide(metrics, worse)
+    assert not verdict.promote and "worse" in verdict.reason
+    assert not decide(metrics, {"folds": {"1999-01-01": {MODEL: {"mae_p50": 1}}}}).promote

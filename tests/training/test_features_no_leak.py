@@ -1,0 +1,80 @@
+"""The feature builder reads nothing dated on or after a row's origin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from features import schema as s
+from features.build import ORIGIN, build_features, training_targets
+from tests.toy_data import FAST
+from training.pipeline import BOOKED_DATE, make_spec
+
+
+def _scramble_future(
+    table: pd.DataFrame, origin: dt.date, seed: int, columns: list[str]
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = table.copy()
+    future = out[s.DATE] >= origin
+    for column in columns:
+        out.loc[future, column] = rng.uniform(0, 500, future.sum())
+    return out
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(offset=st.integers(min_value=30, max_value=120), seed=st.integers(0, 10_000))
+def test_features_ignore_everything_after_the_origin(data, calendar, offset, seed):
+    origin = data.start + dt.timedelta(days=offset)
+    spec = make_spec(data, FAST)
+    targets = training_targets(data.hourly, [origin], 14)
+    assert len(targets) > 0
+    before = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    scrambled = _scramble_future(
+        data.hourly,
+        origin,
+        seed,
+        [s.WAIT_P10, s.WAIT_P50, s.WAIT_P90, s.ARRIVALS, s.NEVER_CALLED_SHARE],
+    )
+    bookings = data.bookings.copy()
+    late = bookings[BOOKED_DATE] >= origin
+    bookings.loc[late, BOOKED_DATE] = origin  # bookings made on/after the origin, reshuffled
+    after = build_features(targets, scrambled, calendar, data.offices, spec, bookings)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_scrambling_the_past_does_change_features(data, calendar):
+    """The no-leak test above could fail: changing the past changes the features."""
+    origin = data.start + dt.timedelta(days=60)
+    spec = make_spec(data, FAST)
+    targets = training_targets(data.hourly, [origin], 14)
+    before = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    past = data.hourly.copy()
+    past.loc[past[s.DATE] < origin, s.WAIT_P50] *= 3
+    after = build_features(targets, past, calendar, data.offices, spec, data.bookings)
+    assert not before.equals(after)
+
+
+def test_booked_counts_only_bookings_made_before_the_origin(data, calendar):
+    origin = data.start + dt.timedelta(days=60)
+    spec = make_spec(data, FAST)
+    assert spec.use_bookings
+    targets = training_targets(data.hourly, [origin], 14)
+    X = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    appointment = (targets[s.CHANNEL] == s.Channel.APPOINTMENT.value).to_numpy()
+    assert np.isnan(X.loc[~appointment, s.BOOKED]).all()
+    row = targets[appointment].iloc[5]
+    slot = data.bookings[
+        (data.bookings[s.OFFICE_ID] == row[s.OFFICE_ID])
+        & (data.bookings[s.DATE] == row[s.DATE])
+        & (data.bookings[s.HOUR] == row[s.HOUR])
+    ]
+    expected = (slot[BOOKED_DATE] < row[ORIGIN]).sum()
+    assert X.loc[targets.index[appointment][5], s.BOOKED] == expected
+    assert expected < len(slot) or len(slot) == 0 or (slot[BOOKED_DATE] < origin).all()

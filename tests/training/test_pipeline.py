@@ -1,0 +1,75 @@
+"""Training on toy ticket logs: forecasts on open hours, ordered quantiles, calibration."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from features import schema as s
+from features.errors import UnusableInputError
+from tests.toy_data import FAST, toy_tickets
+from training.pipeline import fit_forecaster, prepare_data
+
+
+@pytest.fixture(scope="module")
+def fitted(data, calendar):
+    return fit_forecaster(data, calendar, FAST)
+
+
+def test_forecast_rows_are_open_hours_with_ordered_quantiles(fitted, calendar):
+    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 14)
+    assert set(forecast.columns) >= {*s.FORECAST_COLUMNS, s.EXPECTED_ARRIVALS, s.P_CALLED}
+    assert (forecast[s.P10] <= forecast[s.P50]).all()
+    assert (forecast[s.P50] <= forecast[s.P90]).all()
+    assert (forecast[s.P10] >= 0).all()
+    assert (
+        not forecast[s.DATE].isin([dt.date(2025, 11, 8), dt.date(2025, 11, 9)]).any()
+        or (forecast[forecast[s.DATE] == dt.date(2025, 11, 8)][s.OFFICE_ID] == "hz-city").all()
+    )
+    # walk-in-only offices have no appointment queue; only walk-ins get p_called
+    qt = forecast[forecast[s.OFFICE_ID] == "hz-qiantang"]
+    assert set(qt[s.CHANNEL]) == {"walk_in"}
+    walk_in = forecast[s.CHANNEL] == "walk_in"
+    assert forecast.loc[walk_in, s.P_CALLED].between(0, 1).all()
+    assert forecast.loc[~walk_in, s.P_CALLED].isna().all()
+
+
+def test_forecast_skips_public_holidays(fitted, calendar):
+    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 9, 29), 14)
+    assert not forecast[s.DATE].between(dt.date(2025, 10, 1), dt.date(2025, 10, 8)).any()
+    assert dt.date(2025, 10, 11) in set(forecast[s.DATE])  # make-up Saturday
+
+
+def test_model_learns_the_monday_and_opening_peaks(fitted, calendar):
+    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 7, ["hz-xihu"], "walk_in")
+    monday = forecast[forecast[s.DATE] == dt.date(2025, 11, 3)][s.P50].mean()
+    wednesday = forecast[forecast[s.DATE] == dt.date(2025, 11, 5)][s.P50].mean()
+    assert monday > 1.2 * wednesday
+    first = forecast[forecast[s.HOUR] == 9][s.P50].mean()
+    later = forecast[forecast[s.HOUR] == 15][s.P50].mean()
+    assert first > 1.15 * later
+
+
+def test_conformal_offsets_exist_per_channel(fitted):
+    offsets = fitted.forecaster.wait.offsets_
+    assert {"walk_in", "appointment", "*"} <= set(offsets)
+
+
+def test_short_history_is_refused(offices, calendar):
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 20), office_ids=("hz-xihu",))
+    data = prepare_data(tickets, None, offices, calendar)
+    with pytest.raises(UnusableInputError, match="too little history"):
+        fit_forecaster(data, calendar, FAST)
+
+
+def test_same_data_same_seed_same_model(data, calendar, fitted):
+    again = fit_forecaster(data, calendar, FAST)
+    a = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    b = again.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    np.testing.assert_allclose(a[s.P50], b[s.P50])
+    other = fit_forecaster(data, calendar, dataclasses.replace(FAST, n_estimators=5))
+    c = other.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    assert not np.allclose(a[s.P50], c[s.P50])
