@@ -31,11 +31,12 @@ app = typer.Typer(
 from cli import evaluate as _evaluate  # noqa: E402
 from cli import forecast as _forecast  # noqa: E402
 from cli import models as _models  # noqa: E402
+from cli import serve as _serve  # noqa: E402
 from cli import simulate as _simulate  # noqa: E402
 from cli import train as _train  # noqa: E402
 from cli import validate as _validate  # noqa: E402
 
-_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _models)
+_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _models, _serve)
 for _module in _COMMAND_MODULES:
     _module.register(app)
 
@@ -43,7 +44,7 @@ for _module in _COMMAND_MODULES:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 user error)."""
     try:
-        app(args=argv, prog_name="waitcast", standalone_mode=False)
+        code = app(args=argv, prog_name="waitcast", standalone_mode=False)
     except typer_exceptions.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except typer_exceptions.Abort:
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         common.fail("interrupted")
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

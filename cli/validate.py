@@ -69,9 +69,8 @@ def validate_command(
             problems.append(str(exc))
     _write(out, inputs, results, problems, max_reject_share, allow_rejects)
     _print(results, out)
-    if problems:
-        common.fail("; ".join(problems))
-        raise typer.Exit(1)
+    if problems:  # after the files are written, so the rejects can be looked at
+        raise UnusableInputError("; ".join(problems))
 
 
 def _rejects_name(result: ValidationResult) -> str:

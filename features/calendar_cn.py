@@ -234,14 +234,16 @@ def _school_break(date: dt.date) -> tuple[str | None, bool]:
         if dt.date.fromisoformat(s0) <= date <= dt.date.fromisoformat(s1):
             return "summer", False
         return None, False
+    # By rule: flagged as estimated only for years after the published table.
+    beyond = date.year > max(SCHOOL_BREAKS)
     if dt.date(date.year, 7, 1) <= date <= dt.date(date.year, 8, 31):
-        return "summer", True
+        return "summer", beyond
     spring = _spring_festival(date.year)
     if spring is not None and spring - dt.timedelta(days=14) <= date <= spring + dt.timedelta(
         days=14
     ):
-        return "winter", True
-    return None, True
+        return "winter", beyond
+    return None, beyond
 
 
 def _spring_festival(year: int) -> dt.date | None:
