@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar, default_calendar
+from features.calendar_cn import ChinaCalendar
 from features.errors import ParameterError
-from features.offices import OfficeRegistry, load_offices
+from features.offices import WEEKDAYS, Office, OfficeRegistry
 from training.simulate import LOG_COLUMNS, ServiceType, SimConfig, simulate
 
 D = dt.date
@@ -26,25 +26,15 @@ DUAL_SMALL = "hz-westlake-scenic"  # dual track, 3 windows: cheap to simulate
 WALK_IN_SMALL = "hz-tonglu"  # walk-in only, 3 windows, opens 08:30-12:00 / 14:00-17:00
 
 
-@pytest.fixture(scope="module")
-def registry() -> OfficeRegistry:
-    return load_offices()
+def _subset(offices: OfficeRegistry, *ids: str) -> OfficeRegistry:
+    return OfficeRegistry([offices.get(i) for i in ids])
 
 
 @pytest.fixture(scope="module")
-def calendar() -> ChinaCalendar:
-    return default_calendar()
-
-
-def _offices(registry: OfficeRegistry, *ids: str) -> OfficeRegistry:
-    return OfficeRegistry([registry.get(i) for i in ids])
-
-
-@pytest.fixture(scope="module")
-def spring(registry: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
+def spring(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
     """Two small offices around the policy change, with the booking backlog built up."""
-    offices = _offices(registry, DUAL_SMALL, WALK_IN_SMALL)
-    return simulate(offices, calendar, D(2023, 5, 15), D(2023, 6, 30), seed=11, warmup_days=130)
+    subset = _subset(offices, DUAL_SMALL, WALK_IN_SMALL)
+    return simulate(subset, calendar, D(2023, 5, 15), D(2023, 6, 30), seed=11, warmup_days=130)
 
 
 def test_columns_types_and_order(spring: pd.DataFrame) -> None:
@@ -81,10 +71,10 @@ def test_times_are_consistent(spring: pd.DataFrame) -> None:
 
 
 def test_same_seed_same_log_other_seed_other_but_similar(
-    registry: OfficeRegistry, calendar: ChinaCalendar
+    offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
-    offices = _offices(registry, DUAL_SMALL, WALK_IN_SMALL)
-    args = (offices, calendar, D(2024, 3, 4), D(2024, 3, 29))
+    subset = _subset(offices, DUAL_SMALL, WALK_IN_SMALL)
+    args = (subset, calendar, D(2024, 3, 4), D(2024, 3, 29))
     first = simulate(*args, seed=3)
     pd.testing.assert_frame_equal(first, simulate(*args, seed=3))
     other = simulate(*args, seed=4)
@@ -93,24 +83,24 @@ def test_same_seed_same_log_other_seed_other_but_similar(
 
 
 def test_a_warm_up_replays_the_window_of_a_longer_run(
-    registry: OfficeRegistry, calendar: ChinaCalendar
+    offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
-    offices = _offices(registry, DUAL_SMALL)
-    long = simulate(offices, calendar, D(2023, 3, 1), D(2023, 5, 31), seed=9)
-    window = simulate(offices, calendar, D(2023, 4, 20), D(2023, 5, 31), seed=9, warmup_days=50)
+    subset = _subset(offices, DUAL_SMALL)
+    long = simulate(subset, calendar, D(2023, 3, 1), D(2023, 5, 31), seed=9)
+    window = simulate(subset, calendar, D(2023, 4, 20), D(2023, 5, 31), seed=9, warmup_days=50)
     tail = long[long[s.ISSUED_AT] >= pd.Timestamp("2023-04-20")].reset_index(drop=True)
     pd.testing.assert_frame_equal(window, tail)
     # and a shorter run is the start of a longer one
-    head = simulate(offices, calendar, D(2023, 3, 1), D(2023, 4, 10), seed=9)
+    head = simulate(subset, calendar, D(2023, 3, 1), D(2023, 4, 10), seed=9)
     early = long[long[s.ISSUED_AT] < pd.Timestamp("2023-04-11")].reset_index(drop=True)
     pd.testing.assert_frame_equal(head, early)
 
 
 def test_closed_on_public_holidays_open_on_make_up_days(
-    registry: OfficeRegistry, calendar: ChinaCalendar
+    offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
-    offices = _offices(registry, "hz-city", DUAL_SMALL, WALK_IN_SMALL)
-    log = simulate(offices, calendar, D(2023, 1, 19), D(2023, 2, 5), seed=2, warmup_days=14)
+    subset = _subset(offices, "hz-city", DUAL_SMALL, WALK_IN_SMALL)
+    log = simulate(subset, calendar, D(2023, 1, 19), D(2023, 2, 5), seed=2, warmup_days=14)
     per_day = log.groupby([log[s.ISSUED_AT].dt.date, s.OFFICE_ID]).size().unstack(fill_value=0)
     spring_festival = [D(2023, 1, 21) + dt.timedelta(days=k) for k in range(7)]
     assert not set(per_day.index) & set(spring_festival)  # 2023-01-21..27: no tickets
@@ -122,11 +112,11 @@ def test_closed_on_public_holidays_open_on_make_up_days(
 
 
 def test_tickets_are_issued_within_opening_sessions(
-    spring: pd.DataFrame, registry: OfficeRegistry, calendar: ChinaCalendar
+    spring: pd.DataFrame, offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
     config = SimConfig()
     for (office_id, date), day in spring.groupby([s.OFFICE_ID, spring[s.ISSUED_AT].dt.date]):
-        sessions = registry.get(str(office_id)).sessions_for(calendar.day(date))
+        sessions = offices.get(str(office_id)).sessions_for(calendar.day(date))
         minute = day[s.ISSUED_AT].dt.hour * 60 + day[s.ISSUED_AT].dt.minute
         inside = np.zeros(len(day), dtype=bool)
         for session in sessions:
@@ -138,11 +128,11 @@ def test_tickets_are_issued_within_opening_sessions(
 
 
 def test_appointments_are_on_open_half_hour_slots(
-    spring: pd.DataFrame, registry: OfficeRegistry, calendar: ChinaCalendar
+    spring: pd.DataFrame, offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
     appt = spring[spring[s.CHANNEL] == APPOINTMENT]
     assert len(appt) > 1000
-    office = registry.get(DUAL_SMALL)
+    office = offices.get(DUAL_SMALL)
     for date, day in appt.groupby(appt[s.APPOINTMENT_AT].dt.date):
         sessions = office.sessions_for(calendar.day(date))
         slot_starts = {m for x in sessions for m in range(x.open_minute, x.close_minute, 30)}
@@ -168,21 +158,21 @@ def test_policy_change_mostly_appointments_before_walk_ins_after(spring: pd.Data
 
 
 def test_walk_ins_at_all_offices_from_the_policy_change(
-    registry: OfficeRegistry, calendar: ChinaCalendar
+    offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
-    log = simulate(registry, calendar, D(2023, 6, 8), D(2023, 6, 9), seed=5, warmup_days=60)
+    log = simulate(offices, calendar, D(2023, 6, 8), D(2023, 6, 9), seed=5, warmup_days=60)
     walk = log[log[s.CHANNEL] == WALK_IN]
     for date in (D(2023, 6, 8), D(2023, 6, 9)):
-        offices = set(walk.loc[walk[s.ISSUED_AT].dt.date == date, s.OFFICE_ID])
-        assert offices == set(registry.ids)
+        seen = set(walk.loc[walk[s.ISSUED_AT].dt.date == date, s.OFFICE_ID])
+        assert seen == set(offices.ids)
 
 
 def test_arrivals_peak_at_opening_and_after_lunch(
-    registry: OfficeRegistry, calendar: ChinaCalendar
+    offices: OfficeRegistry, calendar: ChinaCalendar
 ) -> None:
-    offices = _offices(registry, WALK_IN_SMALL, "hz-linping")
-    log = simulate(offices, calendar, D(2024, 3, 1), D(2024, 5, 31), seed=8)
-    for office in offices:
+    subset = _subset(offices, WALK_IN_SMALL, "hz-linping")
+    log = simulate(subset, calendar, D(2024, 3, 1), D(2024, 5, 31), seed=8)
+    for office in subset:
         own = log[log[s.OFFICE_ID] == office.id]
         sessions = office.weekly_sessions(1)  # Tuesday: morning and afternoon
         minute = own[s.ISSUED_AT].dt.hour * 60 + own[s.ISSUED_AT].dt.minute
@@ -195,25 +185,52 @@ def test_arrivals_peak_at_opening_and_after_lunch(
         assert after_lunch.sum() > 1.3 * late.sum(), office.id
 
 
-def test_bad_arguments_are_refused(registry: OfficeRegistry, calendar: ChinaCalendar) -> None:
-    offices = _offices(registry, WALK_IN_SMALL)
+def test_bad_arguments_are_refused(offices: OfficeRegistry, calendar: ChinaCalendar) -> None:
+    subset = _subset(offices, WALK_IN_SMALL)
     with pytest.raises(ParameterError, match="end"):
-        simulate(offices, calendar, D(2024, 3, 2), D(2024, 3, 1))
+        simulate(subset, calendar, D(2024, 3, 2), D(2024, 3, 1))
     with pytest.raises(ParameterError, match="warmup_days"):
-        simulate(offices, calendar, D(2024, 3, 1), D(2024, 3, 2), warmup_days=-1)
+        simulate(subset, calendar, D(2024, 3, 1), D(2024, 3, 2), warmup_days=-1)
     with pytest.raises(ParameterError, match="services"):
         SimConfig(services=(ServiceType("passport", 0.5, 10.0),))
     with pytest.raises(ParameterError, match="no_show_share"):
         dataclasses.replace(SimConfig(), no_show_share=1.5)
 
 
-def test_config_changes_only_what_it_says(
-    registry: OfficeRegistry, calendar: ChinaCalendar
-) -> None:
-    offices = _offices(registry, WALK_IN_SMALL)
-    args = (offices, calendar, D(2024, 4, 8), D(2024, 4, 19))
+def test_config_changes_only_what_it_says(offices: OfficeRegistry, calendar: ChinaCalendar) -> None:
+    subset = _subset(offices, WALK_IN_SMALL)
+    args = (subset, calendar, D(2024, 4, 8), D(2024, 4, 19))
     base = simulate(*args, seed=1)
     slow = simulate(*args, seed=1, config=SimConfig(call_gap_minutes=3.0))
     pd.testing.assert_series_equal(base[s.ISSUED_AT], slow[s.ISSUED_AT])  # same arrivals
     base_wait = (base[s.CALLED_AT] - base[s.ISSUED_AT]).mean()
     assert (slow[s.CALLED_AT] - slow[s.ISSUED_AT]).mean() > base_wait  # slower windows
+
+
+def test_a_window_of_holidays_gives_an_empty_log_of_the_same_shape(
+    offices: OfficeRegistry, calendar: ChinaCalendar
+) -> None:
+    subset = _subset(offices, WALK_IN_SMALL)
+    empty = simulate(subset, calendar, D(2023, 1, 22), D(2023, 1, 24))
+    some = simulate(subset, calendar, D(2023, 1, 19), D(2023, 1, 20))
+    assert len(empty) == 0 and len(some) > 0
+    assert empty.dtypes.to_dict() == some.dtypes.to_dict()
+
+
+def test_an_office_outside_the_built_in_registry(calendar: ChinaCalendar) -> None:
+    """Any registry works: odd session lengths, no window count, unknown id."""
+    office = Office.model_validate(
+        {
+            "id": "elsewhere-1",
+            "name_zh": "某地",
+            "name_en": "Elsewhere",
+            "mode": "dual_track",
+            "sessions": {day: [["08:15", "11:45"], ["13:00", "16:10"]] for day in WEEKDAYS[:5]},
+        }
+    )
+    log = simulate(OfficeRegistry([office]), calendar, D(2024, 3, 4), D(2024, 3, 8), seed=1)
+    assert set(log[s.CHANNEL]) == {WALK_IN, APPOINTMENT}
+    minute = log[s.ISSUED_AT].dt.hour * 60 + log[s.ISSUED_AT].dt.minute
+    assert (((minute >= 495) & (minute < 705)) | ((minute >= 780) & (minute < 970))).all()
+    windows = log[s.WINDOW_ID].dropna().str[1:].astype(int)
+    assert windows.max() <= SimConfig().default_windows

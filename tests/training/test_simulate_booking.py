@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from features import schema as s
-from features.calendar_cn import default_calendar
-from features.offices import Office, load_offices
+from features.calendar_cn import ChinaCalendar
+from features.offices import Office, OfficeRegistry
 from training.simulate import book_office, simulate_office
 from training.simulate.booking import AppointmentBook, book_share_after_change
 from training.simulate.config import SimConfig
@@ -24,8 +24,8 @@ def _lead_days(frame: pd.DataFrame) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def office() -> Office:
-    return load_offices().get(DUAL_SMALL)
+def office(offices: OfficeRegistry) -> Office:
+    return offices.get(DUAL_SMALL)
 
 
 def test_book_gives_the_earliest_slot_with_a_free_place() -> None:
@@ -48,8 +48,10 @@ def test_booking_share_falls_as_the_lead_time_grows() -> None:
     assert shares[-1] == config.book_share_long_lead
 
 
-def test_lead_times_grow_while_booking_demand_exceeds_the_slots(office: Office) -> None:
-    bookings = book_office(office, default_calendar(), D(2023, 1, 2), D(2023, 6, 7), seed=4)
+def test_lead_times_grow_while_booking_demand_exceeds_the_slots(
+    office: Office, calendar: ChinaCalendar
+) -> None:
+    bookings = book_office(office, calendar, D(2023, 1, 2), D(2023, 6, 7), seed=4)
     month = bookings[s.BOOKED_AT].dt.month
     median = _lead_days(bookings).groupby(month).median()
     assert median[1] < 12  # the book was nearly empty at the reopening
@@ -57,8 +59,9 @@ def test_lead_times_grow_while_booking_demand_exceeds_the_slots(office: Office) 
     assert 20 <= median[5] <= 40  # about a month by May
 
 
-def test_no_shows_leave_booked_slots_without_a_ticket(office: Office) -> None:
-    calendar = default_calendar()
+def test_no_shows_leave_booked_slots_without_a_ticket(
+    office: Office, calendar: ChinaCalendar
+) -> None:
     args = (office, calendar, D(2023, 3, 1), D(2023, 5, 31))
     bookings = book_office(*args, seed=6)
     log = simulate_office(*args, seed=6)
@@ -73,11 +76,11 @@ def test_no_shows_leave_booked_slots_without_a_ticket(office: Office) -> None:
     assert all(pair in keys for pair in zip(appt[s.BOOKED_AT], appt[s.APPOINTMENT_AT], strict=True))
 
 
-def test_fewer_bookings_after_the_policy_change() -> None:
-    office = load_offices().get("hz-xihu")  # 10 windows: steadier daily counts
-    bookings = book_office(
-        office, default_calendar(), D(2023, 4, 10), D(2023, 7, 7), seed=2, warmup_days=90
-    )
+def test_fewer_bookings_after_the_policy_change(
+    offices: OfficeRegistry, calendar: ChinaCalendar
+) -> None:
+    office = offices.get("hz-xihu")  # 10 windows: steadier daily counts
+    bookings = book_office(office, calendar, D(2023, 4, 10), D(2023, 7, 7), seed=2, warmup_days=90)
     per_day = bookings.groupby(bookings[s.BOOKED_AT].dt.date).size()
     change = D(2023, 6, 8)
     before = per_day[[d for d in per_day.index if D(2023, 5, 8) <= d < change]].mean()

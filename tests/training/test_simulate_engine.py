@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from training.simulate.engine import run_queue
+from training.simulate.engine import QueueOutcome, run_queue
+from training.simulate.roster import SessionMinutes
 
 INF = math.inf
+Day = tuple[list[SessionMinutes], list[tuple[float, float, float]], list[tuple[float, float]]]
 
 
 def _queue(
-    intervals: list[tuple[tuple[float, float], ...]],
-    walk_ins: list[tuple[float, float, float]],
-    appointments: list[tuple[float, float]] = (),  # type: ignore[assignment]
+    intervals: Sequence[SessionMinutes],
+    walk_ins: Sequence[tuple[float, float, float]],
+    appointments: Sequence[tuple[float, float]] = (),
     gap: float = 0.0,
-):
+) -> QueueOutcome:
     """Run the engine on (issued, deadline, service) walk-ins and (ready, service) holders."""
     walk = np.array(walk_ins, dtype=float).reshape(-1, 3)
     appt = np.array(appointments, dtype=float).reshape(-1, 2)
@@ -67,9 +70,9 @@ def test_a_window_opening_later_does_not_serve_before_it_opens() -> None:
 
 
 @st.composite
-def _days(draw: st.DrawFn):
+def _days(draw: st.DrawFn) -> Day:
     n_windows = draw(st.integers(1, 3))
-    intervals = []
+    intervals: list[SessionMinutes] = []
     for _ in range(n_windows):
         a = draw(st.floats(0, 60))
         b = a + draw(st.floats(10, 120))
@@ -86,7 +89,7 @@ def _days(draw: st.DrawFn):
 
 @settings(max_examples=150, deadline=None)
 @given(_days())
-def test_queue_invariants_hold_on_any_day(day) -> None:
+def test_queue_invariants_hold_on_any_day(day: Day) -> None:
     intervals, walk_ins, appointments = day
     out = _queue(intervals, walk_ins, appointments, gap=0.5)
     starts = [

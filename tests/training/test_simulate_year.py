@@ -13,9 +13,8 @@ import pandas as pd
 import pytest
 
 from features import schema as s
-from features.calendar_cn import default_calendar
-from features.offices import OfficeRegistry, load_offices
-
+from features.calendar_cn import ChinaCalendar
+from features.offices import OfficeRegistry
 from training.simulate import simulate
 
 pytestmark = pytest.mark.slow
@@ -28,23 +27,18 @@ CHANGE = pd.Timestamp("2023-06-08")
 
 
 @pytest.fixture(scope="module")
-def registry() -> OfficeRegistry:
-    return load_offices()
-
-
-@pytest.fixture(scope="module")
-def year_2023(registry: OfficeRegistry) -> pd.DataFrame:
-    log = simulate(registry, default_calendar(), D(2023, 1, 2), D(2023, 12, 31), seed=7)
-    dual = {o.id for o in registry if o.takes_appointments}
+def year_2023(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
+    log = simulate(offices, calendar, D(2023, 1, 2), D(2023, 12, 31), seed=7)
+    dual = {o.id for o in offices if o.takes_appointments}
     log["dual"] = log[s.OFFICE_ID].isin(dual)
     log["wait"] = _wait_minutes(log)
     return log
 
 
 @pytest.fixture(scope="module")
-def walk_in_only_2024(registry: OfficeRegistry) -> pd.DataFrame:
-    offices = OfficeRegistry([o for o in registry if not o.takes_appointments])
-    return simulate(offices, default_calendar(), D(2024, 1, 1), D(2024, 12, 31), seed=7)
+def walk_in_only_2024(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
+    walk_in_only = OfficeRegistry([o for o in offices if not o.takes_appointments])
+    return simulate(walk_in_only, calendar, D(2024, 1, 1), D(2024, 12, 31), seed=7)
 
 
 def _wait_minutes(log: pd.DataFrame) -> pd.Series:
