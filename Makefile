@@ -8,7 +8,7 @@ HISTORY_START ?= 2023-01-02
 SEED   ?= 42
 export WAITCAST_REGISTRY ?= .waitcast/registry
 
-.PHONY: run test lint bench default-data clean
+.PHONY: run test lint bench default-data default-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,19 @@ default-data: $(STAMP)
 			--out $(DATA)/hangzhou-$$end.parquet; \
 	fi
 
-run: default-data
-	@echo "default data ready in $(DATA)"
+# Trains the default model when the registry has no current model, then serves.
+default-model: $(STAMP)
+	@if ! $(BIN)/waitcast models show current >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory default-data && \
+		echo "training the default model on $(DATA)" && \
+		$(BIN)/waitcast train $(DATA) ; \
+	fi
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+run: default-model
+	@echo "serving waitcast on http://$(HOST):$(PORT)/ (API under /v1, docs at /docs)"
+	WAITCAST_ENV=$${WAITCAST_ENV:-development} $(BIN)/waitcast serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -109,35 +109,47 @@ class FeatureSpec:
         return cls(**values)
 
 
+DAY = "_day"  # the date as a day number, for fast window filters
+
+
+def with_day_numbers(hourly: pd.DataFrame) -> pd.DataFrame:
+    """The hourly table with an integer day number and the weekday (0 = Monday)."""
+    day = np.fromiter((d.toordinal() for d in hourly[s.DATE]), dtype=np.int64, count=len(hourly))
+    return hourly.assign(**{DAY: day, "weekday": ((day - 1) % 7).astype("int8")})
+
+
 def origin_levels(
     hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec
 ) -> dict[str, pd.DataFrame]:
-    """Trailing levels of every queue as of ``origin`` (rows with date < origin only)."""
-    first = origin - dt.timedelta(days=spec.history_days)
-    past = hourly[(hourly[s.DATE] < origin) & (hourly[s.DATE] >= first)]
+    """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
+
+    ``hourly`` must carry day numbers (:func:`with_day_numbers`).
+    """
+    day0 = origin.toordinal()
+    days = hourly[DAY].to_numpy()
+    past = hourly[(days < day0) & (days >= day0 - spec.history_days)]
     queue = list(s.QUEUE_KEYS)
-    weekday = pd.Series([d.weekday() for d in past[s.DATE]], index=past.index, dtype="int8")
-    past = past.assign(weekday=weekday)
+    targets = list(_LEVEL_TARGETS)
     out: dict[str, pd.DataFrame] = {}
     cell_keys = [*queue, "weekday", s.HOUR]
-    cell = past.groupby(cell_keys, observed=True)[list(_LEVEL_TARGETS)].mean()
+    grouped = past.groupby(cell_keys, observed=True)
+    cell = grouped[targets].mean()
     cell.columns = [f"cell{spec.cell_weeks}w_{c}" for c in cell.columns]
-    cell[f"cell{spec.cell_weeks}w_days"] = past.groupby(cell_keys, observed=True)[s.DATE].nunique()
+    cell[f"cell{spec.cell_weeks}w_days"] = grouped[DAY].nunique()
     out["cell"] = cell.reset_index()
-    last_dates = past.groupby(cell_keys, observed=True)[s.DATE].transform("max")
-    last = past[past[s.DATE] == last_dates].set_index(cell_keys)[list(_LEVEL_TARGETS)]
+    last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
     last.columns = [f"last_same_hour_{c}" for c in last.columns]
     out["last_same_hour"] = last.reset_index()
     for window in spec.level_windows:
-        recent = past[past[s.DATE] >= origin - dt.timedelta(days=window)]
-        by_hour = recent.groupby([*queue, s.HOUR], observed=True)[list(_LEVEL_TARGETS)].mean()
+        recent = past[past[DAY] >= day0 - window]
+        by_hour = recent.groupby([*queue, s.HOUR], observed=True)[targets].mean()
         by_hour.columns = [f"lvl{window}d_hour_{c}" for c in by_hour.columns]
         out[f"lvl{window}d_hour"] = by_hour.reset_index()
-        by_queue = recent.groupby(queue, observed=True)[list(_LEVEL_TARGETS)].mean()
+        by_queue = recent.groupby(queue, observed=True)[targets].mean()
         by_queue.columns = [f"lvl{window}d_{c}" for c in by_queue.columns]
         out[f"lvl{window}d"] = by_queue.reset_index()
-    last_day = past.groupby(queue, observed=True)[s.DATE].transform("max")
-    day = past[past[s.DATE] == last_day].groupby(queue, observed=True)[list(_LEVEL_TARGETS)].mean()
+    last_day = past.groupby(queue, observed=True)[DAY].transform("max")
+    day = past[past[DAY] == last_day].groupby(queue, observed=True)[targets].mean()
     day.columns = [f"last_day_{c}" for c in day.columns]
     out["last_day"] = day.reset_index()
     return out
@@ -180,8 +192,10 @@ def build_features(
     if targets.empty:
         return pd.DataFrame(columns=spec.feature_names)
     parts = []
+    first = min(targets[ORIGIN]) - dt.timedelta(days=spec.history_days)
+    history = with_day_numbers(hourly[hourly[s.DATE] >= first])
     for origin, rows in targets.groupby(ORIGIN, sort=True):
-        levels = origin_levels(hourly, origin, spec)  # type: ignore[arg-type]
+        levels = origin_levels(history, origin, spec)  # type: ignore[arg-type]
         frame = rows.assign(weekday=[d.weekday() for d in rows[s.DATE]])
         queue = list(s.QUEUE_KEYS)
         frame = frame.merge(levels["cell"], on=[*queue, "weekday", s.HOUR], how="left")

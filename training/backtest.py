@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from features import schema as s
 from features.build import HORIZON, ORIGIN, build_features, training_targets
@@ -75,30 +76,11 @@ def run_backtest(
     origins = rolling_origins(data.start, data.end, n_origins, horizon)
     if not origins:
         raise UnusableInputError("the data are too short for one backtest origin")
+    jobs = (delayed(_fold)(data, calendar, config, origin) for origin in origins)
     hour_frames: list[pd.DataFrame] = []
-    for i, origin in enumerate(origins):
-        fit = fit_forecaster(data, calendar, config, until=origin)
-        forecaster = fit.forecaster
-        rows = training_targets(data.hourly, [origin], horizon, need_outcomes=True)
-        if rows.empty:
-            continue
-        X = build_features(
-            rows, data.hourly, calendar, data.offices, forecaster.spec, data.bookings
-        )
-        predictions = {MODEL: forecaster.wait.predict(X)}
-        for name, baseline in (
-            (HISTORICAL_MEAN, HistoricalMean()),
-            (SEASONAL_NAIVE, SeasonalNaive()),
-        ):
-            baseline.set_params(cell_weeks=forecaster.spec.cell_weeks)
-            predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
-        base = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].assign(
-            **{HORIZON: X[HORIZON].to_numpy()}
-        )
-        for name, q in predictions.items():
-            hour_frames.append(
-                base.assign(**{ESTIMATOR: name, s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2]})
-            )
+    runner = Parallel(n_jobs=min(config.parallel_folds, len(origins)), return_as="generator")
+    for i, frames in enumerate(runner(jobs)):
+        hour_frames.extend(frames)
         if on_fold:
             on_fold(i + 1, len(origins))
     if not hour_frames:
@@ -113,6 +95,29 @@ def run_backtest(
     result = BacktestResult(origins, horizon, hours, outcomes)
     result.metrics = compute_metrics(result)
     return result
+
+
+def _fold(
+    data: TrainingData, calendar: ChinaCalendar, config: TrainConfig, origin: dt.date
+) -> list[pd.DataFrame]:
+    """Refit before ``origin`` and predict its window with the model and the baselines."""
+    rows = training_targets(data.hourly, [origin], config.horizon_days, need_outcomes=True)
+    if rows.empty:
+        return []
+    fit = fit_forecaster(data, calendar, config, until=origin)
+    forecaster = fit.forecaster
+    X = build_features(rows, data.hourly, calendar, data.offices, forecaster.spec, data.bookings)
+    predictions = {MODEL: forecaster.wait.predict(X)}
+    for name, baseline in ((HISTORICAL_MEAN, HistoricalMean()), (SEASONAL_NAIVE, SeasonalNaive())):
+        baseline.set_params(cell_weeks=forecaster.spec.cell_weeks)
+        predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
+    base = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].assign(
+        **{HORIZON: X[HORIZON].to_numpy()}
+    )
+    return [
+        base.assign(**{ESTIMATOR: name, s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2]})
+        for name, q in predictions.items()
+    ]
 
 
 def _pinball(y: np.ndarray, q: np.ndarray, level: float) -> np.ndarray:

@@ -54,13 +54,14 @@ class TrainConfig:
     origin_step_days: int = 7
     calibration_days: int = 28
     max_train_days: int = 730
-    n_estimators: int = 250
-    learning_rate: float = 0.05
+    n_estimators: int = 200
+    learning_rate: float = 0.06
     num_leaves: int = 31
     min_child_samples: int = 40
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     seed: int = 0
-    n_jobs: int = 2
+    n_jobs: int = 1  # threads per LightGBM fit; the backtest runs folds in parallel
+    parallel_folds: int = 2  # backtest folds fitted at once (processes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from training.simulate.config import SimConfig
+from training.simulate.demand import overtime
 from training.simulate.roster import DayRoster
 from training.simulate.streams import Purpose, day_rng
 
@@ -30,16 +31,29 @@ class SlotLayout:
     n_slots: np.ndarray  # int, per plan day: number of slots
 
 
-def slot_layout(rosters: Sequence[DayRoster | None], config: SimConfig) -> SlotLayout:
-    """Half-hour slots of each open day; capacity = a share of the windows' throughput."""
+def appointment_share(date: dt.date, config: SimConfig) -> float:
+    """Share of the windows' throughput released as slots on a date: most of it before
+    the policy change; after it the dual-track split, reached as the surge fades (while
+    the backlog lasts the offices keep releasing the overtime capacity as slots)."""
+    if date < config.policy_change:
+        return config.appointment_share
+    after = config.appointment_share_after_change
+    return after + (config.appointment_share - after) * overtime(date, config)
+
+
+def slot_layout(
+    dates: Sequence[dt.date], rosters: Sequence[DayRoster | None], config: SimConfig
+) -> SlotLayout:
+    """Half-hour slots of each open day; capacity = a share of the windows' throughput
+    (a larger share before the policy change, when offices ran mainly by appointment)."""
     days: list[np.ndarray] = []
     starts: list[np.ndarray] = []
     capacities: list[np.ndarray] = []
     n_slots = np.zeros(len(rosters), dtype=np.int64)
-    per_minute = config.appointment_share / config.mean_service_minutes
     for index, roster in enumerate(rosters):
         if roster is None:
             continue
+        per_minute = appointment_share(dates[index], config) / config.mean_service_minutes
         length = roster.period_end - roster.period_start
         capacity = np.rint(roster.windows_open * length * per_minute).astype(np.int64)
         days.append(np.full(len(capacity), index, dtype=np.int64))
@@ -143,7 +157,7 @@ def run_bookings(
         config: the parameters.
     """
     n_days = len(dates)
-    layout = slot_layout(rosters, config) if dual_track else slot_layout([None] * n_days, config)
+    layout = slot_layout(dates, rosters if dual_track else [None] * n_days, config)
     book = AppointmentBook(layout.capacity)
     total_slots = len(layout.capacity)
     open_days = np.array([i for i, r in enumerate(rosters) if r is not None], dtype=np.int64)

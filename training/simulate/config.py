@@ -56,12 +56,12 @@ class SimConfig:
     pandemic_level: float = 0.2
     # Demand right after the reopening, relative to the long-run level: three years of
     # pent-up need ("井喷式增长").
-    surge_peak: float = 2.7
+    surge_peak: float = 1.84
     # Half-life of the pent-up excess, in days (~7 months): still high in spring–summer
     # 2023, close to the long-run level by 2025.
-    surge_half_life_days: float = 210.0
+    surge_half_life_days: float = 150.0
     # Mild yearly growth of the long-run level (travel recovering towards pre-2020 volumes).
-    yearly_growth: float = 0.04
+    yearly_growth: float = 0.025
 
     # --- daily demand ---------------------------------------------------------------------
     # People wanting service per window per working day at the long-run level (regime 1).
@@ -69,7 +69,7 @@ class SimConfig:
     # demand at the dual-track offices exceeds their slots by ~10-40% in the first months
     # of 2023 and matches them by May: the backlog then reaches about a month (median lead
     # of bookings made 20 May-7 June ≈ 30 days over seeds), as in the article.
-    demand_per_window: float = 15.5
+    demand_per_window: float = 22.5
     # Offices' demand per window relative to the others (share ≈ windows × weight).
     # The main-city dual-track offices are the busiest; some district offices booked
     # out further ("some district offices mid-July").
@@ -77,7 +77,7 @@ class SimConfig:
         default_factory=lambda: _frozen({"hz-binjiang": 1.06, "hz-yuhang": 1.05})
     )
     # Weight per window of walk-in-only (outer district) offices: less crowded.
-    walk_in_only_weight: float = 0.85
+    walk_in_only_weight: float = 0.68
     # Weight of offices missing from office_weight.
     default_office_weight: float = 1.0
     # Windows assumed for an office whose registry entry has none.
@@ -103,7 +103,7 @@ class SimConfig:
     pre_holiday_factor: float = 1.3
     # School-break multipliers: summer (from early July) is the peak season of family
     # travel; winter break is moderate.
-    summer_break_factor: float = 1.25
+    summer_break_factor: float = 1.2
     winter_break_factor: float = 1.12
     # Shape of the gamma day-noise on demand (mean 1, CV = 1/sqrt(shape) ≈ 0.2): daily
     # counts are over-dispersed (variance > mean), as in real queue logs.
@@ -112,11 +112,11 @@ class SimConfig:
     # --- within the day -------------------------------------------------------------------
     # Extra arrival intensity at the first opening of the day (people queue before the
     # doors open), relative to the base level; decays exponentially.
-    opening_peak: float = 1.3
+    opening_peak: float = 2.5
     # Extra intensity right after the lunch break (people who came at lunch).
-    after_lunch_peak: float = 0.9
+    after_lunch_peak: float = 1.5
     # Decay time of both peaks, in minutes.
-    peak_decay_minutes: float = 45.0
+    peak_decay_minutes: float = 60.0
     # Intensity reached at the close of the last session, relative to the base level;
     # it tapers linearly over closing_taper_minutes.
     closing_level: float = 0.5
@@ -125,12 +125,18 @@ class SimConfig:
     walk_in_cutoff_minutes: float = 30.0
 
     # --- windows and service --------------------------------------------------------------
-    # Offices staff windows for the demand they expect that day (no noise): enough for
-    # this utilisation of the staffed windows, so quiet periods still see queues at the
-    # peaks, as in real offices; in the 2023 surge every window is staffed ("满功率").
-    staffing_target_utilization: float = 0.9
-    # ... but never fewer than this share of the windows.
-    min_staffed_share: float = 0.4
+    # Offices staff windows for the demand they expect that day (no noise: day-level
+    # surprises are not anticipated): enough for this utilisation of the staffed
+    # windows, within the limits below.
+    staffing_target_utilization: float = 1.05
+    # The office's fixed staff: outside the reopening surge at most this share of the
+    # registry's windows is open (rounded up), however busy the day.
+    max_staffed_share: float = 0.75
+    # Overtime only in the reopening surge: the staffed share rises linearly with the
+    # pent-up excess, to every window ("满功率") when it is this much or more.
+    overtime_full_excess: float = 0.3
+    # On quiet days never fewer than this share of the windows.
+    min_staffed_share: float = 0.6
     # Share of windows open in the first and the last half hour of the day (staff arrive
     # and leave; windows are otherwise all open).
     edge_window_share: float = 0.75
@@ -151,6 +157,9 @@ class SimConfig:
     # --- appointment book -----------------------------------------------------------------
     # Share of the windows' capacity that dual-track offices release as appointment slots.
     appointment_share: float = 0.85
+    # From the policy change (dual track): the share released as slots; the rest, and
+    # the slots of no-shows, serve the walk-ins.
+    appointment_share_after_change: float = 0.7
     # Before the policy change: walk-in numbers released per day at dual-track offices
     # (elderly, children, urgent travel) as a share of the day's capacity.
     walk_in_quota_share: float = 0.12
@@ -160,7 +169,7 @@ class SimConfig:
     # After the policy change: share that books when the next free slot is close ...
     book_share_short_lead: float = 0.75
     # ... and when it is long_lead_days or more away (the rest walk in).
-    book_share_long_lead: float = 0.65
+    book_share_long_lead: float = 0.55
     long_lead_days: float = 30.0
     # Furthest day one can book, in days after the booking day.
     booking_horizon_days: int = 60
@@ -173,7 +182,7 @@ class SimConfig:
     no_show_share: float = 0.07
     # ... and for slots from the policy change on, when some who booked far ahead walk
     # in earlier instead ("已经在预约系统上预约的,建议按照预约时间前来办理").
-    no_show_share_after_change: float = 0.12
+    no_show_share_after_change: float = 0.1
     # Check-in time relative to the slot start (minutes; negative = early) ~ normal.
     check_in_mean_minutes: float = -10.0
     check_in_sd_minutes: float = 10.0
@@ -181,7 +190,7 @@ class SimConfig:
     # --- walk-ins who give up --------------------------------------------------------------
     # Patience of a walk-in, in open minutes (the lunch break does not count): lognormal
     # with this median (2.5 h: people who came for a passport wait long) and sigma.
-    patience_median_minutes: float = 150.0
+    patience_median_minutes: float = 200.0
     patience_sigma: float = 0.6
 
     def __post_init__(self) -> None:
@@ -202,6 +211,7 @@ class SimConfig:
             "patience_median_minutes",
             "long_lead_days",
             "staffing_target_utilization",
+            "overtime_full_excess",
         )
         for name in positive:
             if not getattr(self, name) > 0:
@@ -210,6 +220,8 @@ class SimConfig:
             "edge_window_share",
             "min_staffed_share",
             "appointment_share",
+            "appointment_share_after_change",
+            "max_staffed_share",
             "walk_in_quota_share",
             "must_book_share",
             "book_share_short_lead",

@@ -20,14 +20,29 @@ from training.simulate.roster import DayRoster
 PRE_HOLIDAY_LOOKAHEAD_DAYS = 20  # far enough to span a weekend and a make-up day
 
 
+def surge_excess(date: dt.date, config: SimConfig) -> float:
+    """The pent-up demand of the reopening still left on a date, relative to the
+    long-run level (0 before the reopening and once it has faded)."""
+    if date < config.reopening:
+        return 0.0
+    days = (date - config.reopening).days
+    return (config.surge_peak - 1.0) * 0.5 ** (days / config.surge_half_life_days)
+
+
+def overtime(date: dt.date, config: SimConfig) -> float:
+    """How far the offices are in overtime mode on a date, 0 (regular staff) to 1 (every
+    window, "满功率"): proportional to the pent-up excess while the surge lasts."""
+    return min(1.0, surge_excess(date, config) / config.overtime_full_excess)
+
+
 def regime(date: dt.date, config: SimConfig) -> float:
-    """Demand relative to the long-run level: low in the pandemic, a decaying surge after."""
+    """Demand relative to the long-run level: low in the pandemic, a decaying surge after,
+    on a long-run level that grows mildly."""
     if date < config.reopening:
         return config.pandemic_level
     days = (date - config.reopening).days
     growth = (1.0 + config.yearly_growth) ** (days / 365.25)
-    excess = (config.surge_peak - 1.0) * 0.5 ** (days / config.surge_half_life_days)
-    return growth * (1.0 + excess)
+    return growth * (1.0 + surge_excess(date, config))
 
 
 def is_pre_holiday(date: dt.date, calendar: ChinaCalendar, config: SimConfig) -> bool:

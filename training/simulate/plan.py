@@ -15,7 +15,7 @@ from features.calendar_cn import ChinaCalendar
 from features.offices import Office
 from training.simulate.booking import BookingOutcome, run_bookings
 from training.simulate.config import SimConfig
-from training.simulate.demand import calendar_factor, is_pre_holiday, office_scale
+from training.simulate.demand import calendar_factor, is_pre_holiday, office_scale, overtime
 from training.simulate.roster import DayRoster, build_roster, session_minutes, staffed_windows
 from training.simulate.streams import Purpose, day_rng
 
@@ -73,7 +73,9 @@ def _plan_days(
     """Per date the office's roster (None when closed) and its expected demand.
 
     The office staffs windows for the demand it expects that day (a deterministic
-    function of date and office), so quiet days have fewer windows open.
+    function of date and office, so the day noise is not anticipated), within its
+    regular staff outside the reopening surge: quiet days have fewer windows open,
+    busy days of the steady state queue up.
     """
     windows = office.windows or config.default_windows
     scale = office_scale(office, config)
@@ -89,6 +91,7 @@ def _plan_days(
         expected[i] = scale * calendar_factor(info, pre_holiday, config)
         full = build_roster(minutes, windows, config.edge_window_share)
         per_window = full.capacity_tickets(config.mean_service_minutes) / windows
-        staffed = staffed_windows(windows, expected[i], per_window, config)
+        extra = overtime(date, config)
+        staffed = staffed_windows(windows, expected[i], per_window, extra, config)
         rosters.append(build_roster(minutes, staffed, config.edge_window_share))
     return rosters, expected

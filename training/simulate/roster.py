@@ -70,13 +70,28 @@ def session_minutes(sessions: tuple[Session, ...]) -> SessionMinutes:
 
 
 def staffed_windows(
-    windows: int, expected_demand: float, per_window_capacity: float, config: SimConfig
+    windows: int,
+    expected_demand: float,
+    per_window_capacity: float,
+    overtime: float,
+    config: SimConfig,
 ) -> int:
     """Windows staffed on a day: enough to serve the expected demand at the target
-    utilisation, at least a minimum share, at most all of them."""
+    utilisation, within limits.
+
+    The office has a fixed staff: it opens at most ``max_staffed_share`` of its windows
+    (rounded up), however busy the day (Mondays, the summer break, before holidays);
+    only while the reopening surge lasts does it work overtime (``overtime`` from 0 to
+    1, see :func:`training.simulate.demand.overtime`), up to every window ("满功率").
+    On quiet days it closes windows, down to ``min_staffed_share`` (in full overtime
+    every window is open every day).
+    """
     needed = expected_demand / (per_window_capacity * config.staffing_target_utilization)
-    floor = math.ceil(windows * config.min_staffed_share)
-    return int(min(windows, max(floor, math.ceil(needed))))
+    top = config.max_staffed_share + (1.0 - config.max_staffed_share) * overtime
+    bottom = config.min_staffed_share + (1.0 - config.min_staffed_share) * overtime
+    cap = min(windows, math.ceil(windows * top - 1e-9))
+    floor = min(cap, max(1, math.floor(windows * bottom + 0.5)))
+    return int(min(cap, max(floor, math.floor(needed + 0.5))))
 
 
 @lru_cache(maxsize=1024)
