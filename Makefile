@@ -8,7 +8,7 @@ HISTORY_START ?= 2023-01-02
 SEED   ?= 42
 export WAITCAST_REGISTRY ?= .waitcast/registry
 
-.PHONY: run test lint bench default-data default-model clean
+.PHONY: run test lint bench browser default-data default-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ run: default-model
 	@echo "serving waitcast on http://$(HOST):$(PORT)/ (API under /v1, docs at /docs)"
 	WAITCAST_ENV=$${WAITCAST_ENV:-development} $(BIN)/waitcast serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# Debian's Chromium (and a CJK font for readable screenshots) for the browser tests.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-wqy-microhei; }
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2
 

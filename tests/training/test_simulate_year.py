@@ -1,12 +1,14 @@
 """Year-long behaviour of the simulator against the article's facts.
 
-One simulated 2023 of all 15 offices and one 2024 of the walk-in-only offices are shared
-by the tests (a few seconds each).
+One simulated 2023 of all 15 offices, one 2024 of the walk-in-only offices and one 2025
+of all 15 offices (the steady state the models train on) are shared by the tests (a few
+seconds each).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -15,7 +17,8 @@ import pytest
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.offices import OfficeRegistry
-from training.simulate import simulate
+from training.simulate import SimConfig, simulate
+from training.simulate.demand import regime, surge_excess
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +42,16 @@ def year_2023(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
 def walk_in_only_2024(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
     walk_in_only = OfficeRegistry([o for o in offices if not o.takes_appointments])
     return simulate(walk_in_only, calendar, D(2024, 1, 1), D(2024, 12, 31), seed=7)
+
+
+@pytest.fixture(scope="module")
+def year_2025(offices: OfficeRegistry, calendar: ChinaCalendar) -> pd.DataFrame:
+    # 60 warm-up days fill the appointment book (the booking horizon).
+    log = simulate(offices, calendar, D(2025, 1, 1), D(2025, 12, 31), seed=7, warmup_days=60)
+    dual = {o.id for o in offices if o.takes_appointments}
+    log["dual"] = log[s.OFFICE_ID].isin(dual)
+    log["wait"] = _wait_minutes(log)
+    return log
 
 
 def _wait_minutes(log: pd.DataFrame) -> pd.Series:
@@ -170,3 +183,65 @@ def test_daily_counts_are_over_dispersed(walk_in_only_2024: pd.DataFrame) -> Non
     counts = daily[comparable]
     assert len(counts) > 60
     assert counts.var() / counts.mean() > 1.5
+
+
+# --- the steady state (2025): what the models are trained and judged on --------------------
+
+
+def test_steady_state_walk_ins_wait_longer_than_appointment_holders(
+    year_2025: pd.DataFrame,
+) -> None:
+    dual = year_2025[year_2025["dual"]]
+    walk = dual.loc[dual[s.CHANNEL] == WALK_IN, "wait"].dropna()
+    appt = dual.loc[dual[s.CHANNEL] == APPOINTMENT, "wait"].dropna()
+    assert walk.median() > 2.5 * appt.median()  # near saturation, appointments called first
+    assert 12 < walk.median() < 40  # queues, not a toy: ~15-35 min on working days
+    assert 60 < walk.quantile(0.9) < 150
+    assert 3 < appt.median() < 12  # appointment holders wait a few minutes on the day
+    walk_in_only = year_2025.loc[~year_2025["dual"], "wait"].dropna()
+    assert 5 < walk_in_only.median() < 18  # walk-in-only offices: moderate
+
+
+def test_steady_state_some_walk_ins_are_never_called(year_2025: pd.DataFrame) -> None:
+    never = year_2025[s.CALLED_AT].isna()
+    walk = year_2025[s.CHANNEL] == WALK_IN
+    assert 0.01 < never[walk & year_2025["dual"]].mean() < 0.12
+    assert 0.005 < never[walk & ~year_2025["dual"]].mean() < 0.08
+    assert never[~walk].mean() < 0.01
+
+
+def test_steady_state_busy_hours_and_days(year_2025: pd.DataFrame) -> None:
+    walk = year_2025[year_2025["dual"] & (year_2025[s.CHANNEL] == WALK_IN)]
+    issued = walk[s.ISSUED_AT]
+    weekday = issued.dt.day_of_week
+    monday = walk.loc[weekday == 0, "wait"].median()
+    wednesday = walk.loc[weekday == 2, "wait"].median()
+    assert monday > 1.3 * wednesday  # Monday queues are longer
+    morning = walk.loc[issued.dt.hour == 10, "wait"].median()
+    late = walk.loc[issued.dt.hour == 16, "wait"].median()
+    assert morning > 2 * late  # the opening-hour peak backs up into the morning
+    summer = walk.loc[issued.between("2025-07-07", "2025-08-30"), "wait"].median()
+    may = walk.loc[issued.between("2025-05-06", "2025-05-30"), "wait"].median()
+    assert summer > 1.2 * may
+
+
+def test_steady_state_booking_lead_is_days_and_grows_in_summer(
+    year_2025: pd.DataFrame,
+) -> None:
+    appt = year_2025[year_2025[s.CHANNEL] == APPOINTMENT]
+    lead = (appt[s.APPOINTMENT_AT].dt.normalize() - appt[s.BOOKED_AT].dt.normalize()).dt.days
+    booked = appt[s.BOOKED_AT]
+    summer = booked.between("2025-07-01", "2025-09-01", "left")
+    spring = booked.between("2025-03-01", "2025-05-01", "left")
+    assert lead[summer].median() > 1
+    assert 2 <= lead[spring].median() <= 21  # a few days to ~2 weeks, not zero
+    assert lead[summer].median() >= lead[spring].median()
+
+
+def test_steady_state_demand_grows_mildly() -> None:
+    config = SimConfig()
+    years = [regime(D(year, 6, 1), config) for year in (2025, 2026, 2027)]
+    assert all(1.01 < later / earlier < 1.06 for earlier, later in itertools.pairwise(years))
+    # the surge has faded: the long-run level, not a decline towards a low one
+    assert surge_excess(D(2025, 6, 1), config) < 0.05
+    assert regime(D(2023, 3, 1), config) > 1.4 * regime(D(2025, 3, 1), config)
