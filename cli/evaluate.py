@@ -6,8 +6,9 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from cli import common
@@ -101,13 +102,13 @@ def evaluate(
     _print(result.metrics)
 
 
-def _before(frame, column, cut: dt.date):  # type: ignore[no-untyped-def]
+def _before(frame: pd.DataFrame | None, column: str, cut: dt.date) -> pd.DataFrame | None:
     if frame is None:
         return None
     return frame[frame[column].dt.date < cut]
 
 
-def _print(metrics: dict) -> None:  # type: ignore[type-arg]
+def _print(metrics: dict[str, Any]) -> None:
     for channel, by_est in metrics["by_channel"].items():
         for estimator, values in by_est.items():
             shown = {

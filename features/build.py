@@ -195,7 +195,7 @@ def build_features(
     first = min(targets[ORIGIN]) - dt.timedelta(days=spec.history_days)
     history = with_day_numbers(hourly[hourly[s.DATE] >= first])
     for origin, rows in targets.groupby(ORIGIN, sort=True):
-        levels = origin_levels(history, origin, spec)  # type: ignore[arg-type]
+        levels = origin_levels(history, origin, spec)
         frame = rows.assign(weekday=[d.weekday() for d in rows[s.DATE]])
         queue = list(s.QUEUE_KEYS)
         frame = frame.merge(levels["cell"], on=[*queue, "weekday", s.HOUR], how="left")
@@ -214,12 +214,12 @@ def build_features(
     )
     if spec.use_bookings:
         X[s.BOOKED] = booked_before(bookings, X) if bookings is not None else np.nan
-    for name, levels in (
+    for name, categories in (
         (s.OFFICE_ID, spec.offices),
         (s.CHANNEL, spec.channels),
         (s.SERVICE, spec.services),
     ):
-        X[name] = pd.Categorical(X[name].astype(str), categories=list(levels))
+        X[name] = pd.Categorical(X[name].astype(str), categories=list(categories))
     for name in spec.level_names:
         if name not in X:
             X[name] = np.nan

@@ -256,7 +256,7 @@ def infer_offices(
         rows = activity[activity[s.OFFICE_ID] == office_id]
         at = pd.to_datetime(rows["at"])
         frame = pd.DataFrame({"weekday": at.dt.weekday, "hour": at.dt.hour})
-        sessions: dict[str, list[list[str]]] = {day: [] for day in WEEKDAYS}
+        sessions: dict[str, Any] = {day: [] for day in WEEKDAYS}
         for weekday, group in frame.groupby("weekday"):
             shares = group["hour"].value_counts(normalize=True)
             hours = sorted(int(h) for h, share in shares.items() if share >= min_share)

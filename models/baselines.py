@@ -23,7 +23,7 @@ from features import schema as s
 from models.estimators import QUANTILE_TARGETS
 
 
-class _ColumnBaseline(BaseEstimator, RegressorMixin):  # type: ignore[misc]
+class _ColumnBaseline(BaseEstimator, RegressorMixin):
     prefix = ""
 
     def __init__(self, level_window: int = 28, cell_weeks: int = 8) -> None:

@@ -4,9 +4,9 @@
   LightGBM model fitted with the squared loss on ``log1p`` of the hour's own p10, p50
   and p90: the hour's quantiles are already robust statistics, and in log space their
   noise is close to symmetric, so the fit estimates the hour's typical median wait (the
-  absolute loss gave the same accuracy at several times the training cost). The spread between one citizen's
-  wait and the hour's typical quantiles is then added by split-conformal calibration on
-  a *later* window of individual outcomes (:mod:`models.calibration`), per channel, so
+  absolute loss gave the same accuracy at several times the training cost). The spread
+  between one citizen's wait and the hour's typical quantiles is then added by
+  split-conformal calibration on a *later* window of individual outcomes (:mod:`models.calibration`), per channel, so
   that p10–p90 holds 80 % of individual waits. Quantiles never cross (sorted).
 - :class:`CountRegressor`: expected arrivals per hour (Poisson loss).
 - :class:`ShareRegressor`: the chance of being called before closing (cross-entropy on
@@ -61,7 +61,7 @@ def _check_fitted(estimator: Any, attribute: str) -> None:
         raise NotFittedError(f"{type(estimator).__name__} is not fitted yet; call fit first")
 
 
-class _LGBMBase(BaseEstimator, RegressorMixin):  # type: ignore[misc]
+class _LGBMBase(BaseEstimator, RegressorMixin):
     def __init__(
         self,
         n_estimators: int = 300,

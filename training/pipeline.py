@@ -238,7 +238,7 @@ def fit_forecaster(
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
         X_all.loc[masked, s.BOOKED] = np.nan
-    params = {
+    params: dict[str, Any] = {
         "n_estimators": config.n_estimators,
         "learning_rate": config.learning_rate,
         "num_leaves": config.num_leaves,
