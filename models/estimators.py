@@ -6,8 +6,9 @@
   noise is close to symmetric, so the fit estimates the hour's typical median wait (the
   absolute loss gave the same accuracy at several times the training cost). The spread
   between one citizen's wait and the hour's typical quantiles is then added by
-  split-conformal calibration on a *later* window of individual outcomes (:mod:`models.calibration`), per channel, so
-  that p10–p90 holds 80 % of individual waits. Quantiles never cross (sorted).
+  split-conformal calibration on a *later* window of individual outcomes
+  (:mod:`models.calibration`), per channel, so that p10–p90 holds 80 % of individual
+  waits. Quantiles never cross (sorted).
 - :class:`CountRegressor`: expected arrivals per hour (Poisson loss).
 - :class:`ShareRegressor`: the chance of being called before closing (cross-entropy on
   the hour's called share, weighted by arrivals).
