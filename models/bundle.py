@@ -4,7 +4,7 @@ Layout of a bundle folder (the registry adds ``metadata.json`` and ``manifest.js
 
     spec.json            the FeatureSpec
     wait_p10.txt …       LightGBM text models (wait p10/p50/p90, arrivals, called)
-    calibration.json     conformal offsets per channel
+    calibration.json     median shift and conformal offsets per channel
     state.json           data end, booking lead times, feature names
     offices.json         the office registry the model was trained with
     history.parquet      the hourly-table tail the trailing features read
@@ -46,7 +46,8 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
         (folder / "arrivals.txt").write_text(forecaster.arrivals.to_text())
     if forecaster.called is not None:
         (folder / "called.txt").write_text(forecaster.called.to_text())
-    (folder / "calibration.json").write_text(json.dumps(forecaster.wait.offsets_, indent=1))
+    calibration = {"offsets": forecaster.wait.offsets_, "shift": forecaster.wait.shift_}
+    (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     state = {
         "format": FORMAT_VERSION,
         "data_end": forecaster.data_end.isoformat(),
@@ -70,9 +71,11 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         if state.get("format") != FORMAT_VERSION:
             raise ModelIntegrityError(f"bundle format {state.get('format')} is not supported")
         names = list(state["feature_names"])
-        offsets = json.loads((folder / "calibration.json").read_text())
+        calibration = json.loads((folder / "calibration.json").read_text())
         texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
-        wait = WaitQuantileRegressor.from_texts(texts, names, offsets)
+        wait = WaitQuantileRegressor.from_texts(
+            texts, names, calibration["offsets"], calibration.get("shift")
+        )
         arrivals = (
             CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
             if (folder / "arrivals.txt").exists()

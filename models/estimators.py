@@ -110,14 +110,32 @@ class WaitQuantileRegressor(_LGBMBase):
             for c in QUANTILE_TARGETS
         ]
         self.offsets_: dict[str, tuple[float, float]] = {}
+        self.shift_: dict[str, float] = {}
         self.feature_names_in_ = list(X.columns)
         return self
 
     def predict_log(self, X: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated log1p quantiles, shape (n, 3), sorted along axis 1."""
+        """log1p quantiles before the conformal offsets, shape (n, 3), sorted along axis 1.
+
+        The per-channel median shift (see :meth:`set_shift`) is included.
+        """
         _check_fitted(self, "boosters_")
         raw = np.column_stack([b.predict(X[self.feature_names_in_]) for b in self.boosters_])
+        if self.shift_:
+            channel = X[s.CHANNEL].astype(str).to_numpy()
+            pooled = self.shift_.get("*", 0.0)
+            raw += np.array([self.shift_.get(c, pooled) for c in channel])[:, None]
         return np.sort(raw, axis=1)
+
+    def set_shift(self, shift: dict[str, float]) -> None:
+        """Per-channel shift of the log quantiles that makes p50 median-unbiased.
+
+        The squared loss on log waits estimates a mean of logs, which sits below the
+        median when hourly medians are skewed; the shift is the median log residual of
+        p50 on the calibration window.
+        """
+        _check_fitted(self, "boosters_")
+        self.shift_ = {str(k): float(v) for k, v in shift.items()}
 
     def set_offsets(self, offsets: dict[str, tuple[float, float]]) -> None:
         """Conformal offsets per channel: (lower, upper) in log1p minutes."""
@@ -150,12 +168,14 @@ class WaitQuantileRegressor(_LGBMBase):
         texts: dict[str, str],
         feature_names: list[str],
         offsets: dict[str, tuple[float, float]],
+        shift: dict[str, float] | None = None,
     ) -> WaitQuantileRegressor:
         """Rebuild a fitted regressor from :meth:`to_texts` output."""
         model = cls()
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
         model.feature_names_in_ = list(feature_names)
         model.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}
+        model.shift_ = {str(k): float(v) for k, v in (shift or {}).items()}
         return model
 
 

@@ -307,6 +307,11 @@ def _calibrate(
 ) -> None:
     if rows.empty:
         return
+    residual = np.log1p(rows[s.WAIT_P50].to_numpy(float)) - wait.predict_log(X)[:, 1]
+    channels = rows[s.CHANNEL].astype(str).to_numpy()
+    shift = {str(c): float(np.median(residual[channels == c])) for c in np.unique(channels)}
+    shift["*"] = float(np.median(residual))
+    wait.set_shift(shift)
     log_q = wait.predict_log(X)
     keyed = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR]].assign(log_p10=log_q[:, 0], log_p90=log_q[:, 2])
     joined = keyed.merge(outcomes, on=[*s.QUEUE_KEYS, s.DATE, s.HOUR], how="inner")
