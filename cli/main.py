@@ -28,6 +28,7 @@ app = typer.Typer(
 )
 
 # Each command module registers itself on ``app``; keep this list sorted.
+from cli import advise as _advise  # noqa: E402
 from cli import evaluate as _evaluate  # noqa: E402
 from cli import forecast as _forecast  # noqa: E402
 from cli import models as _models  # noqa: E402
@@ -36,7 +37,7 @@ from cli import simulate as _simulate  # noqa: E402
 from cli import train as _train  # noqa: E402
 from cli import validate as _validate  # noqa: E402
 
-_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _models, _serve)
+_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _advise, _models, _serve)
 for _module in _COMMAND_MODULES:
     _module.register(app)
 

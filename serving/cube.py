@@ -1,0 +1,161 @@
+"""The forecast cube: forecasts computed once per model load, so requests are lookups.
+
+At load, :meth:`ForecastCube.build` runs the forecaster once for every office, channel
+and open hour of the ``days`` days starting ``start`` (today by the server's clock) and
+serialises the answer of every (office, date, channel filter) to JSON bytes with its
+ETag. A later date, up to the horizon, is computed on demand for a week of that office
+at a time and kept in a bounded LRU. Dates are checked by :func:`check_date`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features import schema as s
+from features.calendar_cn import ChinaCalendar
+from features.errors import ParameterError, UnknownOfficeError
+from features.offices import Office
+from models.forecaster import Forecaster
+from serving import payloads
+
+ONDEMAND_CHUNK_DAYS = 7
+CHANNEL_KEYS = (payloads.ALL_CHANNELS, *s.CHANNELS)
+
+
+@dataclass(frozen=True, slots=True)
+class DayForecast:
+    """One office's forecast for one date, ready to send."""
+
+    office_id: str
+    date: dt.date
+    closed: bool
+    rows: tuple[dict, ...]  # rounded forecast rows, see payloads.rounded_rows
+    bodies: dict[str, bytes]  # channel filter ("" = all) -> JSON bytes
+    etags: dict[str, str]  # channel filter -> strong ETag
+
+
+def check_date(date: dt.date, today: dt.date, horizon_days: int) -> None:
+    """Refuse a date before ``today`` or past the horizon (ParameterError naming ``date``)."""
+    if date < today:
+        raise ParameterError("date", f"{date} is in the past; the earliest date is {today}")
+    last = today + dt.timedelta(days=horizon_days - 1)
+    if date > last:
+        raise ParameterError("date", f"{date} is beyond the forecast horizon of {horizon_days} "
+                                     f"days (WAITCAST_HORIZON_DAYS); the last date is {last}")
+
+
+class ForecastCube:
+    """Precomputed forecasts of one model, plus an LRU of on-demand days beyond them."""
+
+    def __init__(self, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
+                 start: dt.date, days: int, cache_days: int = 4096) -> None:
+        self.forecaster, self.calendar, self.version = forecaster, calendar, version
+        self.start, self.days = start, days
+        self.end = start + dt.timedelta(days=days)  # exclusive
+        ids = sorted(set(forecaster.queues[s.OFFICE_ID].astype(str)))
+        self.offices: dict[str, Office] = {i: forecaster.offices.get(i) for i in ids}
+        self.forecast_calls = 0
+        self._days: dict[tuple[str, dt.date], DayForecast] = {}
+        self._extra: OrderedDict[tuple[str, dt.date], DayForecast] = OrderedDict()
+        self._cache_days = cache_days
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
+              start: dt.date, days: int, cache_days: int = 4096) -> ForecastCube:
+        """Compute and serialise every office's forecasts for [start, start + days)."""
+        cube = cls(forecaster, calendar, version, start, days, cache_days)
+        cube._days = cube._compute(list(cube.offices), start, days)
+        return cube
+
+    def office(self, office_id: str) -> Office:
+        """The office, when this model forecasts it; else :class:`UnknownOfficeError`."""
+        office = self.offices.get(office_id)
+        if office is None:
+            raise UnknownOfficeError(office_id)
+        return office
+
+    def lookup(self, office_id: str, date: dt.date) -> DayForecast | None:
+        """The stored day, or None when it must be computed (never computes)."""
+        key = (office_id, date)
+        found = self._days.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._extra.get(key)
+            if found is not None:
+                self._extra.move_to_end(key)
+            return found
+
+    def day(self, office_id: str, date: dt.date) -> DayForecast:
+        """The day's forecast: a lookup, or an on-demand week of this office (CPU-bound)."""
+        found = self.lookup(office_id, date)
+        if found is not None:
+            return found
+        self.office(office_id)
+        computed = self._compute([office_id], date, ONDEMAND_CHUNK_DAYS)
+        self._store(computed)
+        return computed[(office_id, date)]
+
+    def frame(self, start: dt.date, end: dt.date,
+              office_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Forecast rows for dates in [start, end] (inclusive), as the cube serves them.
+
+        Days missing from the cube are computed in one forecaster call for all offices.
+        """
+        ids = list(office_ids) if office_ids is not None else list(self.offices)
+        for office_id in ids:
+            self.office(office_id)
+        dates = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        missing = [(o, d) for o in ids for d in dates if self.lookup(o, d) is None]
+        computed: dict[tuple[str, dt.date], DayForecast] = {}
+        if missing:
+            first, last = min(d for _, d in missing), max(d for _, d in missing)
+            offices = sorted({o for o, _ in missing})
+            computed = self._compute(offices, first, (last - first).days + 1)
+            self._store(computed)
+        rows: list[dict] = []
+        for office_id in ids:
+            for date in dates:
+                day = computed.get((office_id, date)) or self.day(office_id, date)
+                rows.extend(day.rows)
+        columns = [s.OFFICE_ID, s.DATE, *payloads.ROW_KEYS, payloads.CALENDAR_ESTIMATED]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _store(self, computed: dict[tuple[str, dt.date], DayForecast]) -> None:
+        with self._lock:
+            for key, value in computed.items():
+                self._extra[key] = value
+                self._extra.move_to_end(key)
+            while len(self._extra) > self._cache_days:
+                self._extra.popitem(last=False)
+
+    def _compute(self, office_ids: list[str], start: dt.date,
+                 days: int) -> dict[tuple[str, dt.date], DayForecast]:
+        self.forecast_calls += 1
+        frame = self.forecaster.forecast(self.calendar, start, days, office_ids)
+        grouped: dict[tuple[str, dt.date], list[dict]] = {}
+        for row in payloads.rounded_rows(frame):
+            grouped.setdefault((row[s.OFFICE_ID], row[s.DATE]), []).append(row)
+        out = {}
+        for office_id in office_ids:
+            office = self.offices[office_id]
+            for offset in range(days):
+                date = start + dt.timedelta(days=offset)
+                rows = grouped.get((office_id, date), [])
+                out[(office_id, date)] = self._entry(office, date, rows)
+        return out
+
+    def _entry(self, office: Office, date: dt.date, rows: list[dict]) -> DayForecast:
+        info = self.calendar.day(date)
+        closed = not office.sessions_for(info)
+        bodies = {key: payloads.day_body(self.version, office, info, closed, rows, key)
+                  for key in CHANNEL_KEYS}
+        etags = {key: payloads.etag(self.version, office.id, date, key) for key in CHANNEL_KEYS}
+        return DayForecast(office.id, date, closed, tuple(rows), bodies, etags)

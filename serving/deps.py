@@ -1,0 +1,60 @@
+"""Dependency aliases, so route signatures read like the domain.
+
+The dependencies are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies
+in the thread pool, which the forecast route cannot afford.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from serving.errors import MissingTokenError, WrongTokenError
+from serving.metrics import Metrics
+from serving.state import LoadedModel, ServingState
+
+bearer = HTTPBearer(auto_error=False, scheme_name="admin token",
+                    description="`Authorization: Bearer <WAITCAST_ADMIN_TOKEN>`")
+
+
+def serving_state(request: Request) -> ServingState:
+    """The app's serving state (a plain function, for the hot path)."""
+    state: ServingState = request.app.state.serving
+    return state
+
+
+async def get_state(request: Request) -> ServingState:
+    """The app's serving state."""
+    return serving_state(request)
+
+
+async def get_model(request: Request) -> LoadedModel:
+    """The loaded model, or 503 through :class:`serving.errors.NoModelError`."""
+    return serving_state(request).require_model()
+
+
+async def get_metrics(request: Request) -> Metrics:
+    """The app's metrics."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+StateDep = Annotated[ServingState, Depends(get_state)]
+ModelDep = Annotated[LoadedModel, Depends(get_model)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def require_admin(state: StateDep, credentials: Credentials) -> None:
+    """Refuse a request without the admin bearer token (401) or with a wrong one (403)."""
+    if credentials is None or not credentials.credentials:
+        raise MissingTokenError("this needs the admin token: Authorization: Bearer <token>")
+    given = credentials.credentials.encode("utf-8", "surrogateescape")
+    if not hmac.compare_digest(given, state.settings.token_bytes):
+        raise WrongTokenError("the admin token is wrong")
+
+
+AdminDep = Annotated[None, Depends(require_admin)]

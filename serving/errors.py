@@ -1,0 +1,180 @@
+"""Errors → HTTP answers: the only module that knows status codes.
+
+Serving adds these to the domain hierarchy of :mod:`features.errors`::
+
+    WaitcastError
+    └── ServingError
+        ├── NoModelError              503 no_model: nothing loaded yet
+        ├── ReloadFailedError         503 reload_failed (or the cause's code): old model serves
+        ├── ReloadBusyError           409 reload_in_progress
+        ├── MissingTokenError         401 unauthorized
+        ├── WrongTokenError           403 forbidden
+        ├── NotFoundError             404 not_found
+        └── PayloadTooLargeError      413 payload_too_large (also a Starlette HTTPException,
+                                      so FastAPI's body reader lets it through)
+
+Every answer is JSON ``{"error": CODE, "message": TEXT}``; 422s name the parameter. No
+exception escapes as a 500 and no message carries a stack trace or a server path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from features.errors import (
+    InputError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    ParameterError,
+    RegistryError,
+    UnknownOfficeError,
+    WaitcastError,
+)
+
+log = logging.getLogger("waitcast.serving")
+MAX_MESSAGE = 300
+
+
+class ServingError(WaitcastError):
+    """Base of the errors only the server raises."""
+
+
+class NoModelError(ServingError):
+    """No model is loaded, so model routes cannot answer."""
+
+
+class ReloadFailedError(ServingError):
+    """A reload failed; the old model (if any) keeps serving. ``cause`` says why."""
+
+    def __init__(self, message: str, cause: Exception | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+class ReloadBusyError(ServingError):
+    """Another reload is running."""
+
+
+class MissingTokenError(ServingError):
+    """The request carries no bearer token."""
+
+
+class WrongTokenError(ServingError):
+    """The bearer token does not match."""
+
+
+class NotFoundError(ServingError, LookupError):
+    """A resource that does not exist (not an office: see UnknownOfficeError)."""
+
+
+class PayloadTooLargeError(StarletteHTTPException, ServingError):
+    """The request body is larger than ``WAITCAST_MAX_BODY_BYTES``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than {limit} bytes")
+
+
+# Most specific first: the first class the error is an instance of decides.
+_DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
+    (UnknownOfficeError, 404, "unknown_office"),
+    (ParameterError, 422, "invalid_parameter"),
+    (NoModelError, 503, "no_model"),
+    (ReloadBusyError, 409, "reload_in_progress"),
+    (MissingTokenError, 401, "unauthorized"),
+    (WrongTokenError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (ModelNotFoundError, 503, "model_not_found"),
+    (ModelIntegrityError, 503, "model_integrity"),
+    (RegistryError, 503, "registry_unavailable"),
+    (ReloadFailedError, 503, "reload_failed"),
+    (InputError, 422, "invalid_input"),
+    (WaitcastError, 422, "invalid_request"),
+)
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+               413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def error_response(status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON error answer every failure takes."""
+    body = {"error": code, "message": message[:MAX_MESSAGE]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def response_for(exc: Exception, scope: MutableMapping[str, Any] | None = None) -> Response:
+    """The answer to any exception: domain, HTTP, validation or unexpected."""
+    if isinstance(exc, StarletteHTTPException):
+        return _http_answer(exc, scope or {})
+    if isinstance(exc, RequestValidationError):
+        return error_response(422, "invalid_parameter", _validation_message(exc))
+    if isinstance(exc, ReloadFailedError) and exc.cause is not None:
+        status, code = _classify(exc.cause)
+        return error_response(status if status >= 500 else 503, code, str(exc))
+    if isinstance(exc, WaitcastError):
+        status, code = _classify(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return error_response(status, code, _domain_message(exc), headers)
+    request_id = (scope or {}).get("waitcast.request_id", "-")
+    log.error("unexpected error, request %s", request_id, exc_info=exc)
+    return error_response(503, "unavailable", f"the server could not answer this request "
+                          f"(request id {request_id}); please try again later")
+
+
+def _classify(exc: Exception) -> tuple[int, str]:
+    for kind, status, code in _DOMAIN:
+        if isinstance(exc, kind):
+            return status, code
+    return 503, "unavailable"
+
+
+def _domain_message(exc: WaitcastError) -> str:
+    if isinstance(exc, UnknownOfficeError):
+        return f"unknown office {exc.office_id[:64]!r}: see GET /v1/offices"
+    return str(exc)
+
+
+def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -> Response:
+    status = exc.status_code if 400 <= exc.status_code < 500 else 503
+    code = _HTTP_CODES.get(status, "http_error")
+    method = str(scope.get("method", ""))[:10]
+    path = "".join(c if c.isprintable() else "?" for c in str(scope.get("path", ""))[:80])
+    if status == 404:
+        message = f"no such resource: {method} {path}"
+    elif status == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"method {method} is not allowed on {path}; allowed: {allowed}"
+    elif isinstance(exc.detail, str):
+        message = exc.detail
+    else:
+        message = "the request cannot be handled"
+    return error_response(status, code, message, dict(exc.headers or {}))
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    errors = list(exc.errors())
+    if not errors:
+        return "the request is not valid"
+    first = errors[0]
+    loc = [str(part) for part in first.get("loc", ())]
+    if first.get("type") == "json_invalid":
+        return "body: not valid JSON"
+    name = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{name}: {first.get('msg', 'invalid')}{more}"
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    return response_for(exc, dict(request.scope))
+
+
+def register(app: FastAPI) -> None:
+    """Install the handlers on ``app`` (domain errors, HTTP errors, validation, the rest)."""
+    for kind in (WaitcastError, StarletteHTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(kind, _handle)

@@ -1,0 +1,93 @@
+"""The request middleware (pure ASGI, so it costs microseconds): request id, body limit,
+metrics and the access log line, and the last-resort answer to anything unexpected."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.errors import PayloadTooLargeError, response_for
+from serving.logging import log_request
+from serving.metrics import Metrics
+
+REQUEST_ID_HEADER = b"x-request-id"
+_SAFE_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
+UNMATCHED = "<unmatched>"
+
+
+class RequestMiddleware:
+    """Wraps every HTTP request of the app.
+
+    Args:
+        app: the inner ASGI app.
+        metrics: where request counts and latencies go.
+        max_body_bytes: larger bodies are refused with 413, by Content-Length or as read.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one request (other scope types pass through)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id, length = _read_headers(scope)
+        scope["waitcast.request_id"] = request_id
+        status = [0]
+        header = (REQUEST_ID_HEADER, request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        try:
+            if length is not None and length > self.max_body_bytes:
+                raise PayloadTooLargeError(self.max_body_bytes)
+            await self.app(scope, self._limited(receive), send_with_id)
+        except Exception as exc:  # the last resort: answer, never a 500
+            if status[0]:
+                return  # the answer has begun; nothing more can be said
+            await response_for(exc, scope)(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or UNMATCHED
+            seconds = time.perf_counter() - started
+            method = scope.get("method", "")
+            self.metrics.observe(method, template, status[0], seconds)
+            log_request(request_id, method, template, status[0], seconds)
+
+    def _limited(self, receive: Receive) -> Receive:
+        limit = self.max_body_bytes
+        received = [0]
+
+        async def receive_limited() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received[0] += len(message.get("body", b""))
+                if received[0] > limit:
+                    raise PayloadTooLargeError(limit)
+            return message
+
+        return receive_limited
+
+
+def _read_headers(scope: Scope) -> tuple[str, int | None]:
+    """The request id (the caller's when safe, else a new one) and the Content-Length."""
+    request_id: str | None = None
+    length: int | None = None
+    for name, value in scope.get("headers", ()):
+        if name == REQUEST_ID_HEADER and _SAFE_ID.fullmatch(value):
+            request_id = value.decode()
+        elif name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                length = None
+    return request_id or uuid.uuid4().hex, length

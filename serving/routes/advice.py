@@ -1,0 +1,53 @@
+"""`POST /v1/advice`: book, walk in or ask for urgent service, from the loaded model's cube."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+
+from features.errors import ParameterError
+from serving.advice import AdviceRequest, advise, forecast_span
+from serving.deps import StateDep
+from serving.schemas import ErrorBody
+from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
+from serving.state import local_now
+
+router = APIRouter(prefix="/v1", tags=["advice"])
+PAST_DAYS = 366  # how far back `today` may be set (to replay a decision)
+
+_ERRORS = {
+    404: {"model": ErrorBody, "description": "Unknown office (or one the model does not "
+                                             "forecast)."},
+    422: {"model": ErrorBody, "description": "A bad field, named: e.g. a travel date before "
+                                             "today, an appointment on a closed day."},
+    503: {"model": ErrorBody, "description": "No model is loaded."},
+}
+
+
+@router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]
+             summary="Should I book or walk in, when and where?",
+             description="From the travel date and the issuing time (7 working days in "
+                         "Zhejiang, 20 days from elsewhere, 5 working days expedited), the "
+                         "last day to apply; the appointment option; the near-best walk-in "
+                         "hours before it, here and at offices nearby; the advice and its "
+                         "reasons in Chinese and English. See docs/advice.md.")
+def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
+    """The advice for one traveller (CPU-bound: runs in the thread pool)."""
+    model = state.require_model()
+    office = model.cube.office(body.office_id)
+    now = local_now(state.clock, office.timezone)
+    today = body.today or now.date()
+    horizon = dt.timedelta(days=state.settings.horizon_days - 1)
+    if not now.date() - dt.timedelta(days=PAST_DAYS) <= today <= now.date() + horizon:
+        raise ParameterError("today", f"{today} is more than {PAST_DAYS} days before or "
+                                      f"beyond the forecast horizon after {now.date()}")
+    request = AdviceRequest(office.id, today, body.travel_date, body.residency, body.expedited,
+                            body.earliest_appointment,
+                            now=now.time() if body.today is None else None)
+    registry, leads = model.forecaster.offices, model.forecaster.lead_days
+    start, days, office_ids = forecast_span(request, registry, leads, state.calendar)
+    end = min(start + dt.timedelta(days=days - 1), max(today, now.date()) + horizon)
+    rows = model.cube.frame(start, end, [i for i in office_ids if i in model.cube.offices])
+    advice = advise(request, rows, state.calendar, registry, leads)
+    return advice_response(advice, registry, model.version)

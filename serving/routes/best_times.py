@@ -1,0 +1,99 @@
+"""`GET /v1/offices/{office_id}/best-times` and `GET /v1/best-times`: the quickest hours.
+
+Near-best hours come first (about as good as the best one: take any, so that not
+everyone comes at the same hour), nearest first when `near` is given; then the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from features.errors import ParameterError
+from features.offices import Office
+from features.schema import Channel
+from serving.advice_options import best_times
+from serving.deps import StateDep
+from serving.schemas import ErrorBody
+from serving.schemas_advice import BestTimesResponse, best_time_out
+from serving.state import LoadedModel, ServingState, local_now
+
+router = APIRouter(prefix="/v1", tags=["best times"])
+MAX_RANGE_DAYS = 62
+
+_ERRORS = {
+    404: {"model": ErrorBody, "description": "Unknown office."},
+    422: {"model": ErrorBody, "description": "A bad `from`, `to`, `channel`, `near` or `limit`."},
+    503: {"model": ErrorBody, "description": "No model is loaded."},
+}
+From = Annotated[dt.date | None, Query(alias="from", description="First date (default today).")]
+To = Annotated[dt.date | None, Query(description="Last date, inclusive (default from + 6).")]
+Limit = Annotated[int, Query(ge=1, le=200, description="At most this many hours.")]
+ChannelQuery = Annotated[Channel, Query(description="The queue (default walk_in).")]
+
+
+@router.get("/offices/{office_id}/best-times", response_model=BestTimesResponse,
+            response_model_by_alias=True, responses=_ERRORS,  # type: ignore[arg-type]
+            summary="The quickest hours at one office")
+def office_best_times(office_id: str, state: StateDep, start: From = None, to: To = None,
+                      channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
+                      ) -> BestTimesResponse:
+    """The open hours of one office with the shortest predicted wait in [from, to]."""
+    model = state.require_model()
+    office = model.cube.office(office_id)
+    if channel is Channel.APPOINTMENT and not office.takes_appointments:
+        raise ParameterError("channel", f"office {office.id} is walk-in only: no appointments")
+    return _answer(state, model, [office], start, to, channel, limit, None)
+
+
+@router.get("/best-times", response_model=BestTimesResponse, response_model_by_alias=True,
+            responses=_ERRORS, summary="The quickest hours across offices")  # type: ignore[arg-type]
+def all_best_times(state: StateDep, start: From = None, to: To = None,
+                   near: Annotated[str | None, Query(description="`LAT,LON`: nearest first "
+                                                     "among equally good hours.")] = None,
+                   channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
+                   ) -> BestTimesResponse:
+    """The open hours across offices with the shortest predicted wait in [from, to]."""
+    model = state.require_model()
+    point = parse_near(near) if near is not None else None
+    offices = [o for o in model.cube.offices.values() if channel in o.channels]
+    return _answer(state, model, offices, start, to, channel, limit, point)
+
+
+def parse_near(text: str) -> tuple[float, float]:
+    """``"30.25,120.21"`` → (lat, lon), or a ParameterError naming ``near``."""
+    parts = text.split(",")
+    try:
+        lat, lon = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        lat = lon = None
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ParameterError("near", f"expected LAT,LON in degrees, got {text[:40]!r}")
+    return lat, lon
+
+
+def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
+            start: dt.date | None, to: dt.date | None, channel: Channel, limit: int,
+            near: tuple[float, float] | None) -> BestTimesResponse:
+    zone = offices[0].timezone if offices else "Asia/Shanghai"
+    now = local_now(state.clock, zone)
+    first = start or now.date()
+    last = to or first + dt.timedelta(days=6)
+    horizon_end = now.date() + dt.timedelta(days=state.settings.horizon_days - 1)
+    if first < now.date():
+        raise ParameterError("from", f"{first} is in the past; the earliest date is {now.date()}")
+    if last < first:
+        raise ParameterError("to", f"{last} is before from ({first})")
+    if last > horizon_end or (last - first).days >= MAX_RANGE_DAYS:
+        raise ParameterError("to", f"{last} is beyond the horizon ({horizon_end}) or more "
+                                   f"than {MAX_RANGE_DAYS} days after from")
+    registry = model.forecaster.offices
+    rows = model.cube.frame(first, last, [o.id for o in offices])
+    from_hour = now.hour + 1 if first == now.date() else 0
+    times = best_times(rows, registry, state.calendar, first, last, channel.value, limit, near,
+                       from_hour_on_first=from_hour)
+    return BestTimesResponse(model_version=model.version, start=first, to=last, channel=channel,
+                             near=list(near) if near else None,
+                             times=[best_time_out(t, registry) for t in times])

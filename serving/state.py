@@ -1,0 +1,166 @@
+"""What the server holds: the loaded model with its cube, swapped in one assignment.
+
+:meth:`ServingState.load` loads the registry's current version (checksums verified by
+:func:`models.bundle.load_from_registry`), builds its forecast cube, and only then
+assigns ``self.model``: requests see the old model or the new one, never a mixture,
+and a failed load leaves the old one serving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from features import schema as s
+from features.calendar_cn import ChinaCalendar
+from features.errors import WaitcastError
+from features.offices import Office, OfficeRegistry
+from models.bundle import load_from_registry
+from models.forecaster import Forecaster
+from models.registry import ModelRegistry
+from serving.cube import ForecastCube
+from serving.errors import NoModelError, ReloadBusyError, ReloadFailedError
+from serving.live import LiveBoard
+from serving.settings import Settings
+
+Clock = Callable[[], dt.datetime]
+log = logging.getLogger("waitcast.serving")
+
+
+@functools.lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """A cached time zone."""
+    return ZoneInfo(name)
+
+
+def local_now(clock: Clock, timezone: str) -> dt.datetime:
+    """The clock's time in ``timezone`` (a naive clock value counts as UTC)."""
+    now = clock()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(zone(timezone))
+
+
+def settle_heap() -> None:
+    """Collect the old model, then freeze what is left out of the garbage collector's scans.
+
+    The cube and the libraries are long-lived; without this a full collection walks all
+    of them every so often and stalls requests for tens of milliseconds.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One loaded model version and its forecast cube."""
+
+    version: str
+    forecaster: Forecaster
+    cube: ForecastCube
+    loaded_at: dt.datetime
+    load_seconds: float
+    cube_seconds: float
+
+    @property
+    def data_end(self) -> dt.date:
+        """The last day of the model's training data."""
+        return self.forecaster.data_end
+
+
+class ServingState:
+    """The server's mutable state: the model (or None), the live board, load history."""
+
+    def __init__(self, settings: Settings, clock: Clock, calendar: ChinaCalendar,
+                 builtin_offices: OfficeRegistry) -> None:
+        self.settings, self.clock, self.calendar = settings, clock, calendar
+        self.builtin_offices = builtin_offices
+        self.board = LiveBoard()
+        self.model: LoadedModel | None = None
+        self.last_error: str | None = None
+        self.reload_failures = 0
+        self._reload_lock = threading.Lock()
+
+    def require_model(self) -> LoadedModel:
+        """The loaded model, or :class:`NoModelError`."""
+        model = self.model
+        if model is None:
+            reason = f" ({self.last_error})" if self.last_error else ""
+            raise NoModelError(f"no model is loaded yet{reason}; train one with `waitcast train`"
+                               " and POST /v1/admin/reload")
+        return model
+
+    def office(self, office_id: str) -> Office:
+        """An office of the serving model (of the built-in registry before one loads)."""
+        model = self.model
+        return (model.forecaster.offices if model else self.builtin_offices).get(office_id)
+
+    def today(self, timezone: str = s.DEFAULT_TIMEZONE) -> dt.date:
+        """Today's date in ``timezone`` by the server's clock."""
+        return local_now(self.clock, timezone).date()
+
+    def is_stale(self, model: LoadedModel) -> bool:
+        """True when the model's data end more than ``stale_after_days`` before today."""
+        age = (self.today() - model.data_end).days
+        return age > self.settings.stale_after_days
+
+    def load(self) -> LoadedModel:
+        """Load the current version and its cube, then swap it in; raises on failure."""
+        if not self._reload_lock.acquire(blocking=False):
+            raise ReloadBusyError("a reload is already running; try again when it ends")
+        try:
+            try:
+                loaded = self._load()
+            except Exception as exc:
+                self.reload_failures += 1
+                message = self._failure_message(exc)
+                self.last_error = message
+                log.warning("model load failed: %s", message,
+                            exc_info=not isinstance(exc, WaitcastError))
+                raise ReloadFailedError(message, exc) from exc
+            self.model = loaded  # the swap: one reference assignment
+            self.last_error = None
+            settle_heap()
+            return loaded
+        finally:
+            self._reload_lock.release()
+
+    def load_quietly(self) -> None:
+        """Load at start-up; a missing or bad model is logged and reported, never raised."""
+        try:
+            model = self.load()
+            log.info("serving model %s (cube %.2f s)", model.version, model.cube_seconds)
+        except WaitcastError:
+            pass
+
+    def _load(self) -> LoadedModel:
+        started = time.perf_counter()
+        forecaster = load_from_registry(ModelRegistry(self.settings.registry))
+        version = str(forecaster.metadata.get("version", "unknown"))
+        loaded = time.perf_counter()
+        zones = {o.timezone for o in forecaster.offices} or {s.DEFAULT_TIMEZONE}
+        start = min(self.today(z) for z in zones)
+        cube = ForecastCube.build(forecaster, self.calendar, version, start,
+                                  self.settings.cube_days, self.settings.ondemand_cache_days)
+        done = time.perf_counter()
+        return LoadedModel(version, forecaster, cube, local_now(self.clock, "UTC"),
+                           loaded - started, done - loaded)
+
+    def _failure_message(self, exc: Exception) -> str:
+        text = str(exc) if isinstance(exc, WaitcastError) else (
+            "the model could not be loaded or its forecasts could not be computed")
+        root = self.settings.registry
+        for path in sorted({str(root.resolve()), str(root.absolute()), str(root)}, key=len,
+                           reverse=True):
+            text = text.replace(path, "the registry")
+        current = self.model
+        keeps = f"still serving {current.version}" if current else "no model is serving"
+        return f"{text}; {keeps}"
