@@ -20,9 +20,10 @@ from fastapi.staticfiles import StaticFiles
 
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
-from serving import errors
+from serving import errors, openapi
 from serving.metrics import Metrics
 from serving.middleware import RequestMiddleware
+from serving.ratelimit import RateLimitMiddleware
 from serving.routes import admin, forecast, health, live, offices, pages
 from serving.settings import Settings
 from serving.state import ServingState
@@ -76,6 +77,11 @@ def create_app(settings: Settings | None = None,
             app.include_router(importlib.import_module(name).router)
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    openapi.install(app, rate_limited=settings.rate_limit_per_minute > 0)
+    # Innermost first: the rate limit answers inside CORS (a 429 a page can read) and
+    # inside the request middleware (counted and logged).
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
+                       burst=settings.rate_limit_burst)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "PUT", "POST"],

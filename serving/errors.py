@@ -10,6 +10,7 @@ Serving adds these to the domain hierarchy of :mod:`features.errors`::
         ├── MissingTokenError         401 unauthorized
         ├── WrongTokenError           403 forbidden
         ├── NotFoundError             404 not_found
+        ├── RateLimitedError          429 rate_limited, with Retry-After
         └── PayloadTooLargeError      413 payload_too_large (also a Starlette HTTPException,
                                       so FastAPI's body reader lets it through)
 
@@ -74,6 +75,14 @@ class NotFoundError(ServingError, LookupError):
     """A resource that does not exist (not an office: see UnknownOfficeError)."""
 
 
+class RateLimitedError(ServingError):
+    """The client sent more requests than its rate limit allows; ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PayloadTooLargeError(StarletteHTTPException, ServingError):
     """The request body is larger than ``WAITCAST_MAX_BODY_BYTES``."""
 
@@ -90,6 +99,7 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
     (MissingTokenError, 401, "unauthorized"),
     (WrongTokenError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
+    (RateLimitedError, 429, "rate_limited"),
     (ModelNotFoundError, 503, "model_not_found"),
     (ModelIntegrityError, 503, "model_integrity"),
     (RegistryError, 503, "registry_unavailable"),
@@ -97,6 +107,8 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
     (InputError, 422, "invalid_input"),
     (WaitcastError, 422, "invalid_request"),
 )
+# FastAPI's answer to a body it cannot decode (not UTF-8, say): a bad body, so a named 422.
+_UNPARSABLE_BODY = "There was an error parsing the body"
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large", 415: "unsupported_media_type"}
 
@@ -120,6 +132,8 @@ def response_for(exc: Exception, scope: MutableMapping[str, Any] | None = None) 
     if isinstance(exc, WaitcastError):
         status, code = _classify(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, RateLimitedError):
+            headers = {"Retry-After": str(exc.retry_after)}
         return error_response(status, code, _domain_message(exc), headers)
     request_id = (scope or {}).get("waitcast.request_id", "-")
     log.error("unexpected error, request %s", request_id, exc_info=exc)
@@ -145,6 +159,8 @@ def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -
     code = _HTTP_CODES.get(status, "http_error")
     method = str(scope.get("method", ""))[:10]
     path = "".join(c if c.isprintable() else "?" for c in str(scope.get("path", ""))[:80])
+    if status == 400 and exc.detail == _UNPARSABLE_BODY:
+        return error_response(422, "invalid_parameter", "body: not valid JSON in UTF-8")
     if status == 404:
         message = f"no such resource: {method} {path}"
     elif status == 405:

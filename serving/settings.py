@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_split_origins)] = Field(
         default_factory=list, description="Origins allowed by CORS (comma-separated).")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=0, le=1_000_000,
+        description="Requests a minute per client IP on every route but health and metrics "
+                    "(0: no limit).")
+    rate_limit_burst: int = Field(default=200, ge=1, le=1_000_000,
+                                  description="Requests a client may make at once.")
     cube_days: int = Field(default=60, ge=1, le=366, description="Days precomputed at load.")
     horizon_days: int = Field(default=180, ge=1, le=730, description="Latest date, in days.")
     ondemand_cache_days: int = Field(

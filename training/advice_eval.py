@@ -159,7 +159,8 @@ def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: Ch
     """One citizen: the advice, and the outcomes of booking, of walking in as advised and of
     walking in the next morning (common random numbers: each is drawn once and shared)."""
     seed = zlib.crc32(f"{config.seed}:{citizen.citizen}".encode())
-    rng = {k: np.random.default_rng([seed, i]) for i, k in enumerate(("book", "walk", "default"))}
+    rng = {k: np.random.default_rng([seed, i])
+           for i, k in enumerate(("book", "walk", "default", "own"))}
     office = queue.offices.get(citizen.office_id)
     today, travel = citizen.today, citizen.travel_date
     slot = queue.appointment_date(office.id, today) if office.takes_appointments else None
@@ -175,6 +176,10 @@ def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: Ch
     if advice.walk_in:
         o = advice.walk_in[int(rng["walk"].integers(min(config.pick_among, len(advice.walk_in))))]
         walk = walk_in(queue, o.office_id, o.date, o.hour, rng["walk"], config.max_visits)
+    own = default  # walking in at the chosen office itself, at its first suggested hour
+    mine = [o for o in advice.walk_in if o.office_id == office.id]
+    if mine:
+        own = walk_in(queue, office.id, mine[0].date, mine[0].hour, rng["own"], config.max_visits)
     book = default
     if slot is not None:
         hour = int(rng["book"].choice(queue.open_hours(office.id, slot)))
@@ -182,7 +187,8 @@ def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: Ch
     kind = advice.advice.value
     urgent: tuple[dt.date | None, float] = (None, np.nan)
     outcomes = {"advice": {"book": book, "walk_in": walk, "urgent_service": urgent}[kind],
-                "always_walk_in": default, "always_book": book, "walk_alt": walk}
+                "always_walk_in": default, "always_book": book, "walk_alt": walk,
+                "walk_own": own}
     issuing = issuing_time(Residency(citizen.residency), bool(citizen.expedited))
     out: dict[str, Any] = {"citizen": citizen.citizen, "office_id": office.id,
                            "dual_track": slot is not None, "advice_kind": kind,
@@ -194,17 +200,22 @@ def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: Ch
         out[f"{name}_on_time"] = applied is not None and (
             travel is None or (ready is not None and ready < travel))
     out["any_option"] = _any_option(queue, office.id, today, travel, issuing, slot, settings)
-    out["hindsight"] = _hindsight(out)
+    out["hindsight"] = _hindsight(out, "walk_alt")
+    out["hindsight_same_office"] = _hindsight(out, "walk_own")
     out["evaluable"] = all(d is None or d <= queue.end for d in
                            (out["advice_date"], out["always_walk_in_date"], slot))
     return out
 
 
-def _hindsight(out: dict[str, Any]) -> str:
-    """The best choice in hindsight: in time first, then the shorter wait (ties: book)."""
+def _hindsight(out: dict[str, Any], walk: str) -> str:
+    """The best choice in hindsight: in time first, then the shorter wait (ties: book).
+
+    ``walk`` names the walk-in outcome compared with booking: ``walk_alt`` (as advised,
+    perhaps at another office) or ``walk_own`` (at the chosen office itself).
+    """
     if not out["any_option"]:
         return "urgent_service"
-    choices = {"walk_in": (out["walk_alt_on_time"], out["walk_alt_wait"])}
+    choices = {"walk_in": (out[f"{walk}_on_time"], out[f"{walk}_wait"])}
     if out["dual_track"]:
         choices["book"] = (out["always_book_on_time"], out["always_book_wait"])
     in_time = {k: w for k, (ok, w) in choices.items() if ok}
@@ -257,6 +268,8 @@ def summarize(results: pd.DataFrame) -> dict[str, Any]:
         fig[f"{name}_mean_wait"] = round(float(served[f"{name}_wait"].mean()), 2)
         fig[f"{name}_p90_wait"] = round(float(served[f"{name}_wait"].quantile(0.9)), 1)
     fig["matches_hindsight_share"] = round(float((r["hindsight"] == r["advice_kind"]).mean()), 4)
+    fig["matches_same_office_hindsight_share"] = round(float(
+        (r["hindsight_same_office"] == r["advice_kind"]).mean()), 4)
     missed = r[r["hindsight"] != r["advice_kind"]]
     pairs = (missed["advice_kind"] + " -> " + missed["hindsight"]).value_counts() / max(len(r), 1)
     fig["hindsight_mismatches"] = {k: round(float(v), 4) for k, v in pairs.items()}

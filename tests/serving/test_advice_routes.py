@@ -1,0 +1,131 @@
+"""`POST /v1/advice` and the best-times routes, on the session's small served model."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+
+from features.calendar_cn import default_calendar
+from features.offices import load_offices
+from serving.schemas_advice import AdviceResponse, BestTimesResponse
+from tests.serving.support import MODEL_OFFICES, NOT_IN_MODEL, TODAY, WALK_IN_ONLY
+
+CAL, OFFICES = default_calendar(), load_offices()
+
+
+def open_hour(office_id: str, date: dt.date, hour: int) -> bool:
+    office = OFFICES.get(office_id)
+    return hour in office.open_hours(office.sessions_for(CAL.day(date)))
+
+
+def test_advice_answers_the_documented_shape_with_bilingual_reasons(client: TestClient) -> None:
+    answer = client.post("/v1/advice", json={"office_id": "hz-city",
+                                              "travel_date": str(TODAY + dt.timedelta(days=30))})
+    assert answer.status_code == 200, answer.text
+    body = AdviceResponse.model_validate(answer.json())
+    assert body.model_version == "v0001" and body.today == TODAY
+    assert body.advice.value in {"book", "walk_in", "urgent_service"}
+    assert body.last_day_to_apply is not None and body.travel_date is not None
+    assert body.last_day_to_apply < body.travel_date
+    assert body.issuing.days == 7 and body.issuing.unit == "working_days"
+    assert body.appointment is not None and body.reasons
+    assert all(r.zh and r.en for r in body.reasons)
+    assert body.last_day_to_apply.isoformat() in body.reasons[0].en
+    for option in body.walk_in:
+        assert option.office_id in MODEL_OFFICES and open_hour(option.office_id, option.date,
+                                                               option.hour)
+        assert option.date <= body.last_day_to_apply
+        # today's hours count from the clock's next hour on (the clock says 10:30)
+        assert option.date > TODAY or option.hour >= 11
+
+
+def test_walk_in_only_offices_get_walk_in_and_no_appointment(client: TestClient) -> None:
+    body = client.post("/v1/advice", json={"office_id": WALK_IN_ONLY}).json()
+    assert body["advice"] == "walk_in" and body["appointment"] is None and body["walk_in"]
+    assert any("即来即办" in r["zh"] for r in body["reasons"])
+
+
+def test_a_trip_too_soon_is_urgent_service(client: TestClient) -> None:
+    body = client.post("/v1/advice", json={
+        "office_id": "hz-xihu", "travel_date": str(TODAY + dt.timedelta(days=3)),
+        "residency": "out_of_province", "today": str(TODAY)}).json()
+    assert body["advice"] == "urgent_service" and body["document_ready"] is None
+    assert body["issuing"] == {"rule": "out_of_province", "days": 20, "unit": "days"}
+
+
+def test_the_earliest_slot_given_is_used(client: TestClient) -> None:
+    slot = TODAY + dt.timedelta(days=1)  # a Friday
+    body = client.post("/v1/advice", json={"office_id": "hz-city",
+                                           "earliest_appointment": str(slot)}).json()
+    assert body["appointment"]["source"] == "caller" and body["appointment"]["date"] == str(slot)
+    assert body["appointment"]["wait"]["channel"] == "appointment"
+
+
+def test_bad_advice_requests_are_named_422s_and_unknown_offices_404(client: TestClient) -> None:
+    cases = {
+        "travel_date": {"office_id": "hz-city", "travel_date": str(TODAY - dt.timedelta(days=1))},
+        "residency": {"office_id": "hz-city", "residency": "mars"},
+        "earliest_appointment": {"office_id": "hz-city", "earliest_appointment": "2026-11-29"},
+        "today": {"office_id": "hz-city", "today": "2031-01-01"},
+        "expedited": {"office_id": "hz-city", "expedited": "perhaps"},
+        "surprise": {"office_id": "hz-city", "surprise": 1},
+    }
+    for name, body in cases.items():
+        answer = client.post("/v1/advice", json=body)
+        assert answer.status_code == 422, (name, answer.text)
+        assert name in answer.json()["message"], (name, answer.json())
+    for office_id in ("hz-nowhere", NOT_IN_MODEL):
+        answer = client.post("/v1/advice", json={"office_id": office_id})
+        assert answer.status_code == 404 and answer.json()["error"] == "unknown_office"
+    assert client.post("/v1/advice", content=b"{not json").status_code == 422
+    assert client.post("/v1/advice", json=[1, 2]).status_code == 422
+
+
+def test_office_best_times_are_open_hours_near_best_first(client: TestClient) -> None:
+    start, end = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=7)
+    answer = client.get("/v1/offices/hz-city/best-times",
+                        params={"from": str(start), "to": str(end), "limit": 6})
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()) >= {"from", "to", "times", "model_version", "channel"}
+    body = BestTimesResponse.model_validate(answer.json())
+    assert len(body.times) == 6 and {t.office_id for t in body.times} == {"hz-city"}
+    assert all(t.channel.value == "walk_in" and open_hour("hz-city", t.date, t.hour)
+               and start <= t.date <= end for t in body.times)
+    flags = [t.near_best for t in body.times]
+    assert flags == sorted(flags, reverse=True) and flags[0]
+    booked = client.get("/v1/offices/hz-city/best-times",
+                        params={"from": str(start), "channel": "appointment"}).json()
+    assert {t["channel"] for t in booked["times"]} == {"appointment"}
+
+
+def test_best_times_across_offices_nearest_first_among_equals(client: TestClient) -> None:
+    xihu = OFFICES.get("hz-xihu")
+    answer = client.get("/v1/best-times", params={"near": f"{xihu.lat},{xihu.lon}",
+                                                  "limit": 50})
+    assert answer.status_code == 200, answer.text
+    times = answer.json()["times"]
+    near_best = [t for t in times if t["near_best"]]
+    assert near_best and {t["office_id"] for t in times} <= set(MODEL_OFFICES)
+    distances = [t["distance_km"] for t in near_best]
+    assert distances == sorted(distances)
+    assert all(t["date"] > str(TODAY) or t["hour"] >= 11 for t in times)
+
+
+def test_bad_best_times_parameters_are_named_422s(client: TestClient) -> None:
+    later = str(TODAY + dt.timedelta(days=3))
+    cases = [
+        ("/v1/best-times", {"near": "north"}, "near"),
+        ("/v1/best-times", {"near": "95,120"}, "near"),
+        ("/v1/best-times", {"from": "2020-01-01"}, "from"),
+        ("/v1/best-times", {"from": later, "to": str(TODAY)}, "to"),
+        ("/v1/best-times", {"to": "2030-01-01"}, "to"),
+        ("/v1/best-times", {"from": "soon"}, "from"),
+        ("/v1/best-times", {"limit": 0}, "limit"),
+        (f"/v1/offices/{WALK_IN_ONLY}/best-times", {"channel": "appointment"}, "channel"),
+    ]
+    for url, params, name in cases:
+        answer = client.get(url, params=params)
+        assert answer.status_code == 422, (url, params, answer.text)
+        assert answer.json()["message"].startswith(name), (params, answer.json())
+    assert client.get("/v1/offices/hz-nowhere/best-times").status_code == 404
