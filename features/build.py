@@ -47,6 +47,7 @@ class FeatureSpec:
 
     horizon_days: int = 28
     cell_weeks: int = 8  # the weekday × hour window (also the historical-mean baseline)
+    long_cell_weeks: int = 26  # a longer, steadier weekday × hour level
     level_windows: tuple[int, ...] = (7, 28)
     use_bookings: bool = False
     offices: tuple[str, ...] = ()
@@ -57,7 +58,7 @@ class FeatureSpec:
     @property
     def history_days(self) -> int:
         """How many days before the origin the builder reads."""
-        return max(7 * self.cell_weeks, *self.level_windows)
+        return max(7 * self.cell_weeks, 7 * self.long_cell_weeks, *self.level_windows)
 
     @property
     def level_names(self) -> list[str]:
@@ -65,6 +66,7 @@ class FeatureSpec:
         names = []
         for target in _LEVEL_TARGETS:
             names.append(f"cell{self.cell_weeks}w_{target}")
+            names.append(f"cell{self.long_cell_weeks}w_{target}")
             names.append(f"last_same_hour_{target}")
             names.extend(f"lvl{w}d_hour_{target}" for w in self.level_windows)
             names.extend(f"lvl{w}d_{target}" for w in self.level_windows)
@@ -127,7 +129,8 @@ def origin_levels(
     """
     day0 = origin.toordinal()
     days = hourly[DAY].to_numpy()
-    past = hourly[(days < day0) & (days >= day0 - spec.history_days)]
+    past_long = hourly[(days < day0) & (days >= day0 - spec.history_days)]
+    past = past_long[past_long[DAY].to_numpy() >= day0 - 7 * spec.cell_weeks]
     queue = list(s.QUEUE_KEYS)
     targets = list(_LEVEL_TARGETS)
     out: dict[str, pd.DataFrame] = {}
@@ -136,7 +139,9 @@ def origin_levels(
     cell = grouped[targets].mean()
     cell.columns = [f"cell{spec.cell_weeks}w_{c}" for c in cell.columns]
     cell[f"cell{spec.cell_weeks}w_days"] = grouped[DAY].nunique()
-    out["cell"] = cell.reset_index()
+    long_cell = past_long.groupby(cell_keys, observed=True)[targets].mean()
+    long_cell.columns = [f"cell{spec.long_cell_weeks}w_{c}" for c in long_cell.columns]
+    out["cell"] = cell.join(long_cell, how="outer").reset_index()
     last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
     last.columns = [f"last_same_hour_{c}" for c in last.columns]
     out["last_same_hour"] = last.reset_index()

@@ -58,6 +58,7 @@ class TrainConfig:
     learning_rate: float = 0.06
     num_leaves: int = 31
     min_child_samples: int = 40
+    median_loss: str = "l1"  # loss of the p50 model: "l1" (the hour's median) or "l2"
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     seed: int = 0
     n_jobs: int = 1  # threads per LightGBM fit; the backtest runs folds in parallel
@@ -249,7 +250,7 @@ def fit_forecaster(
     has_wait = (fit_rows[s.N_OUTCOMES] > 0).to_numpy()
     if has_wait.sum() == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
-    wait = WaitQuantileRegressor(**params).fit(
+    wait = WaitQuantileRegressor(**params, median_loss=config.median_loss).fit(
         X_all[has_wait],
         fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
         sample_weight=np.sqrt(fit_rows.loc[has_wait, s.N_OUTCOMES].to_numpy(float)),
