@@ -199,6 +199,34 @@ def make_spec(data: TrainingData, config: TrainConfig) -> FeatureSpec:
     )
 
 
+MIN_HISTORY_DAYS = 10
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The training windows actually used, shrunk for short histories."""
+
+    calibration_days: int
+    warmup_days: int
+    origin_step_days: int
+
+
+def effective_windows(config: TrainConfig, span_days: int) -> Windows:
+    """Shrink the calibration window, warm-up and origin step when history is short.
+
+    With a year or more of data the configured values hold; a few weeks of data (a new
+    office, or a wait board scraped for a month) still get a calibration window of about
+    a fifth of the history and an origin every day or two.
+    """
+    if span_days < MIN_HISTORY_DAYS:
+        return Windows(config.calibration_days, 14, config.origin_step_days)
+    return Windows(
+        calibration_days=min(config.calibration_days, max(3, span_days // 5)),
+        warmup_days=min(14, max(3, span_days // 5)),
+        origin_step_days=min(config.origin_step_days, max(1, span_days // 20)),
+    )
+
+
 @dataclass
 class FitResult:
     """A fitted forecaster plus its calibration rows (used by the backtest's baselines)."""
@@ -218,19 +246,21 @@ def fit_forecaster(
     until = until or data.end + dt.timedelta(days=1)
     spec = make_spec(data, config)
     hourly = data.hourly[data.hourly[s.DATE] < until]
-    calibration_start = until - dt.timedelta(days=config.calibration_days)
+    windows = effective_windows(config, (until - data.start).days)
+    calibration_start = until - dt.timedelta(days=windows.calibration_days)
     first = max(
-        data.start + dt.timedelta(days=14), until - dt.timedelta(days=config.max_train_days)
+        data.start + dt.timedelta(days=windows.warmup_days),
+        until - dt.timedelta(days=config.max_train_days),
     )
     origins = []
     origin = calibration_start - dt.timedelta(days=1)
     while origin >= first:
         origins.append(origin)
-        origin -= dt.timedelta(days=config.origin_step_days)
+        origin -= dt.timedelta(days=windows.origin_step_days)
     if not origins:
         raise UnusableInputError(
-            f"too little history to train: need more than {config.calibration_days + 15} days "
-            f"before {until}, the data start on {data.start}"
+            f"too little history to train: need at least {MIN_HISTORY_DAYS} days before "
+            f"{until}, the data start on {data.start}"
         )
     fit_rows = training_targets(
         hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days

@@ -11,7 +11,7 @@ import pytest
 from features import schema as s
 from features.errors import UnusableInputError
 from tests.toy_data import FAST, toy_tickets
-from training.pipeline import fit_forecaster, prepare_data
+from training.pipeline import effective_windows, fit_forecaster, prepare_data
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +59,21 @@ def test_conformal_offsets_exist_per_channel(fitted):
 
 
 def test_short_history_is_refused(offices, calendar):
-    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 20), office_ids=("hz-xihu",))
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 9), office_ids=("hz-xihu",))
     data = prepare_data(tickets, None, offices, calendar)
     with pytest.raises(UnusableInputError, match="too little history"):
         fit_forecaster(data, calendar, FAST)
+
+
+def test_a_few_weeks_of_history_train_with_shrunk_windows(offices, calendar):
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 27), office_ids=("hz-xihu",))
+    data = prepare_data(tickets, None, offices, calendar)
+    windows = effective_windows(FAST, (data.end - data.start).days + 1)
+    assert windows.calibration_days == 5 and windows.origin_step_days == 1
+    forecast = fit_forecaster(data, calendar, FAST).forecaster.forecast(
+        calendar, dt.date(2025, 6, 30), 2
+    )
+    assert len(forecast) > 0 and (forecast[s.P10] <= forecast[s.P90]).all()
 
 
 def test_same_data_same_seed_same_model(data, calendar, fitted):
