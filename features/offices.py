@@ -255,7 +255,7 @@ def infer_offices(
     for office_id in unknown:
         rows = activity[activity[s.OFFICE_ID] == office_id]
         at = pd.to_datetime(rows["at"])
-        frame = pd.DataFrame({"weekday": at.dt.weekday, "hour": at.dt.hour})
+        frame = pd.DataFrame({"weekday": at.dt.day_of_week, "hour": at.dt.hour})
         sessions: dict[str, Any] = {day: [] for day in WEEKDAYS}
         for weekday, group in frame.groupby("weekday"):
             shares = group["hour"].value_counts(normalize=True)

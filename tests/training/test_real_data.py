@@ -1,0 +1,40 @@
+"""Real wait observations (Maryland MVA, Nov–Dec 2017): the model beats the historical mean.
+
+Trained on the observations before 29 November 2017 and tested on the days after, as the
+data's README describes. The file lives in the shared folder beside the project and is
+not redistributed with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from features.read import read_inputs
+from features.validate import validate
+from training.backtest import HISTORICAL_MEAN, MODEL, run_backtest
+from training.pipeline import TrainConfig, prepare_data
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+MARYLAND = REAL / "maryland-mva-2017.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def maryland(offices, calendar):
+    assert MARYLAND.exists(), f"{MARYLAND} is missing: the shared folder sits beside the project"
+    [raw] = read_inputs([MARYLAND])
+    result = validate(raw, offices)
+    assert result.rows_in == 254_041
+    return prepare_data(None, result.accepted, offices, calendar)
+
+
+def test_model_beats_the_historical_mean_after_29_november(maryland, calendar):
+    config = dataclasses.replace(TrainConfig(), horizon_days=8, parallel_folds=1)
+    result = run_backtest(maryland, calendar, config, n_origins=1)
+    assert result.origins == [dt.date(2017, 11, 29)]
+    overall = result.metrics["overall"]
+    assert overall[MODEL]["mae_p50"] < overall[HISTORICAL_MEAN]["mae_p50"]
+    assert 0.7 <= overall[MODEL]["coverage"] <= 0.9
