@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,7 +100,9 @@ def train(
             on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
         )
     with common.progress("fitting the model"):
-        forecaster = fit_forecaster(data, inputs.calendar, config).forecaster
+        # The final fit runs alone, so it may use both cores.
+        final = dataclasses.replace(config, n_jobs=max(config.n_jobs, os.cpu_count() or 1))
+        forecaster = fit_forecaster(data, inputs.calendar, final).forecaster
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

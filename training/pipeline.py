@@ -54,8 +54,8 @@ class TrainConfig:
     origin_step_days: int = 7
     calibration_days: int = 28
     max_train_days: int = 730
-    n_estimators: int = 200
-    learning_rate: float = 0.06
+    n_estimators: int = 160
+    learning_rate: float = 0.075
     num_leaves: int = 31
     min_child_samples: int = 40
     median_loss: str = "l1"  # loss of the p50 model: "l1" (the hour's median) or "l2"
