@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,9 +98,7 @@ def train(
             on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
         )
     with common.progress("fitting the model"):
-        # The final fit runs alone, so it may use both cores.
-        final = dataclasses.replace(config, n_jobs=max(config.n_jobs, os.cpu_count() or 1))
-        forecaster = fit_forecaster(data, inputs.calendar, final).forecaster
+        forecaster = fit_forecaster(data, inputs.calendar, config).forecaster
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

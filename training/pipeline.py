@@ -61,7 +61,9 @@ class TrainConfig:
     median_loss: str = "l1"  # loss of the p50 model: "l1" (the hour's median) or "l2"
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     seed: int = 0
-    n_jobs: int = 1  # threads per LightGBM fit; the backtest runs folds in parallel
+    # Threads per LightGBM fit. One: the backtest runs folds in parallel processes, and
+    # OpenMP threads on a busy machine slow a fit down by an order of magnitude.
+    n_jobs: int = 1
     parallel_folds: int = 2  # backtest folds fitted at once (processes)
 
     def to_dict(self) -> dict[str, Any]:
