@@ -63,7 +63,7 @@ class UnknownOfficeError(WaitcastError, LookupError):
     """An office id that is in neither the registry nor the data."""
 
     def __init__(self, office_id: str) -> None:
-        super().__init__(f"unknown office {office_id!r}: see `waitcast` offices or GET /v1/offices")
+        super().__init__(f"unknown office {office_id!r}: see the office registry (GET /v1/offices)")
         self.office_id = office_id
 
     def __str__(self) -> str:
