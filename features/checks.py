@@ -81,6 +81,13 @@ def _not_negative(raw: pd.Series) -> pd.Series:
     return ~(as_number(raw) < 0)
 
 
+MAX_WAIT_MINUTES = 24 * 60
+
+
+def _within_a_day(raw: pd.Series) -> pd.Series:
+    return ~(as_number(raw) > MAX_WAIT_MINUTES)
+
+
 def _check(rule: Callable[[pd.Series], pd.Series], reason: Reason) -> pa.Check:
     # A closure, not the bare function: pandera deep-copies a bound method together with
     # its instance (here: every parsed time column, for each check).
@@ -127,6 +134,7 @@ def observation_schema(times: ParsedTimes) -> pa.DataFrameSchema:
                 [
                     _check(_number_or_empty, Reason.BAD_NUMBER),
                     _check(_not_negative, Reason.NEGATIVE_WAIT),
+                    _check(_within_a_day, Reason.WAIT_LONGER_THAN_DAY),
                 ],
             ),
             **counts,

@@ -43,7 +43,9 @@ REASON_TEXT: Final[dict[Reason, str]] = {
     Reason.BOOKED_AFTER_APPOINTMENT: "an appointment was booked after its slot (booked_at later)",
     Reason.CALLED_BEFORE_ISSUED: "called_at is before issued_at",
     Reason.FINISHED_BEFORE_CALLED: "finished_at is before called_at",
-    Reason.WAIT_LONGER_THAN_DAY: "called more than 24 h after issued_at, or on a later date",
+    Reason.WAIT_LONGER_THAN_DAY: (
+        "called more than 24 h after issued_at or on a later date, or wait_minutes above 1440"
+    ),
     Reason.DUPLICATE_TICKET_ID: (
         "ticket_id repeats within one office and day (the first usable copy is kept)"
     ),

@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from lightgbm.basic import LightGBMError
 
 from features.build import FeatureSpec
 from features.errors import ModelIntegrityError, ModelNotFoundError
@@ -91,7 +92,7 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         )
         history = pd.read_parquet(folder / "history.parquet")
         queues = pd.read_parquet(folder / "queues.parquet")
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, json.JSONDecodeError, LightGBMError) as exc:
         raise ModelIntegrityError(f"model bundle {folder} cannot be loaded: {exc}") from None
     for column in ("date",):
         history[column] = pd.to_datetime(history[column]).dt.date

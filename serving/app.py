@@ -13,16 +13,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import metadata
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
 from serving import errors, openapi
 from serving.metrics import Metrics
-from serving.middleware import RequestMiddleware
+from serving.middleware import JsonCORSMiddleware, RequestMiddleware
 from serving.ratelimit import RateLimitMiddleware
 from serving.routes import admin, forecast, health, live, offices, pages
 from serving.settings import Settings
@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None,
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # One worker has one core for Python: a few threads answer as fast as anyio's 40,
+        # without 40 requests' worth of pandas temporaries in memory at once.
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         await run_in_threadpool(state.load_quietly)
         yield
 
@@ -83,7 +86,7 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute,
                        burst=settings.rate_limit_burst)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "PUT", "POST"],
                            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                            expose_headers=["ETag", "X-Request-ID"])

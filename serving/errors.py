@@ -11,6 +11,7 @@ Serving adds these to the domain hierarchy of :mod:`features.errors`::
         ├── WrongTokenError           403 forbidden
         ├── NotFoundError             404 not_found
         ├── RateLimitedError          429 rate_limited, with Retry-After
+        ├── CorsRefusedError          400 cors_refused: a preflight CORS does not allow
         └── PayloadTooLargeError      413 payload_too_large (also a Starlette HTTPException,
                                       so FastAPI's body reader lets it through)
 
@@ -83,6 +84,10 @@ class RateLimitedError(ServingError):
         self.retry_after = retry_after
 
 
+class CorsRefusedError(ServingError):
+    """A CORS preflight whose origin, method or headers are not allowed."""
+
+
 class PayloadTooLargeError(StarletteHTTPException, ServingError):
     """The request body is larger than ``WAITCAST_MAX_BODY_BYTES``."""
 
@@ -100,6 +105,7 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
     (WrongTokenError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (RateLimitedError, 429, "rate_limited"),
+    (CorsRefusedError, 400, "cors_refused"),
     (ModelNotFoundError, 503, "model_not_found"),
     (ModelIntegrityError, 503, "model_integrity"),
     (RegistryError, 503, "registry_unavailable"),

@@ -1,5 +1,6 @@
 """The request middleware (pure ASGI, so it costs microseconds): request id, body limit,
-metrics and the access log line, and the last-resort answer to anything unexpected."""
+metrics and the access log line, and the last-resort answer to anything unexpected; and
+Starlette's CORS middleware answering a refused preflight with the JSON error shape."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import re
 import time
 import uuid
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.errors import PayloadTooLargeError, response_for
+from serving.errors import CorsRefusedError, PayloadTooLargeError, response_for
 from serving.logging import log_request
 from serving.metrics import Metrics
 
@@ -91,3 +95,16 @@ def _read_headers(scope: Scope) -> tuple[str, int | None]:
             except ValueError:
                 length = None
     return request_id or uuid.uuid4().hex, length
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware; a refused preflight is a JSON ``cors_refused`` error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """The preflight answer (a refusal carries no ``Access-Control-Allow-Origin``)."""
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        refused = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
+        return response_for(CorsRefusedError(
+            f"CORS does not allow this request's {refused} (see WAITCAST_CORS_ORIGINS)"))

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
                     "(0: no limit).")
     rate_limit_burst: int = Field(default=200, ge=1, le=1_000_000,
                                   description="Requests a client may make at once.")
+    worker_threads: int = Field(
+        default=4, ge=1, le=64,
+        description="Threads running the CPU-bound requests (advice, best times, forecasts "
+                    "beyond the cube, reloads); more only add memory and tail latency.")
     cube_days: int = Field(default=60, ge=1, le=366, description="Days precomputed at load.")
     horizon_days: int = Field(default=180, ge=1, le=730, description="Latest date, in days.")
     ondemand_cache_days: int = Field(

@@ -1,0 +1,305 @@
+"""Load benchmark: one uvicorn worker under a mixed load; errors, latency, memory growth.
+
+In one run, on loopback only:
+
+1. the model: ``--registry DIR``'s current one, or the 15 Hangzhou offices trained on
+   simulated tickets up to yesterday (shared with ``bench_serving.py``, kept between runs);
+2. one uvicorn worker started by this script (production settings, a throwaway admin
+   token, no ``Server`` header; the per-client rate limit off, since every request comes
+   from one address);
+3. a mix of requests built from what the server forecasts, each checked once to answer
+   200: 40 % ``GET …/forecast`` (every office, 90 dates: in the 60-day cube and beyond it,
+   each channel filter), 20 % ``GET …/now``, 20 % ``POST /v1/advice`` (offices, travel
+   dates, residencies), 20 % best times (one office, and across offices near a point);
+4. a warm-up (``--warmup`` seconds), the server's RSS, then ``--connections`` keep-alive
+   connections for ``--seconds`` (at most ``--requests`` requests), the RSS again.
+
+Prints requests, throughput, p50/p99 latency, errors (socket errors, timeouts and any
+answer other than 2xx/3xx) and the RSS growth; targets: 0 errors, growth under 10 %.
+``--strict`` exits 1 when a target is missed. The load generator is ``wrk`` with a Lua
+script when installed (``apt-get install wrk``), else a small asyncio HTTP/1.1 client.
+
+    .venv/bin/python bench/bench_load.py [--seconds 60] [--connections 100] [--registry DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+from bench_serving import BENCH_REGISTRY, cached_registry, free_port, wait_ready
+from loadgen import LoadResult
+from pydantic import SecretStr
+
+from serving.settings import Settings
+
+TARGET_GROWTH, TARGET_ERRORS = 0.10, 0
+PATTERN = "FFNAFBFNBA"  # 4 forecast, 2 now, 2 advice, 2 best-times in every 10 requests
+_LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
+_WRK_SCRIPT = """
+local requests = {%s}
+local counter = 0
+local answered = 0
+local max_requests = %d
+request = function()
+  counter = counter %% #requests + 1
+  local r = requests[counter]
+  if r[3] ~= "" then
+    return wrk.format(r[1], r[2], {["Content-Type"] = "application/json"}, r[3])
+  end
+  return wrk.format(r[1], r[2])
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if answered >= max_requests then wrk.thread:stop() end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %%d, "us": %%d, "p50": %%d, "p99": %%d, '
+    .. '"errors": %%d}\\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of the mix."""
+
+    kind: str
+    method: str
+    path: str
+    body: str = ""
+
+    def raw(self) -> bytes:
+        """The HTTP/1.1 request bytes."""
+        head = f"{self.method} {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if self.body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
+        return (head + "\r\n" + self.body).encode()
+
+
+def serve(registry: Path, port: int) -> None:
+    """The server process: the app as ``waitcast serve`` runs it, one uvicorn worker."""
+    import uvicorn
+
+    from serving.app import create_app
+    from serving.logging import configure
+
+    configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    settings = Settings(registry=registry, env="production",
+                        admin_token=SecretStr(secrets.token_hex(16)), rate_limit_per_minute=0)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, workers=1,
+                access_log=False, log_level="warning", server_header=False)
+
+
+def request_mix(base: str) -> list[Request]:
+    """The mix, built from the offices and dates the server forecasts; each answers 200."""
+    ready = httpx.get(base + "/health/ready", timeout=10).json()
+    today = dt.date.fromisoformat(ready["cube_start"])
+    offices = [o for o in httpx.get(base + "/v1/offices", timeout=10).json()["offices"]
+               if o["forecast_available"]]
+    kinds: dict[str, list[Request]] = {"F": [], "N": [], "A": [], "B": []}
+    for k, office in enumerate(offices):
+        oid = office["id"]
+        for offset in range(0, 90, 3):
+            date = today + dt.timedelta(days=offset + k % 3)
+            channel = ("", "&channel=walk_in", "&channel=appointment")[offset % 3]
+            if channel.endswith("appointment") and "appointment" not in office["channels"]:
+                channel = ""
+            kinds["F"].append(Request("forecast", "GET",
+                                      f"/v1/offices/{oid}/forecast?date={date}{channel}"))
+        kinds["N"].append(Request("now", "GET", f"/v1/offices/{oid}/now"))
+        for days, residency in ((10, "in_province"), (25, "out_of_province"), (45, "in_province"),
+                                (None, "in_province")):
+            body = {"office_id": oid, "residency": residency, "expedited": days == 10}
+            if days is not None:
+                body["travel_date"] = str(today + dt.timedelta(days=days))
+            kinds["A"].append(Request("advice", "POST", "/v1/advice", json.dumps(body)))
+        start = today + dt.timedelta(days=1 + k % 5)
+        kinds["B"].append(Request("best-times", "GET",
+                                  f"/v1/offices/{oid}/best-times?from={start}&limit=10"))
+        if office["lat"] is not None:
+            kinds["B"].append(Request(
+                "best-times", "GET", f"/v1/best-times?from={start}&near={office['lat']},"
+                                     f"{office['lon']}&limit=10"))
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for requests in kinds.values():
+            requests[:] = [r for r in requests if _answers_200(client, r)]
+    length = len(PATTERN) * max(len(v) for v in kinds.values())
+    position = dict.fromkeys(kinds, 0)
+    mix = []
+    for i in range(length):
+        kind = PATTERN[i % len(PATTERN)]
+        mix.append(kinds[kind][position[kind] % len(kinds[kind])])
+        position[kind] += 1
+    return mix
+
+
+def _answers_200(client: httpx.Client, request: Request) -> bool:
+    answer = client.request(request.method, request.path, content=request.body or None,
+                            headers={"Content-Type": "application/json"} if request.body else {})
+    if answer.status_code != 200:
+        print(f"left out of the mix ({answer.status_code}): {request.method} {request.path} "
+              f"{request.body}")
+    return answer.status_code == 200
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set size of a process (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def run_wrk(port: int, mix: list[Request], seconds: float, requests: int,
+            connections: int) -> LoadResult:
+    """``wrk`` (one thread) over the mix, for ``seconds`` or ``requests``."""
+    rows = ", ".join(f"{{{json.dumps(r.method)}, {json.dumps(r.path)}, {json.dumps(r.body)}}}"
+                     for r in mix)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "mix.lua"
+        script.write_text(_WRK_SCRIPT % (rows, requests))
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--timeout", "10s",
+             "-s", str(script), f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=seconds + 120, check=True).stdout
+    data = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[7:])
+    return LoadResult(data["requests"], data["us"] / 1e6, data["p50"] / 1000,
+                      data["p99"] / 1000, data["errors"])
+
+
+def run_asyncio(port: int, mix: list[Request], seconds: float, requests: int,
+                connections: int) -> LoadResult:
+    """The same with a small asyncio keep-alive client (when wrk is not installed)."""
+    return asyncio.run(_asyncio_load(port, [r.raw() for r in mix], seconds, requests,
+                                     connections))
+
+
+async def _asyncio_load(port: int, raw: list[bytes], seconds: float, requests: int,
+                        connections: int) -> LoadResult:
+    latencies: list[float] = []
+    errors, budget = [0], [requests]
+    started = time.perf_counter()
+    deadline = started + seconds
+
+    async def worker(offset: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = offset
+        while budget[0] > 0 and time.perf_counter() < deadline:
+            budget[0] -= 1
+            t0 = time.perf_counter()
+            try:
+                writer.write(raw[i % len(raw)])
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                match = _LENGTH.search(head)
+                await reader.readexactly(int(match.group(1)) if match else 0)
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                errors[0] += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            finally:
+                i += 1
+            latencies.append(time.perf_counter() - t0)
+            if head[9:10] not in (b"2", b"3"):
+                errors[0] += 1
+        writer.close()
+
+    await asyncio.gather(*(worker(k * 7) for k in range(connections)))
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return latencies[min(int(q * len(latencies)), len(latencies) - 1)] * 1000 \
+            if latencies else 0.0
+
+    return LoadResult(len(latencies), time.perf_counter() - started, pct(0.5), pct(0.99),
+                      errors[0])
+
+
+def main() -> int:
+    """Run the benchmark; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="The measured run.")
+    parser.add_argument("--warmup", type=float, default=10.0, help="Before the first RSS.")
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=2_000_000, help="At most, measured run.")
+    parser.add_argument("--registry", type=Path, help="Use this registry's current model.")
+    parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
+    parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: server mode
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.registry, args.serve)
+        return 0
+    tool = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) \
+        else "asyncio"
+    load = run_wrk if tool == "wrk" else run_asyncio
+    print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f}")
+    registry = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
+                               "--registry", str(registry)])
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base)
+        rss_loaded = rss_bytes(server.pid)
+        mix = request_mix(base)
+        warm = load(port, mix, args.warmup, args.requests, args.connections)
+        rss_before = rss_bytes(server.pid)
+        result = load(port, mix, args.seconds, args.requests, args.connections)
+        rss_after = rss_bytes(server.pid)
+        alive = httpx.get(base + "/health/live", timeout=10).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    distinct = set(mix)
+    counts = {kind: sum(r.kind == kind for r in distinct) for kind in dict.fromkeys(
+        r.kind for r in mix)}
+    return report(tool, args, counts, warm, result, (rss_loaded, rss_before, rss_after), alive)
+
+
+def report(tool: str, args: argparse.Namespace, counts: dict[str, int], warm: LoadResult,
+           result: LoadResult, rss: tuple[int, int, int], alive: bool) -> int:
+    """Print the figures against their targets; the exit code."""
+    loaded, before, after = rss
+    growth = (after - before) / before
+    checks = [result.errors <= TARGET_ERRORS and warm.errors == 0 and alive,
+              growth < TARGET_GROWTH]
+    mix = ", ".join(f"{kind} {n}" for kind, n in counts.items())
+    print(f"load generator: {tool}, {args.connections} connections, 1 uvicorn worker, "
+          f"loopback; rate limit off")
+    print(f"request mix (rotated): {mix} distinct requests, in the pattern {PATTERN} "
+          "(F forecast, N now, A advice, B best times)")
+    print(f"warm-up             : {warm.seconds:5.1f} s, {warm.requests} requests, "
+          f"errors {warm.errors}")
+    print(f"measured run        : {result.seconds:5.1f} s, {result.requests} requests, "
+          f"{result.rps:7.0f} req/s")
+    print(f"latency             : p50 {result.p50_ms:7.2f} ms   p99 {result.p99_ms:7.2f} ms")
+    print(f"errors              : {result.errors} (target {TARGET_ERRORS})  "
+          f"{'PASS' if checks[0] else 'FAIL'}")
+    print(f"server RSS          : {loaded / 2**20:6.1f} MiB loaded, {before / 2**20:6.1f} MiB "
+          f"after warm-up, {after / 2**20:6.1f} MiB after the run: growth {growth:+.1%} "
+          f"(target < {TARGET_GROWTH:.0%})  {'PASS' if checks[1] else 'FAIL'}")
+    return 1 if args.strict and not all(checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

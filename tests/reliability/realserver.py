@@ -1,0 +1,82 @@
+"""A real ``waitcast serve`` (uvicorn, one worker) on loopback, for the fault tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.serving.support import TOKEN
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server: its base URL, process and log file."""
+
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        """What the server wrote to stdout and stderr so far."""
+        return self.log.read_text("utf-8", "replace")
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(registry: Path, log: Path, **env: str) -> Iterator[Server]:
+    """``waitcast serve`` on 127.0.0.1 with the test token (production settings), until ready.
+
+    Extra ``WAITCAST_*`` settings come as keyword arguments (the rate limit is off unless
+    given).
+    """
+    port = free_port()
+    environment = {**os.environ, "WAITCAST_ENV": "production", "WAITCAST_ADMIN_TOKEN": TOKEN,
+                   "WAITCAST_RATE_LIMIT_PER_MINUTE": "0", **env}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
+             str(port), "--registry", str(registry)],
+            cwd=REPO, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", port, process, log)
+    try:
+        _wait_ready(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _wait_ready(server: Server, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server exited: {server.log_text()[-2000:]}")
+        try:
+            if httpx.get(server.url + "/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not become ready: {server.log_text()[-2000:]}")
