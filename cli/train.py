@@ -85,6 +85,8 @@ def train(
     ] = False,
 ) -> None:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
+    store = ModelRegistry(common.registry_dir(registry))
+    store.check_writable()  # fail before an hour of training, not after
     inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
     config = TrainConfig()
     with common.progress("preparing data"):
@@ -118,7 +120,6 @@ def train(
         "code_version": code_version(),
         "metrics": backtest.metrics,
     }
-    store = ModelRegistry(common.registry_dir(registry))
     version = store.publish(lambda folder: save_bundle(forecaster, folder), metadata)
     current = store.current_version()
     current_metrics = _current_metrics_on(store, current, backtest.metrics, data, inputs, origins)

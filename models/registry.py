@@ -60,6 +60,15 @@ class ModelRegistry:
         self.root = Path(root)
         self.clock = clock or (lambda: datetime.now(UTC))
 
+    def check_writable(self) -> None:
+        """Raise :class:`RegistryError` now if a version could not be stored here later."""
+        staging_root = self.root / ".staging"
+        with self._os_errors("is not writable"):
+            staging_root.mkdir(parents=True, exist_ok=True)
+            probe = staging_root / f"probe-{uuid.uuid4().hex}"
+            probe.write_bytes(b"")
+            probe.unlink()
+
     def publish(self, write: Callable[[Path], None], metadata: dict[str, Any]) -> str:
         """Store a new version whose files ``write(folder)`` creates; return its id.
 

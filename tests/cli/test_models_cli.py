@@ -179,3 +179,14 @@ def test_a_registry_under_a_file_is_a_one_line_error(
     code = main(["models", "list", "--registry", str(tmp_path / "a-file")])
     assert code == 1
     assert_one_line_error(capsys.readouterr().err, "is not a folder")
+
+
+def test_train_refuses_an_unwritable_registry_before_training(tmp_path, capsys):
+    from cli.main import main
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    data = tmp_path / "missing.csv"  # never read: the registry is checked first
+    assert main(["train", str(data), "--registry", str(not_a_folder / "reg")]) == 1
+    err = capsys.readouterr().err
+    assert "registry" in err and "Traceback" not in err
