@@ -81,18 +81,7 @@ def _render(frame: pd.DataFrame, output_format: OutputFormat) -> str | None:
             record[s.DATE] = str(record[s.DATE])[:10]
         return json.dumps(records, ensure_ascii=False, indent=1) + "\n"
     table = Table(title=f"forecast, model {frame['model_version'].iloc[0] if len(frame) else '-'}")
-    columns = [
-        s.OFFICE_ID,
-        s.DATE,
-        s.HOUR,
-        s.CHANNEL,
-        s.SERVICE,
-        s.P10,
-        s.P50,
-        s.P90,
-        s.EXPECTED_ARRIVALS,
-        s.P_CALLED,
-    ]
+    columns = list(s.FORECAST_TABLE_COLUMNS)
     for column in columns:
         table.add_column(column)
     for row in frame[columns].itertuples(index=False):

@@ -108,6 +108,17 @@ def observation_outcomes(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 HOURLY_KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+HOURLY_COLUMNS = [
+    *HOURLY_KEYS,
+    s.N_OUTCOMES,
+    s.WAIT_P10,
+    s.WAIT_P50,
+    s.WAIT_P90,
+    s.WAIT_MEAN,
+    s.ARRIVALS,
+    s.N_NEVER_CALLED,
+    s.NEVER_CALLED_SHARE,
+]
 
 
 def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
@@ -118,19 +129,7 @@ def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
     tickets, ``arrivals``, ``n_never_called`` and ``never_called_share`` (NaN otherwise).
     """
     if outcomes.empty:
-        return pd.DataFrame(
-            columns=[
-                *HOURLY_KEYS,
-                s.N_OUTCOMES,
-                s.WAIT_P10,
-                s.WAIT_P50,
-                s.WAIT_P90,
-                s.WAIT_MEAN,
-                s.ARRIVALS,
-                s.N_NEVER_CALLED,
-                s.NEVER_CALLED_SHARE,
-            ]
-        )
+        return pd.DataFrame(columns=HOURLY_COLUMNS)
     called = outcomes[~outcomes[s.CENSORED]]
     grouped = called.groupby(HOURLY_KEYS, sort=True, observed=True)[s.WAIT]
     waits = pd.DataFrame(
@@ -157,19 +156,7 @@ def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
         table[s.NEVER_CALLED_SHARE] = np.nan
     table = table.reset_index()
     table[s.HOUR] = table[s.HOUR].astype("int16")
-    return table[
-        [
-            *HOURLY_KEYS,
-            s.N_OUTCOMES,
-            s.WAIT_P10,
-            s.WAIT_P50,
-            s.WAIT_P90,
-            s.WAIT_MEAN,
-            s.ARRIVALS,
-            s.N_NEVER_CALLED,
-            s.NEVER_CALLED_SHARE,
-        ]
-    ]
+    return table[HOURLY_COLUMNS]
 
 
 def open_grid(

@@ -95,6 +95,18 @@ P90: Final = "p90"
 EXPECTED_ARRIVALS: Final = "expected_arrivals"
 P_CALLED: Final = "p_called"
 FORECAST_COLUMNS: Final = (OFFICE_ID, DATE, HOUR, CHANNEL, P10, P50, P90)
+FORECAST_TABLE_COLUMNS: Final = (
+    OFFICE_ID,
+    DATE,
+    HOUR,
+    CHANNEL,
+    SERVICE,
+    P10,
+    P50,
+    P90,
+    EXPECTED_ARRIVALS,
+    P_CALLED,
+)
 
 CHANNELS: Final = tuple(c.value for c in Channel)
 QUEUE_KEYS: Final = (OFFICE_ID, CHANNEL, SERVICE)

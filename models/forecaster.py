@@ -95,19 +95,7 @@ class Forecaster:
         grid = open_grid(queues, self.offices, calendar, start, end)
         grid[ORIGIN] = self.origin
         rows = self.predict_rows(grid, calendar)
-        columns = [
-            s.OFFICE_ID,
-            s.DATE,
-            s.HOUR,
-            s.CHANNEL,
-            s.SERVICE,
-            s.P10,
-            s.P50,
-            s.P90,
-            s.EXPECTED_ARRIVALS,
-            s.P_CALLED,
-            "calendar_estimated",
-        ]
+        columns = [*s.FORECAST_TABLE_COLUMNS, "calendar_estimated"]
         if rows.empty:
             return pd.DataFrame(columns=columns)
         return rows[columns].sort_values(
