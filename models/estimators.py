@@ -4,8 +4,8 @@
   LightGBM model on ``log1p`` of the hour's own p10, p50 and p90: p50 with the absolute
   loss (so it estimates the median of the hour's median wait; ``median_loss="l2"`` is a
   faster, slightly less accurate option), p10 and p90 with the squared loss (their
-  level is set afterwards by calibration). A per-channel median shift on the
-  calibration window removes what bias is left. The spread
+  level is set afterwards by calibration). With the squared loss, a per-channel median
+  shift on the calibration window removes the mean-of-logs bias. The spread
   between one citizen's wait and the hour's typical quantiles is then added by
   split-conformal calibration on a *later* window of individual outcomes
   (:mod:`models.calibration`), per channel, so that p10–p90 holds 80 % of individual

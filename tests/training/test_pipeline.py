@@ -11,7 +11,7 @@ import pytest
 from features import schema as s
 from features.errors import UnusableInputError
 from tests.toy_data import FAST, toy_tickets
-from training.pipeline import effective_windows, fit_forecaster, prepare_data
+from training.pipeline import effective_windows, fit_forecaster, make_spec, prepare_data
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +84,21 @@ def test_same_data_same_seed_same_model(data, calendar, fitted):
     other = fit_forecaster(data, calendar, dataclasses.replace(FAST, n_estimators=5))
     c = other.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
     assert not np.allclose(a[s.P50], c[s.P50])
+
+
+def test_only_the_squared_loss_median_is_recentred(data, calendar, fitted):
+    """The absolute loss aims at the median already; the squared loss (a mean of logs)
+    gets the per-channel median shift from the calibration window."""
+    assert FAST.median_loss == "l1" and fitted.forecaster.wait.shift_ == {}
+    l2 = fit_forecaster(data, calendar, dataclasses.replace(FAST, median_loss="l2"))
+    shift = l2.forecaster.wait.shift_
+    assert {"walk_in", "appointment", "*"} <= set(shift)
+    assert any(abs(v) > 0 for v in shift.values())
+
+
+def test_level_windows_come_from_the_config(data):
+    config = dataclasses.replace(FAST, level_windows=(7, 28, 91), long_cell_weeks=13)
+    spec = make_spec(data, config)
+    assert spec.level_windows == (7, 28, 91) and spec.long_cell_weeks == 13
+    assert "lvl91d_hour_wait_p50" in spec.feature_names
+    assert "cell13w_wait_p50" in spec.feature_names
