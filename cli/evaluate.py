@@ -117,6 +117,7 @@ def _print(metrics: dict[str, Any]) -> None:
                     "mae_p50",
                     "mae_p50_expected",
                     "mae_expected_vs_actual",
+                    "expected_noise",
                     "pinball",
                     "coverage",
                     "under_share",

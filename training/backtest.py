@@ -10,7 +10,9 @@ Scores, per estimator, channel, office and horizon:
 - ``mae_p50``: mean absolute error of p50 against the hour's actual median wait of the
   called tickets (or of the posted waits); ``mae_p50_expected`` against the *expected*
   median (the median over simulator replays) when given, beside the noise floor
-  ``mae_expected_vs_actual``;
+  ``mae_expected_vs_actual``, and the expected median's own error ``expected_noise``
+  (from two halves of the replays: the part of ``mae_p50_expected`` that no estimator
+  can remove with this many replays);
 - ``pinball``: mean pinball loss of p10, p50, p90 over individual outcomes;
 - ``coverage``: share of individual outcomes inside [p10, p90] (target 80 %);
 - ``under_share``: share of hours whose actual median is above p50.
@@ -40,6 +42,7 @@ SEASONAL_NAIVE = "seasonal_naive"
 ESTIMATORS = (MODEL, HISTORICAL_MEAN, SEASONAL_NAIVE)
 BASELINES = (HISTORICAL_MEAN, SEASONAL_NAIVE)
 EXPECTED = "expected_p50"
+EXPECTED_NOISE = "expected_noise"
 ESTIMATOR = "estimator"
 QUANTILE_LEVELS = {s.P10: 0.1, s.P50: 0.5, s.P90: 0.9}
 
@@ -154,6 +157,8 @@ def _summaries(hours: pd.DataFrame, outcomes: pd.DataFrame, by: list[str]) -> di
             "abs_err_expected": "mae_p50_expected",
             "noise_floor": "mae_expected_vs_actual",
         }
+    if EXPECTED_NOISE in hours:
+        hour_cols |= {EXPECTED_NOISE: EXPECTED_NOISE}
     h = hours.groupby(by)[list(hour_cols)].mean().rename(columns=hour_cols)
     h["n_hours"] = hours.groupby(by).size()
     o = outcomes.groupby(by)[["pinball", "inside"]].mean().rename(columns={"inside": "coverage"})

@@ -4,6 +4,11 @@ A single hour's actual median is noisy. For simulated data the same window can b
 replayed with other seeds (same parameters, from a warm-up start so that the booking
 backlog is in its state); the median over the replays of each hour's median wait is the
 *expected* wait that the backtest scores against.
+
+The expected wait is itself an estimate: its own error shrinks only with the square root
+of the number of replays. :func:`expected_waits` therefore also takes the median of the
+even and of the odd replays apart; half the gap between the two (``EXPECTED_NOISE``)
+estimates the full median's own error, which the backtest reports beside every MAE.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.hourly import HOURLY_KEYS, hourly_table, ticket_outcomes
 from features.offices import OfficeRegistry
-from training.backtest import EXPECTED
+from training.backtest import EXPECTED, EXPECTED_NOISE
 from training.simulate import simulate
 
 
@@ -30,15 +35,21 @@ def expected_waits(
     warmup_days: int = 120,
     on_replay: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Median over replays of each queue-hour's median wait in [start, end]."""
+    """Median over replays of each queue-hour's median wait in [start, end], and an
+    estimate of that median's own error (half the gap between the medians of the even
+    and the odd replays; missing with fewer than two replays)."""
     medians = []
     for i, seed in enumerate(seeds):
         tickets = simulate(offices, calendar, start, end, seed=seed, warmup_days=warmup_days)
         hourly = hourly_table(ticket_outcomes(tickets, offices, calendar), from_tickets=True)
-        medians.append(hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna())
+        medians.append(hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna().assign(_half=i % 2))
         if on_replay:
             on_replay(i + 1, len(seeds))
     stacked = pd.concat(medians, ignore_index=True)
     # Hours where a replay had nobody called count as missing for that replay.
     expected = stacked.groupby(HOURLY_KEYS, observed=True)[s.WAIT_P50].median()
-    return expected.rename(EXPECTED).reset_index()
+    halves = stacked.groupby([*HOURLY_KEYS, "_half"], observed=True)[s.WAIT_P50].median()
+    gap = halves.unstack("_half").reindex(columns=[0, 1]).diff(axis=1)[1].abs() / 2
+    return pd.DataFrame(
+        {EXPECTED: expected, EXPECTED_NOISE: gap.reindex(expected.index)}
+    ).reset_index()

@@ -20,6 +20,7 @@ COLUMNS = (
     "mae_p50",
     "mae_p50_expected",
     "mae_expected_vs_actual",
+    "expected_noise",
     "pinball",
     "coverage",
     "under_share",
@@ -56,6 +57,20 @@ def render_markdown(metrics: dict[str, Any], title: str = "waitcast backtest") -
         "days. The model is refitted at each origin on data before it; baselines read the "
         "same feature matrix. MAE is of p50 against the hour's actual median wait (called "
         "tickets or posted waits); coverage is the share of individual waits inside p10–p90.",
+        *(
+            [
+                "",
+                "With simulator replays: `mae_p50_expected` is against the *expected* median "
+                "(the median over the replays of each hour's median), `mae_expected_vs_actual` "
+                "is the expected median's own MAE against the actual hours (the noise floor), "
+                "and `expected_noise` estimates the expected median's own error from two "
+                "halves of the replays — part of every `mae_p50_expected` that more replays, "
+                "not a better estimator, would remove.",
+            ]
+            if "mae_p50_expected" in metrics.get("summary", {})
+            and metrics["summary"]["mae_p50_expected"] is not None
+            else []
+        ),
         "",
         "## Overall",
         _table(metrics["overall"], "estimator"),
