@@ -139,14 +139,16 @@ def origin_levels(
     cell = grouped[targets].mean()
     cell.columns = [f"cell{spec.cell_weeks}w_{c}" for c in cell.columns]
     cell[f"cell{spec.cell_weeks}w_days"] = grouped[DAY].nunique()
-    long_cell = past_long.groupby(cell_keys, observed=True)[targets].mean()
+    days_before = past_long[DAY].to_numpy()
+    long_past = past_long[days_before >= day0 - 7 * spec.long_cell_weeks]
+    long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()
     long_cell.columns = [f"cell{spec.long_cell_weeks}w_{c}" for c in long_cell.columns]
     out["cell"] = cell.join(long_cell, how="outer").reset_index()
     last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
     last.columns = [f"last_same_hour_{c}" for c in last.columns]
     out["last_same_hour"] = last.reset_index()
     for window in spec.level_windows:
-        recent = past[past[DAY] >= day0 - window]
+        recent = past_long[days_before >= day0 - window]
         by_hour = recent.groupby([*queue, s.HOUR], observed=True)[targets].mean()
         by_hour.columns = [f"lvl{window}d_hour_{c}" for c in by_hour.columns]
         out[f"lvl{window}d_hour"] = by_hour.reset_index()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +80,30 @@ def test_booked_counts_only_bookings_made_before_the_origin(data, calendar):
     expected = (slot[BOOKED_DATE] < row[ORIGIN]).sum()
     assert X.loc[targets.index[appointment][5], s.BOOKED] == expected
     assert expected < len(slot) or len(slot) == 0 or (slot[BOOKED_DATE] < origin).all()
+
+
+def test_each_level_covers_exactly_its_window(data, calendar):
+    """Every trailing level is the mean over its own window, however long (a 13-week
+    window is not cut to the 8-week cell window; the long cell is its own weeks)."""
+    spec = dataclasses.replace(make_spec(data, FAST), level_windows=(7, 91), long_cell_weeks=12)
+    origin = data.start + dt.timedelta(days=130)
+    targets = training_targets(data.hourly, [origin], 7)
+    X = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    row = targets.iloc[0]
+    hourly = data.hourly
+    queue = (hourly[s.OFFICE_ID] == row[s.OFFICE_ID]) & (hourly[s.CHANNEL] == row[s.CHANNEL])
+    same_hour = queue & (hourly[s.HOUR] == row[s.HOUR])
+    weekday = np.array([d.weekday() for d in hourly[s.DATE]]) == row[s.DATE].weekday()
+
+    def mean_since(mask: pd.Series, days: int) -> float:
+        inside = mask & (hourly[s.DATE] < origin)
+        inside &= hourly[s.DATE] >= origin - dt.timedelta(days=days)
+        return float(hourly.loc[inside, s.WAIT_P50].mean())
+
+    first = X.iloc[0]
+    assert first["lvl91d_hour_wait_p50"] == pytest.approx(mean_since(same_hour, 91))
+    assert first["lvl91d_wait_p50"] == pytest.approx(mean_since(queue, 91))
+    assert first["lvl7d_hour_wait_p50"] == pytest.approx(mean_since(same_hour, 7))
+    assert first["cell12w_wait_p50"] == pytest.approx(mean_since(same_hour & weekday, 84))
+    assert first["cell8w_wait_p50"] == pytest.approx(mean_since(same_hour & weekday, 56))
+    assert mean_since(same_hour, 91) != pytest.approx(mean_since(same_hour, 56))
