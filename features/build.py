@@ -48,7 +48,7 @@ class FeatureSpec:
     horizon_days: int = 28
     cell_weeks: int = 8  # the weekday × hour window (also the historical-mean baseline)
     long_cell_weeks: int = 26  # a longer, steadier weekday × hour level
-    level_windows: tuple[int, ...] = (7, 28)
+    level_windows: tuple[int, ...] = (7, 28, 56)
     use_bookings: bool = False
     offices: tuple[str, ...] = ()
     channels: tuple[str, ...] = s.CHANNELS

@@ -61,7 +61,7 @@ class TrainConfig:
     median_loss: str = "l1"  # loss of the p50 model: "l1" (the hour's median) or "l2"
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     # Trailing windows of the level features (days), and the long weekday × hour window.
-    level_windows: tuple[int, ...] = (7, 28)
+    level_windows: tuple[int, ...] = (7, 28, 56)
     long_cell_weeks: int = 26
     seed: int = 0
     # Threads per LightGBM fit. One: the backtest runs folds in parallel processes, and
