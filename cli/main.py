@@ -6,6 +6,7 @@ what to fix (never a traceback).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
@@ -19,32 +20,50 @@ except ImportError:  # pragma: no cover
 from cli import common
 from features.errors import WaitcastError
 
-app = typer.Typer(
-    name="waitcast",
-    help="Predict waits at citizen service offices and advise whether to book or walk in.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Command name → the module that registers it (``register(app)``); keep this sorted by
+# the order ``--help`` lists them. Only the module of the command being run is imported,
+# so `waitcast forecast` does not pay for matplotlib, scipy or the simulator.
+COMMANDS = {
+    "simulate": "cli.simulate",
+    "validate": "cli.validate",
+    "train": "cli.train",
+    "forecast": "cli.forecast",
+    "evaluate": "cli.evaluate",
+    "advise": "cli.advise",
+    "models": "cli.models",
+    "serve": "cli.serve",
+}
 
-# Each command module registers itself on ``app``; keep this list sorted.
-from cli import advise as _advise  # noqa: E402
-from cli import evaluate as _evaluate  # noqa: E402
-from cli import forecast as _forecast  # noqa: E402
-from cli import models as _models  # noqa: E402
-from cli import serve as _serve  # noqa: E402
-from cli import simulate as _simulate  # noqa: E402
-from cli import train as _train  # noqa: E402
-from cli import validate as _validate  # noqa: E402
 
-_COMMAND_MODULES = (_simulate, _validate, _train, _forecast, _evaluate, _advise, _models, _serve)
-for _module in _COMMAND_MODULES:
-    _module.register(app)
+def _root() -> None:
+    """Predict waits at citizen service offices and advise whether to book or walk in."""
+
+
+def build_app(argv: list[str] | None = None) -> typer.Typer:
+    """The command line, with the command named in ``argv`` (or every command, for help
+    and for anything unknown, so that the error lists the real choices)."""
+    app = typer.Typer(
+        name="waitcast",
+        help="Predict waits at citizen service offices and advise whether to book or walk in.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    # A callback keeps this a command group even with one command registered (Typer
+    # would otherwise run a lone command without its name).
+    app.callback()(_root)
+    args = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in args if not a.startswith("-")), None)
+    names = [first] if first in COMMANDS else list(COMMANDS)
+    for name in names:
+        importlib.import_module(COMMANDS[name]).register(app)
+    return app
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 user error)."""
     try:
+        app = build_app(argv)
         code = app(args=argv, prog_name="waitcast", standalone_mode=False)
     except typer_exceptions.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
