@@ -116,16 +116,15 @@ class WaitQuantileRegressor(_LGBMBase):
             raise ValueError(f"y needs the columns {missing}")
         if len(X) == 0:
             raise ValueError("no rows to fit on")
-        self.boosters_ = [
-            _train(
-                _params(self, self.median_loss if c == s.WAIT_P50 else "l2"),
-                X,
-                np.log1p(np.clip(y[c].to_numpy(float), 0, None)),
-                sample_weight,
-                self.n_estimators,
-            )
-            for c in QUANTILE_TARGETS
-        ]
+        # One binned dataset for the three models: only the label changes between them.
+        labels = [np.log1p(np.clip(y[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS]
+        data = lgb.Dataset(X, label=labels[0], weight=sample_weight, free_raw_data=True)
+        self.boosters_ = []
+        for target, label in zip(QUANTILE_TARGETS, labels, strict=True):
+            params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
+            if self.boosters_:
+                data.set_label(label)
+            self.boosters_.append(lgb.train(params, data, num_boost_round=self.n_estimators))
         self.offsets_: dict[str, tuple[float, float]] = {}
         self.shift_: dict[str, float] = {}
         self.feature_names_in_ = list(X.columns)
