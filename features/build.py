@@ -198,22 +198,24 @@ def build_features(
     targets = targets.reset_index(drop=True)
     if targets.empty:
         return pd.DataFrame(columns=spec.feature_names)
-    parts = []
     first = min(targets[ORIGIN]) - dt.timedelta(days=spec.history_days)
     history = with_day_numbers(hourly[hourly[s.DATE] >= first])
-    for origin, rows in targets.groupby(ORIGIN, sort=True):
-        levels = origin_levels(history, origin, spec)
-        frame = rows.assign(weekday=[d.weekday() for d in rows[s.DATE]])
-        queue = list(s.QUEUE_KEYS)
-        frame = frame.merge(levels["cell"], on=[*queue, "weekday", s.HOUR], how="left")
-        frame = frame.merge(levels["last_same_hour"], on=[*queue, "weekday", s.HOUR], how="left")
-        for window in spec.level_windows:
-            frame = frame.merge(levels[f"lvl{window}d_hour"], on=[*queue, s.HOUR], how="left")
-            frame = frame.merge(levels[f"lvl{window}d"], on=queue, how="left")
-        frame = frame.merge(levels["last_day"], on=queue, how="left")
-        frame.index = rows.index
-        parts.append(frame)
-    X = pd.concat(parts).sort_index()
+    # The levels of every origin, stacked with the origin as a key, then one merge each.
+    stacked: dict[str, list[pd.DataFrame]] = {}
+    for origin in sorted(set(targets[ORIGIN])):
+        for name, frame in origin_levels(history, origin, spec).items():
+            stacked.setdefault(name, []).append(frame.assign(**{ORIGIN: origin}))
+    queue = [*s.QUEUE_KEYS, ORIGIN]
+    keys = {"cell": [*queue, "weekday", s.HOUR], "last_same_hour": [*queue, "weekday", s.HOUR]}
+    for window in spec.level_windows:
+        keys |= {f"lvl{window}d_hour": [*queue, s.HOUR], f"lvl{window}d": queue}
+    keys["last_day"] = queue
+    X = targets.assign(weekday=np.array([d.weekday() for d in targets[s.DATE]], dtype="int8"))
+    for name, on in keys.items():
+        levels = pd.concat(stacked[name], ignore_index=True)
+        X = X.merge(levels.astype({"weekday": "int8"}) if "weekday" in on else levels,
+                    on=on, how="left")
+    X.index = targets.index
     X = X.join(_calendar_features(X[s.DATE], calendar))
     X = X.join(_office_features(X, calendar, offices))
     X[HORIZON] = np.clip(

@@ -119,7 +119,7 @@ class WaitQuantileRegressor(_LGBMBase):
         # One binned dataset for the three models: only the label changes between them.
         labels = [np.log1p(np.clip(y[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS]
         data = lgb.Dataset(X, label=labels[0], weight=sample_weight, free_raw_data=True)
-        self.boosters_ = []
+        self.boosters_: list[lgb.Booster] = []
         for target, label in zip(QUANTILE_TARGETS, labels, strict=True):
             params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
             if self.boosters_:
