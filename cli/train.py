@@ -15,8 +15,8 @@ from cli.inputs import load_inputs
 from features.errors import ModelError
 from models.bundle import save_bundle
 from models.registry import ModelRegistry
-from training.backtest import run_backtest
-from training.pipeline import TrainConfig, fit_forecaster, prepare_data
+from training.backtest import backtest_and_fit, run_backtest
+from training.pipeline import TrainConfig, prepare_data
 from training.promotion import common_folds, decide
 from training.provenance import data_fingerprint, data_summary, library_versions
 
@@ -91,16 +91,14 @@ def train(
     config = TrainConfig()
     with common.progress("preparing data"):
         data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
-    with common.progress("backtest", total=origins) as bar:
-        backtest = run_backtest(
+    with common.progress("backtest and final fit", total=origins) as bar:
+        backtest, forecaster = backtest_and_fit(
             data,
             inputs.calendar,
             config,
             origins,
             on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
         )
-    with common.progress("fitting the model"):
-        forecaster = fit_forecaster(data, inputs.calendar, config).forecaster
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -34,6 +34,7 @@ from features.build import HORIZON, ORIGIN, build_features, training_targets
 from features.calendar_cn import ChinaCalendar
 from features.errors import UnusableInputError
 from models.baselines import HistoricalMean, SeasonalNaive
+from models.forecaster import Forecaster
 from training.pipeline import TrainConfig, TrainingData, fit_forecaster
 
 MODEL = "model"
@@ -75,17 +76,53 @@ def run_backtest(
     on_fold: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Backtest at the last ``n_origins`` rolling origins."""
+    result, _ = _run(data, calendar, config, n_origins, expected, on_fold, final_fit=False)
+    return result
+
+
+def backtest_and_fit(
+    data: TrainingData,
+    calendar: ChinaCalendar,
+    config: TrainConfig,
+    n_origins: int = 4,
+    on_fold: Callable[[int, int], None] | None = None,
+) -> tuple[BacktestResult, Forecaster]:
+    """The backtest and the model fitted on all the data, as one batch of parallel jobs
+    (the final fit runs beside the folds instead of after them)."""
+    result, final = _run(data, calendar, config, n_origins, None, on_fold, final_fit=True)
+    if final is None:  # pragma: no cover - the final job always returns a forecaster
+        raise RuntimeError("the final fit returned nothing")
+    return result, final
+
+
+def _run(
+    data: TrainingData,
+    calendar: ChinaCalendar,
+    config: TrainConfig,
+    n_origins: int,
+    expected: pd.DataFrame | None,
+    on_fold: Callable[[int, int], None] | None,
+    final_fit: bool,
+) -> tuple[BacktestResult, Forecaster | None]:
     horizon = config.horizon_days
     origins = rolling_origins(data.start, data.end, n_origins, horizon)
     if not origins:
         raise UnusableInputError("the data are too short for one backtest origin")
-    jobs = (delayed(_fold)(data, calendar, config, origin) for origin in origins)
+    # The final fit (the longest job) goes first, so that it starts at once.
+    jobs = [delayed(_final_fit)(data, calendar, config)] if final_fit else []
+    jobs += [delayed(_fold)(data, calendar, config, origin) for origin in origins]
     hour_frames: list[pd.DataFrame] = []
-    runner = Parallel(n_jobs=min(config.parallel_folds, len(origins)), return_as="generator")
-    for i, frames in enumerate(runner(jobs)):
-        hour_frames.extend(frames)
+    final: Forecaster | None = None
+    runner = Parallel(n_jobs=min(config.parallel_folds, len(jobs)), return_as="generator")
+    done = 0
+    for output in runner(jobs):
+        if isinstance(output, Forecaster):
+            final = output
+            continue
+        hour_frames.extend(output)
+        done += 1
         if on_fold:
-            on_fold(i + 1, len(origins))
+            on_fold(done, len(origins))
     if not hour_frames:
         raise UnusableInputError("no hour with a measured wait in the backtest windows")
     hours = pd.concat(hour_frames, ignore_index=True)
@@ -97,7 +134,11 @@ def run_backtest(
     )
     result = BacktestResult(origins, horizon, hours, outcomes)
     result.metrics = compute_metrics(result)
-    return result
+    return result, final
+
+
+def _final_fit(data: TrainingData, calendar: ChinaCalendar, config: TrainConfig) -> Forecaster:
+    return fit_forecaster(data, calendar, config).forecaster
 
 
 def _fold(

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
+import pandas as pd
 import pytest
 
 from features import schema as s
 from tests.toy_data import FAST
-from training.backtest import ESTIMATOR, ESTIMATORS, MODEL, rolling_origins, run_backtest
+from training.backtest import (
+    ESTIMATOR,
+    ESTIMATORS,
+    MODEL,
+    backtest_and_fit,
+    rolling_origins,
+    run_backtest,
+)
+from training.pipeline import fit_forecaster
 from training.promotion import decide
 
 
@@ -62,3 +72,15 @@ def test_promotion_compares_the_same_folds(result):
     verdict = decide(metrics, worse)
     assert not verdict.promote and "worse" in verdict.reason
     assert not decide(metrics, {"folds": {"1999-01-01": {MODEL: {"mae_p50": 1}}}}).promote
+
+
+def test_backtest_and_final_fit_in_one_batch_match_the_separate_runs(data, calendar, result):
+    # two worker processes: the forecaster comes back from one of them
+    parallel = dataclasses.replace(FAST, parallel_folds=2)
+    both_result, forecaster = backtest_and_fit(data, calendar, parallel, n_origins=2)
+    assert both_result.metrics == result.metrics
+    alone = fit_forecaster(data, calendar, FAST).forecaster
+    assert forecaster.data_end == data.end
+    a = forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    b = alone.forecast(calendar, dt.date(2025, 11, 3), 3)
+    pd.testing.assert_frame_equal(a, b)
