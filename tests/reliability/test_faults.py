@@ -134,11 +134,11 @@ def pause_after(original):
     return paused
 
 if point == "backtest":
-    original_backtest = train.run_backtest
+    original_backtest = train.backtest_and_fit
     def started(*args, **kwargs):
         marker.write_text(point)
         return original_backtest(*args, **kwargs)
-    train.run_backtest = started
+    train.backtest_and_fit = started
 elif point == "writing":
     train.save_bundle = pause_after(train.save_bundle)
 elif point == "promoting":
