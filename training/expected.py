@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
@@ -34,15 +35,22 @@ def expected_waits(
     seeds: list[int],
     warmup_days: int = 120,
     on_replay: Callable[[int, int], None] | None = None,
+    n_jobs: int = 2,
 ) -> pd.DataFrame:
     """Median over replays of each queue-hour's median wait in [start, end], and an
     estimate of that median's own error (half the gap between the medians of the even
-    and the odd replays; missing with fewer than two replays)."""
+    and the odd replays; missing with fewer than two replays).
+
+    Replays run in ``n_jobs`` processes; the result does not depend on it.
+    """
+    jobs = (
+        delayed(_replay_medians)(offices, calendar, start, end, seed, warmup_days)
+        for seed in seeds
+    )
     medians = []
-    for i, seed in enumerate(seeds):
-        tickets = simulate(offices, calendar, start, end, seed=seed, warmup_days=warmup_days)
-        hourly = hourly_table(ticket_outcomes(tickets, offices, calendar), from_tickets=True)
-        medians.append(hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna().assign(_half=i % 2))
+    runner = Parallel(n_jobs=min(n_jobs, max(len(seeds), 1)), return_as="generator")
+    for i, frame in enumerate(runner(jobs)):  # in the order of ``seeds``
+        medians.append(frame.assign(_half=i % 2))
         if on_replay:
             on_replay(i + 1, len(seeds))
     stacked = pd.concat(medians, ignore_index=True)
@@ -53,3 +61,17 @@ def expected_waits(
     return pd.DataFrame(
         {EXPECTED: expected, EXPECTED_NOISE: gap.reindex(expected.index)}
     ).reset_index()
+
+
+def _replay_medians(
+    offices: OfficeRegistry,
+    calendar: ChinaCalendar,
+    start: dt.date,
+    end: dt.date,
+    seed: int,
+    warmup_days: int,
+) -> pd.DataFrame:
+    """Each queue-hour's median wait in one replay."""
+    tickets = simulate(offices, calendar, start, end, seed=seed, warmup_days=warmup_days)
+    hourly = hourly_table(ticket_outcomes(tickets, offices, calendar), from_tickets=True)
+    return hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna()

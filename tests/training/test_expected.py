@@ -63,3 +63,10 @@ def test_backtest_reports_the_noise_floor_and_the_expected_noise(data, calendar)
     assert "mae_p50_expected_ratio_to_best_baseline" in result.metrics["ratios"]["walk_in"]
     report = render_markdown(result.metrics)
     assert "expected_noise" in report and "two halves of the replays" in report
+
+
+def test_replays_in_parallel_give_the_same_expected_wait(small, calendar):
+    seeds = [40, 41, 42]
+    one = expected_waits(small, calendar, START, END, seeds, warmup_days=30, n_jobs=1)
+    two = expected_waits(small, calendar, START, END, seeds, warmup_days=30, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
