@@ -25,18 +25,13 @@ script when installed (``apt-get install wrk``), else a small asyncio HTTP/1.1 c
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,55 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 from bench_serving import BENCH_REGISTRY, cached_registry, free_port, wait_ready
-from loadgen import LoadResult
+from loadgen import LoadResult, Request, run_asyncio, run_wrk
 from pydantic import SecretStr
 
 from serving.settings import Settings
 
 TARGET_GROWTH, TARGET_ERRORS = 0.10, 0
 PATTERN = "FFNAFBFNBA"  # 4 forecast, 2 now, 2 advice, 2 best-times in every 10 requests
-_LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
-_WRK_SCRIPT = """
-local requests = {%s}
-local counter = 0
-local answered = 0
-local max_requests = %d
-request = function()
-  counter = counter %% #requests + 1
-  local r = requests[counter]
-  if r[3] ~= "" then
-    return wrk.format(r[1], r[2], {["Content-Type"] = "application/json"}, r[3])
-  end
-  return wrk.format(r[1], r[2])
-end
-response = function(status, headers, body)
-  answered = answered + 1
-  if answered >= max_requests then wrk.thread:stop() end
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('RESULT {"requests": %%d, "us": %%d, "p50": %%d, "p99": %%d, '
-    .. '"errors": %%d}\\n', summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request of the mix."""
-
-    kind: str
-    method: str
-    path: str
-    body: str = ""
-
-    def raw(self) -> bytes:
-        """The HTTP/1.1 request bytes."""
-        head = f"{self.method} {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        if self.body:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
-        return (head + "\r\n" + self.body).encode()
 
 
 def serve(registry: Path, port: int) -> None:
@@ -167,71 +120,6 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS")
-
-
-def run_wrk(port: int, mix: list[Request], seconds: float, requests: int,
-            connections: int) -> LoadResult:
-    """``wrk`` (one thread) over the mix, for ``seconds`` or ``requests``."""
-    rows = ", ".join(f"{{{json.dumps(r.method)}, {json.dumps(r.path)}, {json.dumps(r.body)}}}"
-                     for r in mix)
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "mix.lua"
-        script.write_text(_WRK_SCRIPT % (rows, requests))
-        out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--timeout", "10s",
-             "-s", str(script), f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, timeout=seconds + 120, check=True).stdout
-    data = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[7:])
-    return LoadResult(data["requests"], data["us"] / 1e6, data["p50"] / 1000,
-                      data["p99"] / 1000, data["errors"])
-
-
-def run_asyncio(port: int, mix: list[Request], seconds: float, requests: int,
-                connections: int) -> LoadResult:
-    """The same with a small asyncio keep-alive client (when wrk is not installed)."""
-    return asyncio.run(_asyncio_load(port, [r.raw() for r in mix], seconds, requests,
-                                     connections))
-
-
-async def _asyncio_load(port: int, raw: list[bytes], seconds: float, requests: int,
-                        connections: int) -> LoadResult:
-    latencies: list[float] = []
-    errors, budget = [0], [requests]
-    started = time.perf_counter()
-    deadline = started + seconds
-
-    async def worker(offset: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        i = offset
-        while budget[0] > 0 and time.perf_counter() < deadline:
-            budget[0] -= 1
-            t0 = time.perf_counter()
-            try:
-                writer.write(raw[i % len(raw)])
-                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-                match = _LENGTH.search(head)
-                await reader.readexactly(int(match.group(1)) if match else 0)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                errors[0] += 1
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-                continue
-            finally:
-                i += 1
-            latencies.append(time.perf_counter() - t0)
-            if head[9:10] not in (b"2", b"3"):
-                errors[0] += 1
-        writer.close()
-
-    await asyncio.gather(*(worker(k * 7) for k in range(connections)))
-    latencies.sort()
-
-    def pct(q: float) -> float:
-        return latencies[min(int(q * len(latencies)), len(latencies) - 1)] * 1000 \
-            if latencies else 0.0
-
-    return LoadResult(len(latencies), time.perf_counter() - started, pct(0.5), pct(0.99),
-                      errors[0])
 
 
 def main() -> int:

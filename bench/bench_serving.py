@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import LoadResult, run_asyncio, run_wrk
+from loadgen import LoadResult, get, run_asyncio, run_wrk
 from pydantic import SecretStr
 
 from features.calendar_cn import default_calendar
@@ -171,9 +171,8 @@ def forecast_paths() -> list[str]:
 
 def load(port: int, paths: list[str], seconds: float, requests: int, tool: str) -> LoadResult:
     """Run one load phase."""
-    if tool == "wrk":
-        return run_wrk(port, paths, seconds, CONNECTIONS)
-    return run_asyncio(port, paths, seconds, requests, CONNECTIONS)
+    run = run_wrk if tool == "wrk" else run_asyncio
+    return run(port, get(paths), seconds, requests, CONNECTIONS)
 
 
 def main() -> int:

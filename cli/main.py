@@ -44,13 +44,12 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     and for anything unknown, so that the error lists the real choices)."""
     app = typer.Typer(
         name="waitcast",
-        help="Predict waits at citizen service offices and advise whether to book or walk in.",
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    # A callback keeps this a command group even with one command registered (Typer
-    # would otherwise run a lone command without its name).
+    # The callback (its docstring is the help text) keeps this a command group even with
+    # one command registered: Typer would otherwise run a lone command without its name.
     app.callback()(_root)
     args = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in args if not a.startswith("-")), None)

@@ -213,8 +213,7 @@ def build_features(
     X = targets.assign(weekday=np.array([d.weekday() for d in targets[s.DATE]], dtype="int8"))
     for name, on in keys.items():
         levels = pd.concat(stacked[name], ignore_index=True)
-        X = X.merge(levels.astype({"weekday": "int8"}) if "weekday" in on else levels,
-                    on=on, how="left")
+        X = X.merge(levels, on=on, how="left")
     X.index = targets.index
     X = X.join(_calendar_features(X[s.DATE], calendar))
     X = X.join(_office_features(X, calendar, offices))
