@@ -22,6 +22,8 @@ import pandas as pd
 
 from features import schema as s
 from features.calendar_cn import default_calendar
+from features.calendars import Calendars
+from features.dataset import prepare_data
 from features.offices import load_offices
 from serving.advice import AdviceSettings
 from training.advice_eval import (
@@ -32,7 +34,7 @@ from training.advice_eval import (
     sample_citizens,
     summarize,
 )
-from training.pipeline import TrainConfig, fit_forecaster, prepare_data
+from training.pipeline import TrainConfig, fit_forecaster
 from training.simulate import simulate
 
 SIM_START, SIM_END = dt.date(2023, 1, 9), dt.date(2023, 11, 30)
@@ -60,10 +62,11 @@ def main() -> None:
     log = simulate(offices, calendar, SIM_START, SIM_END, seed=args.seed, warmup_days=60)
     t = _stage(f"simulated {len(log):,} tickets", t)
     held_out = log[log[s.ISSUED_AT] >= pd.Timestamp(HELD_OUT)]
-    data = prepare_data(log[log[s.ISSUED_AT] < pd.Timestamp(HELD_OUT)], None, offices, calendar)
-    forecaster = fit_forecaster(data, calendar, TrainConfig(n_estimators=60)).forecaster
+    history = log[log[s.ISSUED_AT] < pd.Timestamp(HELD_OUT)]
+    data = prepare_data(history, None, offices, Calendars(calendar))
+    forecaster = fit_forecaster(data, TrainConfig(n_estimators=60)).forecaster
     t = _stage(f"trained on {data.start} .. {data.end}", t)
-    rows = forecaster.forecast(calendar, forecaster.origin, (SIM_END - HELD_OUT).days + 1)
+    rows = forecaster.forecast(forecaster.origin, (SIM_END - HELD_OUT).days + 1)
     queue = SimulatedQueue(held_out, offices, calendar)
     config = CitizenConfig(n=args.citizens, seed=args.seed)
     citizens = sample_citizens(held_out, HELD_OUT, DECIDE_LAST, config)

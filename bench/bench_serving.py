@@ -41,6 +41,7 @@ from loadgen import LoadResult, get, run_asyncio, run_wrk
 from pydantic import SecretStr
 
 from features.calendar_cn import default_calendar
+from features.calendars import Calendars
 from features.offices import load_offices
 from features.schema import DEFAULT_TIMEZONE
 from serving.settings import Settings
@@ -78,15 +79,16 @@ def cached_registry(root: Path, history_days: int, retrain: bool) -> Path:
 
 def train_registry(root: Path, end: dt.date, history_days: int) -> str:
     """Simulate the 15 offices up to ``end``, train with default settings, publish."""
+    from features.dataset import prepare_data
     from models.bundle import save_bundle
     from models.registry import ModelRegistry
-    from training.pipeline import TrainConfig, fit_forecaster, prepare_data
+    from training.pipeline import TrainConfig, fit_forecaster
     from training.simulate import simulate
 
     offices, calendar = load_offices(), default_calendar()
     tickets = simulate(offices, calendar, end - dt.timedelta(days=history_days), end, seed=1)
-    data = prepare_data(tickets.drop(columns=["documents"]), None, offices, calendar)
-    forecaster = fit_forecaster(data, calendar, TrainConfig(n_jobs=1)).forecaster
+    data = prepare_data(tickets.drop(columns=["documents"]), None, offices, Calendars(calendar))
+    forecaster = fit_forecaster(data, TrainConfig(n_jobs=1)).forecaster
     registry = ModelRegistry(root)
     meta = {"bench_data_end": str(end), "bench_history_days": history_days}
     version = registry.publish(lambda folder: save_bundle(forecaster, folder), meta)

@@ -70,7 +70,7 @@ def advise_command(
                             slot, now=None if given_today else now.time())
     start, n_days, ids = forecast_span(request, registry_offices, forecaster.lead_days, days)
     with common.progress("forecasting"):
-        rows = forecaster.forecast(days, start, n_days, [i for i in ids if i in forecast_ids])
+        rows = forecaster.forecast(start, n_days, [i for i in ids if i in forecast_ids])
     advice = advise(request, rows, days, registry_offices, forecaster.lead_days)
     answer = advice_response(advice, registry_offices, forecaster.metadata.get("version"))
     if output_format is OutputFormat.JSON:

@@ -12,10 +12,13 @@ import pandas as pd
 import typer
 
 from cli import common
-from cli.inputs import load_inputs
+from cli.inputs import load_inputs, make_locale
+from cli.options import CalendarOpt, CountryOpt, EventsOpt, OfficesOpt, RegionOpt, TimezoneOpt
+from features.dataset import prepare_data
 from features.errors import ParameterError
-from training.backtest import rolling_origins, run_backtest
-from training.pipeline import TrainConfig, prepare_data
+from training.backtest import plan_origins, run_backtest
+from training.metrics import MAE, MAE_EXPECTED
+from training.pipeline import TrainConfig
 from training.report import make_figures, render_markdown
 
 
@@ -28,10 +31,12 @@ def evaluate(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for report.md, metrics.json and plots.")
     ] = Path("reports"),
-    offices: Annotated[Path | None, typer.Option("--offices", help="Office registry JSON.")] = None,
-    calendar: Annotated[
-        Path | None, typer.Option("--calendar", help="Calendar override CSV.")
-    ] = None,
+    offices: OfficesOpt = None,
+    calendar: CalendarOpt = None,
+    events: EventsOpt = None,
+    country: CountryOpt = None,
+    region: RegionOpt = None,
+    timezone: TimezoneOpt = None,
     until: Annotated[
         str | None, typer.Option("--until", help="Use only data before this date (YYYY-MM-DD).")
     ] = None,
@@ -59,23 +64,35 @@ def evaluate(
         raise ParameterError("--horizon-days", f"must be between 1 and 90, got {horizon_days}")
     if replays < 0:
         raise ParameterError("--replays", "must be >= 0")
-    inputs = load_inputs(paths, offices, calendar, max_reject_share)
+    locale = make_locale(country, region, timezone)
+    inputs = load_inputs(paths, offices, calendar, max_reject_share, locale, events)
     if until is not None:
         cut = common.parse_date(until, "--until")
         inputs.tickets = _before(inputs.tickets, "issued_at", cut)
         inputs.observations = _before(inputs.observations, "observed_at", cut)
     config = dataclasses.replace(TrainConfig(), horizon_days=horizon_days)
-    data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
+    data = prepare_data(
+        inputs.tickets,
+        inputs.observations,
+        inputs.offices,
+        inputs.calendars,
+        inputs.locale,
+        inputs.events,
+    )
+    for note in data.notes:
+        common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     expected = None
     if replays:
         from training.expected import expected_waits
 
-        windows = rolling_origins(data.start, data.end, origins, horizon_days)
+        windows, _ = plan_origins(data, origins, horizon_days)
+        if not windows:
+            raise ParameterError("--replays", "the data are too short for any backtest window")
         seeds = [sim_seed + 1 + i for i in range(replays)]
         with common.progress("replaying the test windows", total=replays) as bar:
             expected = expected_waits(
                 inputs.offices,
-                inputs.calendar,
+                inputs.calendars.china,
                 windows[0],
                 data.end,
                 seeds,
@@ -84,7 +101,6 @@ def evaluate(
     with common.progress("backtest", total=origins) as bar:
         result = run_backtest(
             data,
-            inputs.calendar,
             config,
             origins,
             expected,
@@ -114,8 +130,8 @@ def _print(metrics: dict[str, Any]) -> None:
             shown = {
                 k: values.get(k)
                 for k in (
-                    "mae_p50",
-                    "mae_p50_expected",
+                    MAE,
+                    MAE_EXPECTED,
                     "mae_expected_vs_actual",
                     "expected_noise",
                     "pinball",

@@ -54,10 +54,10 @@ def forecast(
     first = common.parse_date(start, "--start")
     if not 1 <= days <= 366:
         raise ParameterError("--days", f"must be between 1 and 366, got {days}")
-    forecaster = load_from_registry(ModelRegistry(common.registry_dir(registry)))
-    frame = forecaster.forecast(
-        load_calendar(calendar), first, days, office or None, channel.value if channel else None
+    forecaster = load_from_registry(
+        ModelRegistry(common.registry_dir(registry)), china=load_calendar(calendar)
     )
+    frame = forecaster.forecast(first, days, office or None, channel.value if channel else None)
     frame = frame.assign(model_version=forecaster.metadata.get("version"))
     for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
         frame[column] = frame[column].astype(float).round(2)

@@ -11,44 +11,27 @@ from typing import Annotated, Any
 import typer
 
 from cli import common
-from cli.inputs import load_inputs
+from cli.inputs import load_inputs, make_locale
+from cli.options import (
+    CalendarOpt,
+    CountryOpt,
+    EventsOpt,
+    OfficesOpt,
+    PathsArg,
+    RegionOpt,
+    RegistryOpt,
+    RejectOpt,
+    TimezoneOpt,
+)
+from features.dataset import prepare_data
 from features.errors import ModelError
 from models.bundle import save_bundle
 from models.registry import ModelRegistry
 from training.backtest import backtest_and_fit, run_backtest
-from training.pipeline import TrainConfig, prepare_data
-from training.promotion import common_folds, decide
+from training.metrics import MAE
+from training.pipeline import TrainConfig, recipe
+from training.promotion import current_on_same_folds, decide
 from training.provenance import data_fingerprint, data_summary, library_versions
-
-PathsArg = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Ticket logs and/or wait observations (CSV, CSV.gz, Parquet; files or folders)."
-    ),
-]
-RegistryOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--registry",
-        help="Model registry folder (default $WAITCAST_REGISTRY or .waitcast/registry).",
-    ),
-]
-OfficesOpt = Annotated[
-    Path | None,
-    typer.Option("--offices", help="Office registry JSON replacing the built-in Hangzhou one."),
-]
-CalendarOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--calendar", help="Calendar override CSV (date,kind,name) for years not yet published."
-    ),
-]
-RejectOpt = Annotated[
-    float,
-    typer.Option(
-        "--max-reject-share", help="Refuse input with more rejected rows than this share."
-    ),
-]
 
 
 def code_version() -> str:
@@ -72,6 +55,10 @@ def train(
     registry: RegistryOpt = None,
     offices: OfficesOpt = None,
     calendar: CalendarOpt = None,
+    events: EventsOpt = None,
+    country: CountryOpt = None,
+    region: RegionOpt = None,
+    timezone: TimezoneOpt = None,
     no_promote: Annotated[
         bool,
         typer.Option(
@@ -87,14 +74,24 @@ def train(
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
-    inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
+    locale = make_locale(country, region, timezone)
+    limit = 1.0 if allow_rejects else max_reject_share
+    inputs = load_inputs(paths, offices, calendar, limit, locale, events)
     config = TrainConfig()
     with common.progress("preparing data"):
-        data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
+        data = prepare_data(
+            inputs.tickets,
+            inputs.observations,
+            inputs.offices,
+            inputs.calendars,
+            inputs.locale,
+            inputs.events,
+        )
+    for note in data.notes:
+        common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     with common.progress("backtest and final fit", total=origins) as bar:
         backtest, forecaster = backtest_and_fit(
             data,
-            inputs.calendar,
             config,
             origins,
             on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
@@ -114,13 +111,26 @@ def train(
         ],
         "train_config": config.to_dict(),
         "feature_spec": forecaster.spec.to_dict(),
+        "notes": [*data.notes, *forecaster.blend.notes],
         "libraries": library_versions(),
         "code_version": code_version(),
         "metrics": backtest.metrics,
     }
     version = store.publish(lambda folder: save_bundle(forecaster, folder), metadata)
     current = store.current_version()
-    current_metrics = _current_metrics_on(store, current, backtest.metrics, data, inputs, origins)
+    stored, current_recipe = None, None
+    if current is not None:
+        try:
+            meta = store.metadata(current)
+            stored, current_recipe = meta.get("metrics", {}), meta.get("train_config")
+        except ModelError:
+            pass
+    current_metrics = current_on_same_folds(
+        backtest.metrics,
+        stored,
+        current_recipe,
+        lambda r: run_backtest(data, recipe(r), origins).metrics,
+    )
     decision = decide(backtest.metrics, current_metrics)
     if decision.promote and not no_promote:
         store.promote(version)
@@ -129,35 +139,9 @@ def train(
         verdict = f"not promoted (--no-promote); {decision.reason}"
     else:
         verdict = f"not promoted: {decision.reason}; current stays {current}"
+    for note in forecaster.blend.notes:
+        common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     _print_summary(version, backtest.metrics, verdict)
-
-
-def _current_metrics_on(
-    store: ModelRegistry,
-    current: str | None,
-    new: dict[str, Any],
-    data: Any,
-    inputs: Any,
-    origins: int,
-) -> dict[str, Any] | None:
-    """The current model's backtest on the new model's folds.
-
-    When the stored metrics of the current version cover the same fold origins they are
-    used as they are; otherwise the current version's recipe (its train config) is
-    backtested again on the same data and folds.
-    """
-    if current is None:
-        return None
-    try:
-        meta = store.metadata(current)
-    except ModelError:
-        return None
-    stored = meta.get("metrics", {})
-    if len(common_folds(new, stored)) == len(new.get("folds", {})):
-        return stored
-    known = set(TrainConfig.__dataclass_fields__)
-    recipe = TrainConfig(**{k: v for k, v in meta.get("train_config", {}).items() if k in known})
-    return run_backtest(data, inputs.calendar, recipe, origins).metrics
 
 
 def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:
@@ -171,7 +155,7 @@ def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:
                     "estimator": estimator,
                     **{
                         k: values.get(k)
-                        for k in ("mae_p50", "pinball", "coverage", "under_share", "n_hours")
+                        for k in (MAE, "pinball", "coverage", "under_share", "n_hours")
                     },
                 }
             )
@@ -181,6 +165,8 @@ def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:
                 "backtest_origins": metrics["origins"],
                 "by_channel": rows,
                 "ratios": metrics["ratios"],
+                "choice": metrics.get("choice"),
+                **({"note": metrics["note"]} if "note" in metrics else {}),
             }
         )
     )

@@ -19,16 +19,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import chinese_calendar
 import holidays as holidays_lib
-import pandas as pd
 
+from features.calendar_base import DayInfo, WorkCalendar
 from features.errors import CalendarError
+
+__all__ = ["ChinaCalendar", "DayInfo", "default_calendar", "load_calendar", "parse_override"]
 
 HOLIDAY_NAMES_ZH = {
     "New Year's Day": "元旦",
@@ -60,21 +61,6 @@ SCHOOL_BREAKS: dict[int, tuple[tuple[str, str], tuple[str, str]]] = {
     2025: (("2025-01-18", "2025-02-16"), ("2025-07-05", "2025-08-31")),
     2026: (("2026-01-31", "2026-03-01"), ("2026-07-04", "2026-08-31")),
 }
-HORIZON_CAP_DAYS = 60  # days_to/from_holiday are capped here
-
-
-@dataclass(frozen=True, slots=True)
-class DayInfo:
-    """What the calendar says about one date."""
-
-    date: dt.date
-    working: bool  # a working day: Mon–Fri that is no holiday, or a make-up day
-    holiday: bool  # a public holiday (statutory day or day off of a holiday block)
-    makeup: bool  # a weekend day declared a working day (调休)
-    holiday_en: str | None  # the holiday's name on holidays and make-up days
-    holiday_zh: str | None
-    school_break: str | None  # "summer" / "winter" / None
-    estimated: bool  # the holiday or school-break data for this date are an estimate
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,70 +70,16 @@ class _Override:
     years: frozenset[int]
 
 
-class ChinaCalendar:
+class ChinaCalendar(WorkCalendar):
     """Working days, holidays and school breaks, with the estimated years flagged."""
 
+    key = "CN"
+
     def __init__(self, override: _Override | None = None) -> None:
+        super().__init__()
         self._override = override or _Override({}, {}, frozenset())
-        self._cache: dict[dt.date, DayInfo] = {}
         library_last = max(d.year for d in chinese_calendar.constants.holidays)
         self.last_official_year = max([library_last, *self._override.years])
-
-    def day(self, date: dt.date) -> DayInfo:
-        """The calendar's verdict on one date (cached)."""
-        info = self._cache.get(date)
-        if info is None:
-            info = self._compute(date)
-            self._cache[date] = info
-        return info
-
-    def is_working_day(self, date: dt.date) -> bool:
-        """True when offices open with their weekday hours."""
-        return self.day(date).working
-
-    def is_estimated(self, date: dt.date) -> bool:
-        """True when this date's holidays are an estimate, not the official schedule."""
-        return self.day(date).estimated
-
-    def add_working_days(self, start: dt.date, n: int) -> dt.date:
-        """The n-th working day after ``start`` (``start`` itself does not count)."""
-        if n < 0:
-            raise ValueError("n must be >= 0")
-        day = start
-        while n > 0:
-            day += dt.timedelta(days=1)
-            if self.is_working_day(day):
-                n -= 1
-        return day
-
-    def frame(self, start: dt.date, end: dt.date) -> pd.DataFrame:
-        """One row per date in [start, end] with the calendar features.
-
-        Columns: date, weekday, working, holiday, makeup, holiday_en, holiday_zh,
-        school_break (name or None), in_school_break, days_to_holiday,
-        days_from_holiday (capped at 60), estimated.
-        """
-        pad = dt.timedelta(days=HORIZON_CAP_DAYS)
-        dates = pd.date_range(start - pad, end + pad, freq="D").date
-        infos = [self.day(d) for d in dates]
-        out = pd.DataFrame(
-            {
-                "date": dates,
-                "weekday": [d.weekday() for d in dates],
-                "working": [i.working for i in infos],
-                "holiday": [i.holiday for i in infos],
-                "makeup": [i.makeup for i in infos],
-                "holiday_en": [i.holiday_en for i in infos],
-                "holiday_zh": [i.holiday_zh for i in infos],
-                "school_break": [i.school_break for i in infos],
-                "estimated": [i.estimated for i in infos],
-            }
-        )
-        out["in_school_break"] = out["school_break"].notna()
-        out["days_to_holiday"] = _distance(out["holiday"].to_numpy(), forward=True)
-        out["days_from_holiday"] = _distance(out["holiday"].to_numpy(), forward=False)
-        keep = (out["date"] >= start) & (out["date"] <= end)
-        return out[keep].reset_index(drop=True)
 
     def _compute(self, date: dt.date) -> DayInfo:
         weekend = date.weekday() >= 5
@@ -182,20 +114,6 @@ class ChinaCalendar:
             school_break=school,
             estimated=estimated or school_estimated,
         )
-
-
-def _distance(flags: Iterable[bool], forward: bool) -> list[int]:
-    """Days to the next (forward) or from the last flagged day, capped."""
-    values = list(flags)
-    order = range(len(values) - 1, -1, -1) if forward else range(len(values))
-    out = [HORIZON_CAP_DAYS] * len(values)
-    last: int | None = None
-    for i in order:
-        if values[i]:
-            last = i
-        if last is not None:
-            out[i] = min(abs(last - i), HORIZON_CAP_DAYS)
-    return out
 
 
 @lru_cache(maxsize=64)

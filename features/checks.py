@@ -32,9 +32,12 @@ class ParsedTimes:
         columns: tuple[str, ...],
         office_ids: pd.Series,
         offices: OfficeRegistry,
+        default_zone: str = s.DEFAULT_TIMEZONE,
     ) -> None:
         zones = {office.id: office.timezone for office in offices}
-        self._parsed = {c: parse_local_times(raw[c], office_ids, zones) for c in columns}
+        self._parsed = {
+            c: parse_local_times(raw[c], office_ids, zones, default_zone) for c in columns
+        }
 
     def __getitem__(self, column: str) -> pd.Series:
         return self._parsed[column]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar
+from features.calendars import Calendars
 from features.offices import OfficeRegistry
 
 CENSOR_BOUND = "censor_bound"
@@ -32,21 +32,21 @@ CLOSE_MINUTE = "close_minute"
 
 
 def day_closing_minutes(
-    offices: OfficeRegistry, calendar: ChinaCalendar, dates: pd.Series
+    offices: OfficeRegistry, calendars: Calendars, dates: pd.Series
 ) -> pd.DataFrame:
     """The closing minute (after midnight) of each office on each date, NaN when closed."""
     unique_dates = sorted(set(pd.to_datetime(dates).dt.date))
     rows = []
     for office in offices:
         for date in unique_dates:
-            sessions = office.sessions_for(calendar.day(date))
+            sessions = office.sessions_for(calendars.day(office, date))
             close = max((x.close_minute for x in sessions), default=np.nan)
             rows.append((office.id, date, close))
     return pd.DataFrame(rows, columns=[s.OFFICE_ID, s.DATE, CLOSE_MINUTE])
 
 
 def ticket_outcomes(
-    tickets: pd.DataFrame, offices: OfficeRegistry, calendar: ChinaCalendar
+    tickets: pd.DataFrame, offices: OfficeRegistry, calendars: Calendars
 ) -> pd.DataFrame:
     """One row per ticket: queue keys, date, hour, wait (NaN if never called), censor bound.
 
@@ -76,7 +76,7 @@ def ticket_outcomes(
             s.CENSORED: called.isna().to_numpy(),
         }
     )
-    closing = day_closing_minutes(offices, calendar, issued)
+    closing = day_closing_minutes(offices, calendars, issued)
     out = out.merge(closing, on=[s.OFFICE_ID, s.DATE], how="left")
     start_minute = (start.dt.hour * 60 + start.dt.minute + start.dt.second / 60).to_numpy()
     # An office may serve past its posted close; then the last call of the day is the bound.
@@ -162,7 +162,7 @@ def hourly_table(outcomes: pd.DataFrame, from_tickets: bool) -> pd.DataFrame:
 def open_grid(
     queues: pd.DataFrame,
     offices: OfficeRegistry,
-    calendar: ChinaCalendar,
+    calendars: Calendars,
     start: object,
     end: object,
 ) -> pd.DataFrame:
@@ -171,7 +171,7 @@ def open_grid(
     Args:
         queues: distinct rows of ``office_id, channel, service``.
         offices: registry with every office of ``queues`` (inferred ones included).
-        calendar: the working-day calendar.
+        calendars: each office's working-day calendar.
         start: first date (inclusive).
         end: last date (inclusive).
     """
@@ -180,8 +180,9 @@ def open_grid(
     for office_id in queues[s.OFFICE_ID].unique():
         office = offices.get(str(office_id))
         cells = []
+        calendar = calendars.of(office)
         for date in dates:
-            for hour in office.open_hours(office.sessions_for(calendar.day(date))):
+            for hour in office.open_hours_on(calendar.day(date)):
                 cells.append((date, hour))
         per_office[str(office_id)] = cells
     frames = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -20,8 +21,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from features import schema as s
-from features.calendar_cn import DayInfo
-from features.errors import InputError, UnknownOfficeError
+from features.calendar_base import DayInfo, WorkCalendar
+from features.calendar_world import check_country
+from features.errors import CalendarError, InputError, UnknownOfficeError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAKEUP_DAY_SCHEDULE = "fri"  # a make-up working day (调休) opens like a Friday
@@ -69,6 +71,10 @@ class Office(BaseModel):
     windows: int | None = Field(default=None, ge=1, le=500)
     sessions: dict[str, tuple[Session, ...]]
     inferred: bool = False
+    # ISO 3166 country and subdivision: which public holidays close the office. An empty
+    # country means unknown: weekends only, with the closures learned from the data.
+    country: str = Field(default="CN", max_length=2)
+    region: str | None = Field(default=None, max_length=8)
 
     @field_validator("sessions", mode="before")
     @classmethod
@@ -93,6 +99,15 @@ class Office(BaseModel):
             for a, b in pairwise(ordered):
                 if b.open_minute < a.close_minute:
                     raise ValueError(f"{day}: sessions overlap")
+        return self
+
+    @model_validator(mode="after")
+    def _known_calendar(self) -> Office:
+        if self.country:
+            try:
+                check_country(self.country, self.region)
+            except CalendarError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
     @property
@@ -128,6 +143,23 @@ class Office(BaseModel):
     def sessions_for(self, day: DayInfo) -> tuple[Session, ...]:
         """Sessions on a calendar day."""
         return self.sessions_on(day.holiday, day.makeup, day.date.weekday())
+
+    def open_hours_on(self, day: DayInfo) -> list[int]:
+        """The open hours of a calendar day (empty when closed)."""
+        return self.open_hours(self.sessions_for(day))
+
+    def next_open_day(
+        self, calendar: WorkCalendar, start: dt.date, backwards: bool = False, limit_days: int = 400
+    ) -> dt.date | None:
+        """The first day from ``start`` (inclusive) on which the office opens, going forward
+        (or backwards); None when it opens on none of the next ``limit_days`` days."""
+        step = dt.timedelta(days=-1 if backwards else 1)
+        day = start
+        for _ in range(limit_days):
+            if self.sessions_for(calendar.day(day)):
+                return day
+            day += step
+        return None
 
     def open_hours(self, sessions: Iterable[Session]) -> list[int]:
         """Hours h whose interval [h:00, h+1:00) overlaps an opening session."""
@@ -234,39 +266,63 @@ def load_offices(path: Path | None = None) -> OfficeRegistry:
     return parse_registry(text, str(path))
 
 
+@dataclass(frozen=True)
+class Locale:
+    """Where offices inferred from data stand: country, region and time zone.
+
+    ``country=None`` means "not given": such offices get China's calendar unless their
+    data contradict it (see :func:`features.calendars.learn_days`).
+    """
+
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+INFER_WEEKS = 8  # inferred hours cover the activity of the office's last weeks
+HOUR_COVERAGE = 0.99  # ... at least this share of it
+MIN_ACTIVE_DATES = 2  # an hour active on this many dates of those weeks is open
+YEAR_WEEKS = 52  # ... as is one active on MIN_YEAR_DATES dates of the last year (seasonal
+MIN_YEAR_DATES = 4  # hours, and clocks that move with daylight-saving time)
+
+
 def infer_offices(
-    activity: pd.DataFrame, known: OfficeRegistry, min_share: float = 0.02
+    activity: pd.DataFrame, known: OfficeRegistry, locale: Locale | None = None
 ) -> list[Office]:
     """Offices that appear in data but not in the registry, with hours and mode inferred.
+
+    The hours of each weekday are those active on at least two dates of the office's
+    last eight weeks of data or on four dates of its last year, plus the busiest
+    remaining ones until they hold at least 99 % of the eight weeks' tickets or
+    observations.
 
     Args:
         activity: one row per ticket or observation with columns ``office_id``,
             ``channel`` and a local timestamp column ``at`` (tickets: issued_at;
             observations: observed_at of rows with a wait).
         known: offices that need no inference.
-        min_share: an hour counts as open on a weekday when it holds at least this
-            share of that weekday's activity.
+        locale: country, region and time zone of the inferred offices.
 
     Returns:
         One inferred :class:`Office` per unknown office id, with whole-hour sessions.
     """
+    locale = locale or Locale()
     unknown = sorted(set(activity[s.OFFICE_ID].astype(str).unique()) - set(known.ids))
     inferred = []
     for office_id in unknown:
         rows = activity[activity[s.OFFICE_ID] == office_id]
         at = pd.to_datetime(rows["at"])
-        frame = pd.DataFrame({"weekday": at.dt.day_of_week, "hour": at.dt.hour})
-        sessions: dict[str, Any] = {day: [] for day in WEEKDAYS}
-        for weekday, group in frame.groupby("weekday"):
-            shares = group["hour"].value_counts(normalize=True)
-            hours = sorted(int(h) for h, share in shares.items() if share >= min_share)
-            sessions[WEEKDAYS[int(str(weekday))]] = _runs_to_sessions(hours)
+        hours = _hours_by_weekday(at)
+        sessions = {WEEKDAYS[w]: _runs_to_sessions(hours.get(w, [])) for w in range(7)}
         channels = set(rows[s.CHANNEL].astype(str)) if s.CHANNEL in rows else set()
         mode = (
             s.OfficeMode.DUAL_TRACK
             if s.Channel.APPOINTMENT.value in channels
             else s.OfficeMode.WALK_IN_ONLY
         )
+        extra: dict[str, Any] = {"country": locale.country or "CN", "region": locale.region}
+        if locale.timezone:
+            extra["timezone"] = locale.timezone
         inferred.append(
             Office(
                 id=office_id,
@@ -275,9 +331,33 @@ def infer_offices(
                 mode=mode,
                 sessions=sessions,
                 inferred=True,
+                **extra,
             )
         )
     return inferred
+
+
+def _cells(at: pd.Series) -> pd.DataFrame:
+    """Activity per weekday × hour: rows (``n``) and distinct dates (``dates``)."""
+    cells = pd.DataFrame({"weekday": at.dt.day_of_week, "hour": at.dt.hour, "date": at.dt.date})
+    return cells.groupby(["weekday", "hour"]).agg(n=("date", "size"), dates=("date", "nunique"))
+
+
+def _hours_by_weekday(at: pd.Series) -> dict[int, list[int]]:
+    """Open hours per weekday (0 = Monday) from activity times (see infer_offices)."""
+    end = at.max().normalize()
+    per_cell = _cells(at[at >= end - pd.Timedelta(weeks=INFER_WEEKS)])
+    year = _cells(at[at >= end - pd.Timedelta(weeks=YEAR_WEEKS)])
+    seasonal = year[year["dates"] >= MIN_YEAR_DATES].index
+    regular = per_cell[per_cell["dates"] >= MIN_ACTIVE_DATES]
+    rest = per_cell[per_cell["dates"] < MIN_ACTIVE_DATES].sort_values("n", ascending=False)
+    missing = HOUR_COVERAGE * per_cell["n"].sum() - regular["n"].sum()
+    # The busiest one-off hours, until the regular ones and they hold 99 % of the activity.
+    extra = rest[rest["n"].cumsum().shift(fill_value=0) < missing] if missing > 0 else rest.head(0)
+    hours: dict[int, list[int]] = {}
+    for weekday, hour in sorted({*regular.index, *extra.index, *seasonal}):
+        hours.setdefault(int(weekday), []).append(int(hour))
+    return hours
 
 
 def _runs_to_sessions(hours: list[int]) -> list[list[str]]:

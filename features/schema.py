@@ -87,6 +87,7 @@ WAIT_P50: Final = "wait_p50"
 WAIT_P90: Final = "wait_p90"
 WAIT_MEAN: Final = "wait_mean"
 BOOKED: Final = "booked"
+BOOKED_DATE: Final = "booked_date"  # the day an appointment was booked (appointment book)
 
 # --- forecasts ----------------------------------------------------------------
 P10: Final = "p10"

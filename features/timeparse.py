@@ -31,6 +31,7 @@ def parse_local_times(
     raw: pd.Series,
     office_ids: pd.Series | None = None,
     zones: Mapping[str, str] | None = None,
+    default_zone: str = s.DEFAULT_TIMEZONE,
 ) -> pd.Series:
     """Parse time text into naive local ``datetime64[ns]``; NaT where empty or unparsable.
 
@@ -39,7 +40,8 @@ def parse_local_times(
         office_ids: each row's office (same index as ``raw``); used, with ``zones``, only
             for times written with an explicit UTC offset.
         zones: the IANA time zone of each office; offices not in it, and every row when
-            ``office_ids`` is None, use ``Asia/Shanghai``.
+            ``office_ids`` is None, use ``default_zone``.
+        default_zone: the zone of offices not in ``zones`` (default ``Asia/Shanghai``).
 
     Returns:
         A series aligned with ``raw``. Use :func:`unparsable` to tell an empty value
@@ -61,7 +63,7 @@ def parse_local_times(
         rows = with_offset[with_offset].index
         text = body[rows] + offset[rows].str.upper()
         instants = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-        row_zones = pd.Series(s.DEFAULT_TIMEZONE, index=rows, dtype="str")
+        row_zones = pd.Series(default_zone, index=rows, dtype="str")
         if office_ids is not None and zones:
             row_zones = office_ids.loc[rows].map(dict(zones)).fillna(row_zones)
         for zone, index in row_zones.groupby(row_zones, sort=False).groups.items():

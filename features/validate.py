@@ -112,12 +112,14 @@ def _result(
     )
 
 
-def validate_tickets(frame: pd.DataFrame, offices: OfficeRegistry) -> ValidationResult:
+def validate_tickets(
+    frame: pd.DataFrame, offices: OfficeRegistry, default_zone: str = s.DEFAULT_TIMEZONE
+) -> ValidationResult:
     """Validate a ticket log frame (raw text, as read) against the data contract.
 
     Args:
         frame: one row per ticket; contract columns as text, other columns ignored.
-        offices: the registry, for each office's time zone (unknown: Asia/Shanghai).
+        offices: the registry, for each office's time zone (unknown: ``default_zone``).
 
     Returns:
         The accepted tickets (times naive local ``datetime64[ns]``, ``channel`` lower case,
@@ -129,7 +131,7 @@ def validate_tickets(frame: pd.DataFrame, offices: OfficeRegistry) -> Validation
     kind = s.InputKind.TICKETS
     raw, given = _contract_text(frame, kind, s.TICKET_COLUMNS, s.TICKET_REQUIRED)
     office_id = raw[s.OFFICE_ID].str.strip()
-    times = ParsedTimes(raw, s.TICKET_TIME_COLUMNS, office_id, offices)
+    times = ParsedTimes(raw, s.TICKET_TIME_COLUMNS, office_id, offices, default_zone)
     failures = failures_by_reason(ticket_schema(times), raw)
     issued, called, finished = times[s.ISSUED_AT], times[s.CALLED_AT], times[s.FINISHED_AT]
     channel = channel_text(raw[s.CHANNEL])
@@ -170,12 +172,14 @@ def validate_tickets(frame: pd.DataFrame, offices: OfficeRegistry) -> Validation
     return _result(kind, raw, given, reasons, accepted)
 
 
-def validate_observations(frame: pd.DataFrame, offices: OfficeRegistry) -> ValidationResult:
+def validate_observations(
+    frame: pd.DataFrame, offices: OfficeRegistry, default_zone: str = s.DEFAULT_TIMEZONE
+) -> ValidationResult:
     """Validate a wait-observation frame (raw text, as read) against the data contract.
 
     Args:
         frame: one row per observation; contract columns as text, other columns ignored.
-        offices: the registry, for each office's time zone (unknown: Asia/Shanghai).
+        offices: the registry, for each office's time zone (unknown: ``default_zone``).
 
     Returns:
         The accepted observations (``observed_at`` naive local ``datetime64[ns]``;
@@ -189,7 +193,7 @@ def validate_observations(frame: pd.DataFrame, offices: OfficeRegistry) -> Valid
     kind = s.InputKind.OBSERVATIONS
     raw, given = _contract_text(frame, kind, s.OBSERVATION_COLUMNS, s.OBSERVATION_REQUIRED)
     office_id = raw[s.OFFICE_ID].str.strip()
-    times = ParsedTimes(raw, s.OBSERVATION_TIME_COLUMNS, office_id, offices)
+    times = ParsedTimes(raw, s.OBSERVATION_TIME_COLUMNS, office_id, offices, default_zone)
     reasons = first_reasons(failures_by_reason(observation_schema(times), raw), len(raw))
     channel = channel_text(raw[s.CHANNEL])
     service = raw[s.SERVICE].str.strip()
@@ -209,11 +213,14 @@ def validate_observations(frame: pd.DataFrame, offices: OfficeRegistry) -> Valid
     return _result(kind, raw, given, reasons, accepted)
 
 
-def validate(raw: RawInput, offices: OfficeRegistry) -> ValidationResult:
-    """Validate what :func:`features.read.read_inputs` read, by its kind."""
+def validate(
+    raw: RawInput, offices: OfficeRegistry, default_zone: str = s.DEFAULT_TIMEZONE
+) -> ValidationResult:
+    """Validate what :func:`features.read.read_inputs` read, by its kind (``default_zone``:
+    the time zone of offices missing from the registry)."""
     if raw.kind is s.InputKind.TICKETS:
-        return validate_tickets(raw.frame, offices)
-    return validate_observations(raw.frame, offices)
+        return validate_tickets(raw.frame, offices, default_zone)
+    return validate_observations(raw.frame, offices, default_zone)
 
 
 def check_usable(result: ValidationResult, max_reject_share: float = 0.05) -> None:

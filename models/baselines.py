@@ -14,28 +14,29 @@ of the queue, then the training median of the channel.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from features import schema as s
+from features.spec import FeatureSpec
 from models.estimators import QUANTILE_TARGETS
 
 
 class _ColumnBaseline(BaseEstimator, RegressorMixin):
-    prefix = ""
-
     def __init__(self, level_window: int = 28, cell_weeks: int = 8) -> None:
         self.level_window = level_window
         self.cell_weeks = cell_weeks
 
-    def _prefix(self) -> str:
-        return self.prefix.format(weeks=self.cell_weeks)
+    def _column(self, target: str) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> _ColumnBaseline:
         """Learn only the fallback: the median of each quantile per channel."""
-        need = [f"{self._prefix()}{c}" for c in QUANTILE_TARGETS]
+        need = [self._column(c) for c in QUANTILE_TARGETS]
         missing = [c for c in need if c not in X]
         if missing:
             raise ValueError(f"X lacks the baseline columns {missing}")
@@ -51,10 +52,10 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
         out = np.empty((len(X), 3))
         channel = X[s.CHANNEL].astype(str)
         for j, target in enumerate(QUANTILE_TARGETS):
-            value = X[f"{self._prefix()}{target}"].astype(float)
+            value = X[self._column(target)].astype(float)
             for column in (
-                f"lvl{self.level_window}d_hour_{target}",
-                f"lvl{self.level_window}d_{target}",
+                FeatureSpec.level(self.level_window, target, by_hour=True),
+                FeatureSpec.level(self.level_window, target, by_hour=False),
             ):
                 if column in X:
                     value = value.fillna(X[column].astype(float))
@@ -63,14 +64,33 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
             out[:, j] = value.to_numpy()
         return np.sort(np.clip(out, 0, None), axis=1)
 
+    def fallbacks(self) -> dict[str, Any]:
+        """The fitted fallbacks, JSON-ready (see :meth:`with_fallbacks`)."""
+        if not hasattr(self, "fallback_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet; call fit first")
+        return {
+            "per_channel": {str(c): row.to_dict() for c, row in self.fallback_.iterrows()},
+            "global": {str(k): float(v) for k, v in self.global_.items()},
+        }
+
+    def with_fallbacks(self, data: dict[str, Any]) -> _ColumnBaseline:
+        """This baseline, fitted with stored fallbacks (inverse of :meth:`fallbacks`)."""
+        self.fallback_ = pd.DataFrame.from_dict(data["per_channel"], orient="index").reindex(
+            columns=list(QUANTILE_TARGETS)
+        )
+        self.global_ = pd.Series(data["global"]).reindex(list(QUANTILE_TARGETS))
+        return self
+
 
 class HistoricalMean(_ColumnBaseline):
     """Mean of the same queue, weekday and hour over the last 8 weeks."""
 
-    prefix = "cell{weeks}w_"
+    def _column(self, target: str) -> str:
+        return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)
 
 
 class SeasonalNaive(_ColumnBaseline):
     """The same hour on the last same weekday before the origin."""
 
-    prefix = "last_same_hour_"
+    def _column(self, target: str) -> str:
+        return FeatureSpec.last_same_hour(target)

@@ -5,6 +5,9 @@ Layout of a bundle folder (the registry adds ``metadata.json`` and ``manifest.js
     spec.json            the FeatureSpec
     wait_p10.txt …       LightGBM text models (wait p10/p50/p90, arrivals, called)
     calibration.json     median shift and conformal offsets per channel
+    served.json          the per-queue choice of estimator (model / historical mean /
+                         blend), its range offsets, and the baseline's fallbacks
+    calendar.json        closed days and open holidays learned from the data
     state.json           data end, booking lead times, feature names
     offices.json         the office registry the model was trained with
     history.parquet      the hourly-table tail the trailing features read
@@ -23,9 +26,14 @@ from pathlib import Path
 import pandas as pd
 from lightgbm.basic import LightGBMError
 
-from features.build import FeatureSpec
+from features import schema as s
+from features.calendar_cn import ChinaCalendar
+from features.calendars import Calendars, LearnedDays
 from features.errors import ModelIntegrityError, ModelNotFoundError
 from features.offices import OfficeRegistry
+from features.spec import FeatureSpec
+from models.baselines import HistoricalMean
+from models.blend import Blend
 from models.estimators import (
     QUANTILE_TARGETS,
     CountRegressor,
@@ -35,7 +43,7 @@ from models.estimators import (
 from models.forecaster import Forecaster
 from models.registry import ModelRegistry
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def save_bundle(forecaster: Forecaster, folder: Path) -> None:
@@ -47,8 +55,20 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
         (folder / "arrivals.txt").write_text(forecaster.arrivals.to_text())
     if forecaster.called is not None:
         (folder / "called.txt").write_text(forecaster.called.to_text())
-    calibration = {"offsets": forecaster.wait.offsets_, "shift": forecaster.wait.shift_}
+    calibration = {
+        "offsets": forecaster.wait.offsets_,
+        "shift": forecaster.wait.shift_,
+        "base_columns": forecaster.wait.base_columns,
+        "base_fill": forecaster.wait.base_fill_,
+    }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
+    served = {
+        "blend": forecaster.blend.to_dict(),
+        "baseline": forecaster.baseline.fallbacks() if forecaster.baseline else None,
+    }
+    (folder / "served.json").write_text(json.dumps(served, indent=1))
+    learned = forecaster.calendars.learned.to_dict()
+    (folder / "calendar.json").write_text(json.dumps(learned, ensure_ascii=False, indent=1))
     state = {
         "format": FORMAT_VERSION,
         "data_end": forecaster.data_end.isoformat(),
@@ -64,8 +84,16 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
     forecaster.queues.to_parquet(folder / "queues.parquet", index=False)
 
 
-def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
-    """Rebuild a forecaster from a (verified) bundle folder."""
+def load_bundle(
+    folder: Path, metadata: dict | None = None, china: ChinaCalendar | None = None
+) -> Forecaster:
+    """Rebuild a forecaster from a (verified) bundle folder.
+
+    Args:
+        folder: the bundle folder.
+        metadata: the registry's metadata of the version.
+        china: China's calendar to use (e.g. with an override file); default built-in.
+    """
     try:
         spec = FeatureSpec.from_dict(json.loads((folder / "spec.json").read_text()))
         state = json.loads((folder / "state.json").read_text())
@@ -75,7 +103,12 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         calibration = json.loads((folder / "calibration.json").read_text())
         texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
         wait = WaitQuantileRegressor.from_texts(
-            texts, names, calibration["offsets"], calibration.get("shift")
+            texts,
+            names,
+            calibration["offsets"],
+            calibration.get("shift"),
+            calibration.get("base_columns", ()),
+            calibration.get("base_fill"),
         )
         arrivals = (
             CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
@@ -92,10 +125,17 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         )
         history = pd.read_parquet(folder / "history.parquet")
         queues = pd.read_parquet(folder / "queues.parquet")
-    except (OSError, ValueError, KeyError, json.JSONDecodeError, LightGBMError) as exc:
+        served = json.loads((folder / "served.json").read_text())
+        blend = Blend.from_dict(served["blend"])
+        baseline = (
+            HistoricalMean(cell_weeks=spec.cell_weeks).with_fallbacks(served["baseline"])
+            if served.get("baseline")
+            else None
+        )
+        learned = LearnedDays.from_dict(json.loads((folder / "calendar.json").read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, LightGBMError) as exc:
         raise ModelIntegrityError(f"model bundle {folder} cannot be loaded: {exc}") from None
-    for column in ("date",):
-        history[column] = pd.to_datetime(history[column]).dt.date
+    history[s.DATE] = pd.to_datetime(history[s.DATE]).dt.date
     return Forecaster(
         spec=spec,
         wait=wait,
@@ -103,15 +143,20 @@ def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
         called=called,
         history=history,
         offices=offices,
+        calendars=Calendars(china, learned),
         queues=queues,
         data_end=dt.date.fromisoformat(state["data_end"]),
+        baseline=baseline,
+        blend=blend,
         lead_days={k: float(v) for k, v in state.get("lead_days", {}).items()},
         service_minutes={k: float(v) for k, v in state.get("service_minutes", {}).items()},
         metadata=metadata or {},
     )
 
 
-def load_from_registry(registry: ModelRegistry, version: str | None = None) -> Forecaster:
+def load_from_registry(
+    registry: ModelRegistry, version: str | None = None, china: ChinaCalendar | None = None
+) -> Forecaster:
     """The forecaster of ``version`` (default: current), after its checksums match."""
     if version is None:
         version = registry.current_version()
@@ -120,4 +165,4 @@ def load_from_registry(registry: ModelRegistry, version: str | None = None) -> F
     folder = registry.verified_path(version)
     metadata = dict(registry.metadata(version))
     metadata.setdefault("version", version)
-    return load_bundle(folder, metadata)
+    return load_bundle(folder, metadata, china)

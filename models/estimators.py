@@ -28,6 +28,7 @@ from sklearn.exceptions import NotFittedError
 from features import schema as s
 
 QUANTILE_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)
+MAX_WAIT_MINUTES = 24 * 60.0  # a starting level above a day is a broken input
 
 
 def _params(estimator: Any, objective: str) -> dict[str, Any]:
@@ -102,15 +103,54 @@ class WaitQuantileRegressor(_LGBMBase):
         n_jobs: int = 2,
         random_state: int = 0,
         median_loss: str = "l2",
+        base_columns: tuple[tuple[str, ...], ...] = (),
+        early_stopping_rounds: int = 20,
     ) -> None:
-        super().__init__(n_estimators, learning_rate, num_leaves, min_child_samples, subsample,
-                         colsample, reg_lambda, n_jobs, random_state)
+        super().__init__(
+            n_estimators,
+            learning_rate,
+            num_leaves,
+            min_child_samples,
+            subsample,
+            colsample,
+            reg_lambda,
+            n_jobs,
+            random_state,
+        )
+        self.early_stopping_rounds = early_stopping_rounds
         self.median_loss = median_loss  # the loss of the p50 model: "l2" or "l1"
+        # Per quantile, the columns whose first non-missing value (log1p) the trees start
+        # from: the model learns corrections of that level (e.g. the historical mean)
+        # instead of the level itself. Empty: the trees start from the label's mean.
+        self.base_columns = base_columns
+
+    def _base(self, X: pd.DataFrame) -> np.ndarray:
+        """The starting level of each quantile (log1p minutes), shape (n, 3)."""
+        base = np.zeros((len(X), len(QUANTILE_TARGETS)))
+        if not self.base_columns:
+            return base
+        for j, columns in enumerate(self.base_columns):
+            value = pd.Series(np.nan, index=X.index)
+            for column in columns:
+                value = value.fillna(X[column].astype(float))
+            value = value.where(np.isfinite(value)).clip(0, MAX_WAIT_MINUTES)
+            base[:, j] = np.log1p(value.fillna(self.base_fill_[j]).to_numpy())
+        return base
 
     def fit(
-        self, X: pd.DataFrame, y: pd.DataFrame, sample_weight: np.ndarray | None = None
+        self,
+        X: pd.DataFrame,
+        y: pd.DataFrame,
+        sample_weight: np.ndarray | None = None,
+        eval_set: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     ) -> WaitQuantileRegressor:
-        """Fit one model per quantile column of ``y`` (wait_p10, wait_p50, wait_p90)."""
+        """Fit one model per quantile column of ``y`` (wait_p10, wait_p50, wait_p90).
+
+        With ``eval_set`` (later rows than the training ones, e.g. the calibration
+        window), each model stops adding trees once they stop helping on it for
+        ``early_stopping_rounds`` rounds, keeping the best count: corrections of the base
+        level that do not carry forward in time are not learned.
+        """
         missing = [c for c in QUANTILE_TARGETS if c not in y]
         if missing:
             raise ValueError(f"y needs the columns {missing}")
@@ -118,30 +158,65 @@ class WaitQuantileRegressor(_LGBMBase):
             raise ValueError("no rows to fit on")
         # One binned dataset for the three models: only the label changes between them.
         labels = [np.log1p(np.clip(y[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS]
+        self.base_fill_ = [float(np.median(label)) for label in labels]
+        base = self._base(X)
         data = lgb.Dataset(X, label=labels[0], weight=sample_weight, free_raw_data=True)
+        if self.base_columns:
+            data.set_init_score(np.ascontiguousarray(base[:, 0]))
+        valid = None
+        if eval_set is not None and len(eval_set[0]):
+            X_val, y_val = eval_set
+            val_labels = [
+                np.log1p(np.clip(y_val[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS
+            ]
+            val_base = self._base(X_val)
+            valid = lgb.Dataset(X_val, label=val_labels[0], reference=data, free_raw_data=True)
         self.boosters_: list[lgb.Booster] = []
-        for target, label in zip(QUANTILE_TARGETS, labels, strict=True):
+        self.best_rounds_: list[int] = []
+        for j, (target, label) in enumerate(zip(QUANTILE_TARGETS, labels, strict=True)):
             params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
+            if self.base_columns:
+                params["boost_from_average"] = False
             if self.boosters_:
                 data.set_label(label)
-            self.boosters_.append(lgb.train(params, data, num_boost_round=self.n_estimators))
+                if self.base_columns:
+                    data.set_init_score(np.ascontiguousarray(base[:, j]))
+            callbacks = []
+            if valid is not None:
+                valid.set_label(val_labels[j])
+                if self.base_columns:
+                    valid.set_init_score(np.ascontiguousarray(val_base[:, j]))
+                callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
+            booster = lgb.train(
+                params,
+                data,
+                num_boost_round=self.n_estimators,
+                valid_sets=[valid] if valid is not None else None,
+                callbacks=callbacks,
+            )
+            self.best_rounds_.append(booster.best_iteration or booster.current_iteration())
+            self.boosters_.append(booster)
         self.offsets_: dict[str, tuple[float, float]] = {}
         self.shift_: dict[str, float] = {}
         self.feature_names_in_ = list(X.columns)
         return self
 
     def predict_log(self, X: pd.DataFrame) -> np.ndarray:
-        """log1p quantiles before the conformal offsets, shape (n, 3), sorted along axis 1.
+        """log1p quantiles before the conformal offsets, shape (n, 3).
 
-        The per-channel median shift (see :meth:`set_shift`) is included.
+        The per-channel median shift (see :meth:`set_shift`) is included. p10 and p90 are
+        kept on their side of p50 (p50 is never moved: it is the median model's own).
         """
         _check_fitted(self, "boosters_")
         raw = np.column_stack([b.predict(X[self.feature_names_in_]) for b in self.boosters_])
+        raw += self._base(X)
         if self.shift_:
             channel = X[s.CHANNEL].astype(str).to_numpy()
             pooled = self.shift_.get("*", 0.0)
             raw += np.array([self.shift_.get(c, pooled) for c in channel])[:, None]
-        return np.sort(raw, axis=1)
+        raw[:, 0] = np.minimum(raw[:, 0], raw[:, 1])
+        raw[:, 2] = np.maximum(raw[:, 2], raw[:, 1])
+        return raw
 
     def set_shift(self, shift: dict[str, float]) -> None:
         """Per-channel shift of the log quantiles that makes p50 median-unbiased.
@@ -185,9 +260,12 @@ class WaitQuantileRegressor(_LGBMBase):
         feature_names: list[str],
         offsets: dict[str, tuple[float, float]],
         shift: dict[str, float] | None = None,
+        base_columns: tuple[tuple[str, ...], ...] = (),
+        base_fill: list[float] | None = None,
     ) -> WaitQuantileRegressor:
         """Rebuild a fitted regressor from :meth:`to_texts` output."""
-        model = cls()
+        model = cls(base_columns=tuple(tuple(c) for c in base_columns))
+        model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
         model.feature_names_in_ = list(feature_names)
         model.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}

@@ -1,8 +1,10 @@
 """A trained forecaster: the feature spec, the fitted estimators and the state they read.
 
-The state is the tail of the hourly table (enough days for every trailing window) and
-the office registry the model was trained with, so that serving builds features with the
-same builder, from the same history, as training did.
+The state is the tail of the hourly table (enough days for every trailing window), the
+office registry and the calendars (with what the data taught them) the model was trained
+with, so that serving builds features with the same builder, from the same history, as
+training did. The served wait quantiles are the model's, the historical mean's or a blend
+of both per queue (:class:`models.blend.Blend`), as training chose on its backtest.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.build import ORIGIN, FeatureSpec, build_features
-from features.calendar_cn import ChinaCalendar
+from features.build import build_features
+from features.calendars import Calendars
 from features.errors import ParameterError, UnknownOfficeError
 from features.hourly import open_grid
 from features.offices import OfficeRegistry
+from features.spec import CALENDAR_ESTIMATED, ORIGIN, FeatureSpec
+from models.baselines import HistoricalMean
+from models.blend import ESTIMATOR, MODEL, Blend
 from models.estimators import CountRegressor, ShareRegressor, WaitQuantileRegressor
+
+FORECAST_OUTPUT = [*s.FORECAST_TABLE_COLUMNS, ESTIMATOR, CALENDAR_ESTIMATED]
 
 
 @dataclass
@@ -33,8 +40,11 @@ class Forecaster:
     called: ShareRegressor | None
     history: pd.DataFrame  # hourly table tail (dates < data_end + 1)
     offices: OfficeRegistry
+    calendars: Calendars
     queues: pd.DataFrame  # distinct office_id, channel, service
     data_end: dt.date
+    baseline: HistoricalMean | None = None
+    blend: Blend = field(default_factory=Blend.model_only)
     lead_days: dict[str, float] = field(default_factory=dict)  # office -> booking lead (days)
     service_minutes: dict[str, float] = field(default_factory=dict)  # office -> minutes/ticket
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -44,8 +54,18 @@ class Forecaster:
         """The forecast origin: the day after the last day of data."""
         return self.data_end + dt.timedelta(days=1)
 
+    def wait_quantiles(
+        self, rows: pd.DataFrame, X: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Served p10/p50/p90 (n, 3) for target rows and their model matrix, and which
+        estimator answered each row."""
+        model_q = self.wait.predict(X)
+        if self.baseline is None:
+            return model_q, np.full(len(X), MODEL, dtype=object)
+        return self.blend.combine(rows, model_q, self.baseline.predict(X))
+
     def predict_rows(
-        self, targets: pd.DataFrame, calendar: ChinaCalendar, bookings: pd.DataFrame | None = None
+        self, targets: pd.DataFrame, bookings: pd.DataFrame | None = None
     ) -> pd.DataFrame:
         """Forecast for target rows with ``office_id, channel, service, date, hour, origin``."""
         out = targets.reset_index(drop=True).copy()
@@ -54,21 +74,22 @@ class Forecaster:
                 **{
                     c: pd.Series(dtype=float)
                     for c in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)
-                }
+                },
+                **{ESTIMATOR: pd.Series(dtype=object)},
             )
-        X = build_features(out, self.history, calendar, self.offices, self.spec, bookings)
-        quantiles = self.wait.predict(X)
+        X = build_features(out, self.history, self.calendars, self.offices, self.spec, bookings)
+        quantiles, labels = self.wait_quantiles(out, X)
         out[s.P10], out[s.P50], out[s.P90] = quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
+        out[ESTIMATOR] = labels
         out[s.EXPECTED_ARRIVALS] = self.arrivals.predict(X) if self.arrivals else np.nan
         called = self.called.predict(X) if self.called else np.full(len(out), np.nan)
         is_walk_in = out[s.CHANNEL].astype(str) == s.Channel.WALK_IN.value
         out[s.P_CALLED] = np.where(is_walk_in, called, np.nan)
-        out["calendar_estimated"] = X["calendar_estimated"].astype(bool).to_numpy()
+        out[CALENDAR_ESTIMATED] = X[CALENDAR_ESTIMATED].astype(bool).to_numpy()
         return out
 
     def forecast(
         self,
-        calendar: ChinaCalendar,
         start: dt.date,
         days: int,
         office_ids: list[str] | None = None,
@@ -77,7 +98,7 @@ class Forecaster:
         """One row per queue, date and open hour in [start, start + days).
 
         Columns: office_id, date, hour, channel, service, p10, p50, p90 (minutes),
-        expected_arrivals, p_called (walk-in), calendar_estimated.
+        expected_arrivals, p_called (walk-in), estimator, calendar_estimated.
         """
         if days < 1:
             raise ParameterError("days", "must be at least 1")
@@ -92,12 +113,11 @@ class Forecaster:
                 raise ParameterError("channel", f"must be one of {', '.join(s.CHANNELS)}")
             queues = queues[queues[s.CHANNEL] == channel]
         end = start + dt.timedelta(days=days - 1)
-        grid = open_grid(queues, self.offices, calendar, start, end)
+        grid = open_grid(queues, self.offices, self.calendars, start, end)
         grid[ORIGIN] = self.origin
-        rows = self.predict_rows(grid, calendar)
-        columns = [*s.FORECAST_TABLE_COLUMNS, "calendar_estimated"]
+        rows = self.predict_rows(grid)
         if rows.empty:
-            return pd.DataFrame(columns=columns)
-        return rows[columns].sort_values(
+            return pd.DataFrame(columns=FORECAST_OUTPUT)
+        return rows[FORECAST_OUTPUT].sort_values(
             [s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR], ignore_index=True
         )

@@ -139,7 +139,7 @@ class ForecastCube:
     def _compute(self, office_ids: list[str], start: dt.date,
                  days: int) -> dict[tuple[str, dt.date], DayForecast]:
         self.forecast_calls += 1
-        frame = self.forecaster.forecast(self.calendar, start, days, office_ids)
+        frame = self.forecaster.forecast(start, days, office_ids)
         grouped: dict[tuple[str, dt.date], list[dict]] = {}
         for row in payloads.rounded_rows(frame):
             grouped.setdefault((row[s.OFFICE_ID], row[s.DATE]), []).append(row)
@@ -153,7 +153,7 @@ class ForecastCube:
         return out
 
     def _entry(self, office: Office, date: dt.date, rows: list[dict]) -> DayForecast:
-        info = self.calendar.day(date)
+        info = self.forecaster.calendars.day(office, date)
         closed = not office.sessions_for(info)
         bodies = {key: payloads.day_body(self.version, office, info, closed, rows, key)
                   for key in CHANNEL_KEYS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar
+from features.calendar_base import WorkCalendar
 from features.offices import Office
 from serving.cube import DayForecast
 from serving.live import DEFAULT_SERVICE_MINUTES, QueueState, live_wait
@@ -25,13 +25,13 @@ def service_minutes(model: LoadedModel, office_id: str) -> float:
     return DEFAULT_SERVICE_MINUTES
 
 
-def is_open(office: Office, calendar: ChinaCalendar, now: dt.datetime) -> bool:
+def is_open(office: Office, calendar: WorkCalendar, now: dt.datetime) -> bool:
     """True when ``now`` (office time) falls in one of the day's sessions."""
     moment = now.time().replace(tzinfo=None)
     return any(x.open <= moment < x.close for x in office.sessions_for(calendar.day(now.date())))
 
 
-def next_opening(office: Office, calendar: ChinaCalendar, now: dt.datetime) -> dt.datetime | None:
+def next_opening(office: Office, calendar: WorkCalendar, now: dt.datetime) -> dt.datetime | None:
     """The next session start after ``now`` (office time), within two months."""
     for offset in range(NEXT_OPENING_SEARCH_DAYS):
         date = now.date() + dt.timedelta(days=offset)
@@ -59,7 +59,7 @@ def live_answer(model: LoadedModel, office: Office, state: QueueState,
 
 
 def forecast_answer(model: LoadedModel, office: Office, day: DayForecast | None,
-                    calendar: ChinaCalendar, now: dt.datetime) -> NowResponse:
+                    calendar: WorkCalendar, now: dt.datetime) -> NowResponse:
     """The answer from the forecast of the current hour (or closed, with the next opening)."""
     if day is None or not is_open(office, calendar, now):
         return NowResponse(office_id=office.id, model_version=model.version, source="forecast",

@@ -143,7 +143,7 @@ class ServingState:
 
     def _load(self) -> LoadedModel:
         started = time.perf_counter()
-        forecaster = load_from_registry(ModelRegistry(self.settings.registry))
+        forecaster = load_from_registry(ModelRegistry(self.settings.registry), china=self.calendar)
         version = str(forecaster.metadata.get("version", "unknown"))
         loaded = time.perf_counter()
         zones = {o.timezone for o in forecaster.offices} or {s.DEFAULT_TIMEZONE}

@@ -1,25 +1,21 @@
-"""Rolling-origin backtest of the model against the baselines, through one code path.
+"""Rolling-origin backtest, the per-queue choice of estimator, and the final fit.
 
-For each origin T (the last ``n_origins`` origins, ``horizon_days`` apart, ending at the
-data end) the model is refitted on data before T — with its own calibration window
-before T — and every estimator forecasts the hours of [T, T + horizon). Baselines read
-the same feature matrix (see :mod:`models.baselines`).
+For each origin T (the last ``n`` origins, ``horizon`` days apart, ending at the data
+end) the model is refitted on data before T — with its own calibration window before T —
+and the model and the baselines forecast the hours of [T, T + horizon). Baselines read
+the same feature matrix (see :mod:`models.baselines`). With a short history the backtest
+shrinks (:func:`plan_origins`): fewer origins, a shorter horizon, down to none.
 
-Scores, per estimator, channel, office and horizon:
-
-- ``mae_p50``: mean absolute error of p50 against the hour's actual median wait of the
-  called tickets (or of the posted waits); ``mae_p50_expected`` against the *expected*
-  median (the median over simulator replays) when given, beside the noise floor
-  ``mae_expected_vs_actual``, and the expected median's own error ``expected_noise``
-  (from two halves of the replays: the part of ``mae_p50_expected`` that no estimator
-  can remove with this many replays);
-- ``pinball``: mean pinball loss of p10, p50, p90 over individual outcomes;
-- ``coverage``: share of individual outcomes inside [p10, p90] (target 80 %);
-- ``under_share``: share of hours whose actual median is above p50.
+On the held-out hours :mod:`training.selection` chooses, per queue, the model, the
+historical mean or a blend, and calibrates the served range; the served choice is scored
+leave-one-fold-out (estimator ``served`` in the metrics). :func:`backtest_and_fit` runs the
+folds and the final fit as one batch of parallel jobs and returns the forecaster that
+serves the choice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,33 +26,42 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from features import schema as s
-from features.build import HORIZON, ORIGIN, build_features, training_targets
-from features.calendar_cn import ChinaCalendar
-from features.errors import UnusableInputError
+from features.build import build_features, training_targets
+from features.dataset import TrainingData
+from features.spec import HORIZON, ORIGIN
 from models.baselines import HistoricalMean, SeasonalNaive
+from models.blend import Blend
 from models.forecaster import Forecaster
-from training.pipeline import TrainConfig, TrainingData, fit_forecaster
+from training.metrics import (
+    ESTIMATOR,
+    EXPECTED,
+    HISTORICAL_MEAN,
+    MAE,
+    MODEL,
+    SEASONAL_NAIVE,
+    SERVED,
+    compute_metrics,
+    empty_metrics,
+)
+from training.pipeline import MIN_HISTORY_DAYS, FitResult, TrainConfig, fit_forecaster
+from training.selection import choose_blend, fit_offsets, served_out_of_fold, wide_hours
 
-MODEL = "model"
-HISTORICAL_MEAN = "historical_mean"
-SEASONAL_NAIVE = "seasonal_naive"
-ESTIMATORS = (MODEL, HISTORICAL_MEAN, SEASONAL_NAIVE)
-BASELINES = (HISTORICAL_MEAN, SEASONAL_NAIVE)
-EXPECTED = "expected_p50"
-EXPECTED_NOISE = "expected_noise"
-ESTIMATOR = "estimator"
-QUANTILE_LEVELS = {s.P10: 0.1, s.P50: 0.5, s.P90: 0.9}
+MIN_TEST_DAYS = 3  # a backtest window shorter than this is no test
+FOLD_DAYS = 7  # at least this many test days per origin when history is short
+
+OnFold = Callable[[int, int], None]
 
 
 @dataclass
 class BacktestResult:
-    """Per-hour predictions of every estimator, per-outcome scores and the metrics."""
+    """Per-hour predictions of every estimator, per-outcome scores, metrics and the choice."""
 
     origins: list[dt.date]
     horizon_days: int
     hours: pd.DataFrame  # one row per test hour × estimator
     outcomes: pd.DataFrame  # one row per test outcome × estimator
     metrics: dict[str, Any] = field(default_factory=dict)
+    blend: Blend = field(default_factory=Blend.model_only)
 
 
 def rolling_origins(
@@ -67,56 +72,85 @@ def rolling_origins(
     return [o for o in origins if o > start]
 
 
+def plan_origins(data: TrainingData, n_origins: int, horizon_days: int) -> tuple[list, int]:
+    """Backtest origins and horizon that the history allows.
+
+    At most half of the history is tested, and the first fold keeps at least
+    ``MIN_HISTORY_DAYS`` to train on; with less than ``MIN_TEST_DAYS`` to test there is no
+    backtest (no origins).
+    """
+    span = data.span_days
+    test_days = min(span // 2, span - MIN_HISTORY_DAYS)
+    if test_days < MIN_TEST_DAYS:
+        return [], 0
+    n = min(n_origins, max(1, test_days // FOLD_DAYS))
+    horizon = min(horizon_days, test_days // n)
+    return rolling_origins(data.start, data.end, n, horizon), horizon
+
+
 def run_backtest(
     data: TrainingData,
-    calendar: ChinaCalendar,
     config: TrainConfig,
     n_origins: int = 4,
     expected: pd.DataFrame | None = None,
-    on_fold: Callable[[int, int], None] | None = None,
+    on_fold: OnFold | None = None,
 ) -> BacktestResult:
-    """Backtest at the last ``n_origins`` rolling origins."""
-    result, _ = _run(data, calendar, config, n_origins, expected, on_fold, final_fit=False)
+    """Backtest at up to ``n_origins`` rolling origins (see :func:`plan_origins`)."""
+    result, _ = _run(data, config, n_origins, expected, on_fold, final_fit=False)
     return result
 
 
 def backtest_and_fit(
     data: TrainingData,
-    calendar: ChinaCalendar,
     config: TrainConfig,
     n_origins: int = 4,
-    on_fold: Callable[[int, int], None] | None = None,
+    on_fold: OnFold | None = None,
 ) -> tuple[BacktestResult, Forecaster]:
-    """The backtest and the model fitted on all the data, as one batch of parallel jobs
-    (the final fit runs beside the folds instead of after them)."""
-    result, final = _run(data, calendar, config, n_origins, None, on_fold, final_fit=True)
-    if final is None:  # pragma: no cover - the final job always returns a forecaster
-        raise RuntimeError("the final fit returned nothing")
-    return result, final
+    """The backtest and the served forecaster fitted on all the data, as one batch of
+    parallel jobs (the final fit runs beside the folds instead of after them)."""
+    result, final = _run(data, config, n_origins, None, on_fold, final_fit=True)
+    assert final is not None  # the final job always returns a fit
+    forecaster = final.forecaster
+    baseline = HistoricalMean(cell_weeks=forecaster.spec.cell_weeks)
+    forecaster.baseline = baseline.fit(final.calibration_X, final.calibration_y)
+    forecaster.blend = result.blend if result.origins else _baseline_only(final, baseline)
+    return result, forecaster
+
+
+def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:
+    """With no backtest the model cannot be judged: the historical mean serves, its range
+    calibrated on the fit's calibration window."""
+    blend = Blend(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]), {"*": 0.0})
+    rows = fit.calibration_rows
+    if rows.empty:
+        return blend
+    q = baseline.predict(fit.calibration_X)
+    wide = rows.assign(
+        m_p10=q[:, 0], m_p50=q[:, 1], m_p90=q[:, 2], b_p10=q[:, 0], b_p50=q[:, 1], b_p90=q[:, 2]
+    )
+    calibrated = fit_offsets(blend, wide, fit.calibration_outcomes)
+    calibrated.notes.append("no backtest (history too short): the historical mean serves")
+    return calibrated
 
 
 def _run(
     data: TrainingData,
-    calendar: ChinaCalendar,
     config: TrainConfig,
     n_origins: int,
     expected: pd.DataFrame | None,
-    on_fold: Callable[[int, int], None] | None,
+    on_fold: OnFold | None,
     final_fit: bool,
-) -> tuple[BacktestResult, Forecaster | None]:
-    horizon = config.horizon_days
-    origins = rolling_origins(data.start, data.end, n_origins, horizon)
-    if not origins:
-        raise UnusableInputError("the data are too short for one backtest origin")
+) -> tuple[BacktestResult, FitResult | None]:
+    origins, horizon = plan_origins(data, n_origins, config.horizon_days)
     # The final fit (the longest job) goes first, so that it starts at once.
-    jobs = [delayed(_final_fit)(data, calendar, config)] if final_fit else []
-    jobs += [delayed(_fold)(data, calendar, config, origin) for origin in origins]
+    jobs = [delayed(fit_forecaster)(data, config)] if final_fit else []
+    jobs += [delayed(_fold)(data, config, origin, horizon) for origin in origins]
     hour_frames: list[pd.DataFrame] = []
-    final: Forecaster | None = None
-    runner = Parallel(n_jobs=min(config.parallel_folds, len(jobs)), return_as="generator")
+    final: FitResult | None = None
+    runner = Parallel(n_jobs=max(1, min(config.parallel_folds, len(jobs))), return_as="generator")
     done = 0
     for output in runner(jobs):
-        if isinstance(output, Forecaster):
+        if isinstance(output, FitResult):
             final = output
             continue
         hour_frames.extend(output)
@@ -124,33 +158,86 @@ def _run(
         if on_fold:
             on_fold(done, len(origins))
     if not hour_frames:
-        raise UnusableInputError("no hour with a measured wait in the backtest windows")
+        note = "no backtest: the history is too short to hold out any days"
+        empty = BacktestResult([], 0, pd.DataFrame(), pd.DataFrame(), empty_metrics(note))
+        return empty, final
     hours = pd.concat(hour_frames, ignore_index=True)
-    if expected is not None and not expected.empty:
-        hours = hours.merge(expected, on=[*s.QUEUE_KEYS, s.DATE, s.HOUR], how="left")
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    blend, served = _choose(hours, data.outcomes)
+    hours = pd.concat([hours, served], ignore_index=True)
+    if expected is not None and not expected.empty:
+        hours = hours.merge(expected, on=keys, how="left")
     outcomes = hours[[*keys, ORIGIN, ESTIMATOR, HORIZON, s.P10, s.P50, s.P90]].merge(
         data.outcomes, on=keys, how="inner"
     )
-    result = BacktestResult(origins, horizon, hours, outcomes)
-    result.metrics = compute_metrics(result)
+    result = BacktestResult(origins, horizon, hours, outcomes, blend=blend)
+    result.metrics = compute_metrics(hours, outcomes, origins, horizon)
+    result.metrics["choice"] = _choice_summary(blend)
     return result, final
 
 
-def _final_fit(data: TrainingData, calendar: ChinaCalendar, config: TrainConfig) -> Forecaster:
-    return fit_forecaster(data, calendar, config).forecaster
+def _choose(hours: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, pd.DataFrame]:
+    """The served choice, and its leave-one-fold-out predictions as estimator ``served``.
+
+    A channel whose served error is above the historical mean's falls back to it.
+    """
+    wide = wide_hours(hours, MODEL, HISTORICAL_MEAN, ESTIMATOR)
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys))
+    channel = served[s.CHANNEL].astype(str)
+    forced = []
+    for name in sorted(channel.unique()):
+        mine = served[channel == name]
+        served_mae = float((mine[s.P50] - mine[s.WAIT_P50]).abs().mean())
+        base = wide[wide[s.CHANNEL].astype(str) == name]
+        base_mae = float((base["b_p50"] - base[s.WAIT_P50]).abs().mean())
+        if served_mae > base_mae:
+            forced.append(name)
+    if forced:
+        wide = wide.assign(m_p10=_force(wide, forced, "p10"), m_p50=_force(wide, forced, "p50"))
+        wide = wide.assign(m_p90=_force(wide, forced, "p90"))
+        served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys))
+    blend = choose_blend(wide, outcomes.merge(wide[keys], on=keys))
+    for name in forced:
+        blend.pooled[name] = 0.0
+        mine = blend.weights[s.CHANNEL].astype(str) == name
+        blend.weights.loc[mine, "weight"] = 0.0
+        blend.notes.append(
+            f"{name}: the model's held-out error is above the historical mean's, so the "
+            "historical mean serves this channel (fallback)"
+        )
+    info = hours[hours[ESTIMATOR] == MODEL][[*keys, ORIGIN, HORIZON, s.N_OUTCOMES]]
+    served = served.merge(info, on=[*keys, ORIGIN], how="left").assign(**{ESTIMATOR: SERVED})
+    return blend, served.drop(columns=["weight"])
+
+
+def _force(wide: pd.DataFrame, channels: list[str], q: str) -> np.ndarray:
+    """The model's quantile column, replaced by the baseline's on forced channels."""
+    forced = wide[s.CHANNEL].astype(str).isin(channels).to_numpy()
+    return np.where(forced, wide[f"b_{q}"].to_numpy(), wide[f"m_{q}"].to_numpy())
+
+
+def _choice_summary(blend: Blend) -> dict[str, Any]:
+    weights = blend.weights.astype({s.CHANNEL: str})
+    per_channel = {
+        str(c): {f"{w:g}": int(n) for w, n in g["weight"].value_counts().sort_index().items()}
+        for c, g in weights.groupby(s.CHANNEL)
+    }
+    return {"queues_by_model_share": per_channel, "pooled": blend.pooled, "notes": blend.notes}
 
 
 def _fold(
-    data: TrainingData, calendar: ChinaCalendar, config: TrainConfig, origin: dt.date
+    data: TrainingData, config: TrainConfig, origin: dt.date, horizon: int
 ) -> list[pd.DataFrame]:
     """Refit before ``origin`` and predict its window with the model and the baselines."""
-    rows = training_targets(data.hourly, [origin], config.horizon_days, need_outcomes=True)
+    rows = training_targets(data.hourly, [origin], horizon, need_outcomes=True)
     if rows.empty:
         return []
-    fit = fit_forecaster(data, calendar, config, until=origin)
+    fit = fit_forecaster(data, dataclasses.replace(config), until=origin)
     forecaster = fit.forecaster
-    X = build_features(rows, data.hourly, calendar, data.offices, forecaster.spec, data.bookings)
+    X = build_features(
+        rows, data.hourly, data.calendars, data.offices, forecaster.spec, data.bookings
+    )
     predictions = {MODEL: forecaster.wait.predict(X)}
     for name, baseline in ((HISTORICAL_MEAN, HistoricalMean()), (SEASONAL_NAIVE, SeasonalNaive())):
         baseline.set_params(cell_weeks=forecaster.spec.cell_weeks)
@@ -164,91 +251,12 @@ def _fold(
     ]
 
 
-def _pinball(y: np.ndarray, q: np.ndarray, level: float) -> np.ndarray:
-    diff = y - q
-    return np.maximum(level * diff, (level - 1) * diff)
-
-
-def _hour_scores(hours: pd.DataFrame) -> pd.DataFrame:
-    return hours.assign(
-        abs_err=(hours[s.P50] - hours[s.WAIT_P50]).abs(),
-        under=(hours[s.WAIT_P50] > hours[s.P50]).astype(float),
-        **(
-            {
-                "abs_err_expected": (hours[s.P50] - hours[EXPECTED]).abs(),
-                "noise_floor": (hours[EXPECTED] - hours[s.WAIT_P50]).abs(),
-            }
-            if EXPECTED in hours
-            else {}
-        ),
-    )
-
-
-def _outcome_scores(outcomes: pd.DataFrame) -> pd.DataFrame:
-    y = outcomes[s.WAIT].to_numpy(float)
-    loss = sum(_pinball(y, outcomes[c].to_numpy(float), lvl) for c, lvl in QUANTILE_LEVELS.items())
-    inside = (y >= outcomes[s.P10].to_numpy() - 1e-9) & (y <= outcomes[s.P90].to_numpy() + 1e-9)
-    return outcomes.assign(pinball=loss / 3, inside=inside.astype(float))
-
-
-def _summaries(hours: pd.DataFrame, outcomes: pd.DataFrame, by: list[str]) -> dict[str, Any]:
-    hour_cols = {"abs_err": "mae_p50", "under": "under_share"}
-    if "abs_err_expected" in hours:
-        hour_cols |= {
-            "abs_err_expected": "mae_p50_expected",
-            "noise_floor": "mae_expected_vs_actual",
-        }
-    if EXPECTED_NOISE in hours:
-        hour_cols |= {EXPECTED_NOISE: EXPECTED_NOISE}
-    h = hours.groupby(by)[list(hour_cols)].mean().rename(columns=hour_cols)
-    h["n_hours"] = hours.groupby(by).size()
-    o = outcomes.groupby(by)[["pinball", "inside"]].mean().rename(columns={"inside": "coverage"})
-    o["n_outcomes"] = outcomes.groupby(by).size()
-    table = h.join(o, how="outer")
-    out: dict[str, Any] = {}
-    for key, row in table.iterrows():
-        parts = key if isinstance(key, tuple) else (key,)
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(str(part), {})
-        node[str(parts[-1])] = {
-            k: (None if pd.isna(v) else round(float(v), 4)) for k, v in row.items()
-        }
-    return out
-
-
-def compute_metrics(result: BacktestResult) -> dict[str, Any]:
-    """The metrics dictionary written to ``metrics.json`` and stored with a model."""
-    hours = _hour_scores(result.hours)
-    outcomes = _outcome_scores(result.outcomes)
-    metrics: dict[str, Any] = {
-        "origins": [o.isoformat() for o in result.origins],
-        "horizon_days": result.horizon_days,
-        "overall": _summaries(hours, outcomes, [ESTIMATOR]),
-        "by_channel": _summaries(hours, outcomes, [s.CHANNEL, ESTIMATOR]),
-        "by_office": _summaries(hours, outcomes, [s.OFFICE_ID, ESTIMATOR]),
-        "by_horizon": _summaries(hours, outcomes, [ESTIMATOR, HORIZON]),
-        "folds": _summaries(hours, outcomes, [ORIGIN, ESTIMATOR]),
-    }
-    metrics["ratios"] = _ratios(metrics)
-    model = metrics["overall"].get(MODEL, {})
-    metrics["summary"] = {
-        k: model.get(k)
-        for k in ("mae_p50", "coverage", "pinball", "under_share", "mae_p50_expected")
-    }
-    return metrics
-
-
-def _ratios(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Model MAE over the better baseline's, per channel (and against expected waits)."""
-    ratios: dict[str, Any] = {}
-    for channel, by_est in metrics["by_channel"].items():
-        entry = {}
-        for key in ("mae_p50", "mae_p50_expected"):
-            base = [by_est.get(b, {}).get(key) for b in BASELINES]
-            base = [b for b in base if b]
-            model = by_est.get(MODEL, {}).get(key)
-            if model is not None and base:
-                entry[f"{key}_ratio_to_best_baseline"] = round(model / min(base), 4)
-        ratios[channel] = entry
-    return ratios
+__all__ = [
+    "EXPECTED",
+    "MAE",
+    "BacktestResult",
+    "backtest_and_fit",
+    "plan_origins",
+    "rolling_origins",
+    "run_backtest",
+]

@@ -21,9 +21,10 @@ from joblib import Parallel, delayed
 
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
+from features.calendars import Calendars
 from features.hourly import HOURLY_KEYS, hourly_table, ticket_outcomes
 from features.offices import OfficeRegistry
-from training.backtest import EXPECTED, EXPECTED_NOISE
+from training.metrics import EXPECTED, EXPECTED_NOISE
 from training.simulate import simulate
 
 
@@ -44,8 +45,7 @@ def expected_waits(
     Replays run in ``n_jobs`` processes; the result does not depend on it.
     """
     jobs = (
-        delayed(_replay_medians)(offices, calendar, start, end, seed, warmup_days)
-        for seed in seeds
+        delayed(_replay_medians)(offices, calendar, start, end, seed, warmup_days) for seed in seeds
     )
     medians = []
     runner = Parallel(n_jobs=min(n_jobs, max(len(seeds), 1)), return_as="generator")
@@ -73,5 +73,5 @@ def _replay_medians(
 ) -> pd.DataFrame:
     """Each queue-hour's median wait in one replay."""
     tickets = simulate(offices, calendar, start, end, seed=seed, warmup_days=warmup_days)
-    hourly = hourly_table(ticket_outcomes(tickets, offices, calendar), from_tickets=True)
+    hourly = hourly_table(ticket_outcomes(tickets, offices, Calendars(calendar)), from_tickets=True)
     return hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna()

@@ -2,8 +2,8 @@
 
 Steps (see ``README.md`` → "How the model works"):
 
-1. :func:`prepare_data` turns validated tickets and/or observations into outcomes, the
-   hourly table on the open-hour grid, and the appointment book.
+1. :func:`features.dataset.prepare_data` turns validated tickets and/or observations into
+   outcomes, the hourly table on the open-hour grid, and the appointment book.
 2. :func:`fit_forecaster` fits on everything before ``until``:
    - target rows for origins every ``origin_step_days``, each with the hours of the next
      ``horizon_days`` before the calibration window (direct multi-horizon training);
@@ -16,24 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.build import ORIGIN, FeatureSpec, build_features, training_targets
-from features.calendar_cn import ChinaCalendar
+from features.bookings import lead_days
+from features.build import build_features, training_targets
+from features.dataset import TrainingData
 from features.errors import UnusableInputError
-from features.hourly import (
-    hourly_table,
-    observation_outcomes,
-    open_grid,
-    ticket_outcomes,
-    with_open_hours,
-)
-from features.offices import OfficeRegistry, infer_offices
+from features.spec import ORIGIN, FeatureSpec
 from models.calibration import conformal_offsets
 from models.estimators import (
     QUANTILE_TARGETS,
@@ -42,8 +37,6 @@ from models.estimators import (
     WaitQuantileRegressor,
 )
 from models.forecaster import Forecaster
-
-BOOKED_DATE = "booked_date"
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,23 @@ class TrainConfig:
     # Trailing windows of the level features (days), and the long weekday × hour window.
     level_windows: tuple[int, ...] = (7, 28, 56)
     long_cell_weeks: int = 26
+    # Seasons are learned only from two occurrences: day-of-year, month and school-break
+    # features from two years of history, the same weeks last year from one year plus the
+    # windows it reads.
+    yearly_min_days: int = 730
+    # The wait models learn corrections of the historical mean (their starting level)
+    # rather than the wait itself: with no signal beyond it they stay at the baseline.
+    from_baseline: bool = True
+    # Days to/from a holiday count up to here: on short histories a longer reach only
+    # stands for the date (a time proxy the trees overfit, seen on real data).
+    holiday_reach_days: int = 3
+    # The office as a category: its level is the trees' starting point already, and with
+    # many offices the category overfits their past.
+    office_feature: bool = False
+    # Trees stop when they stop improving the calibration window (later than every
+    # training target): corrections that do not carry forward in time are not learned.
+    early_stopping: bool = True
+    last_year_min_days: int = 456
     seed: int = 0
     # Threads per LightGBM fit. One: the backtest runs folds in parallel processes, and
     # OpenMP threads on a busy machine slow a fit down by an order of magnitude.
@@ -74,135 +84,24 @@ class TrainConfig:
         return asdict(self)
 
 
-@dataclass
-class TrainingData:
-    """What the models learn from, derived once from the validated input."""
-
-    hourly: pd.DataFrame
-    outcomes: pd.DataFrame  # called waits / posted waits: queue keys, date, hour, wait
-    bookings: pd.DataFrame  # office_id, date, hour (of the slot), booked_date
-    offices: OfficeRegistry
-    queues: pd.DataFrame
-    start: dt.date
-    end: dt.date
-    kinds: tuple[str, ...]
-    service_minutes: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def has_bookings(self) -> bool:
-        """True when the tickets carry booked_at."""
-        return not self.bookings.empty
-
-
-def prepare_data(
-    tickets: pd.DataFrame | None,
-    observations: pd.DataFrame | None,
-    offices: OfficeRegistry,
-    calendar: ChinaCalendar,
-) -> TrainingData:
-    """Outcomes, hourly table and bookings from validated frames (either may be None)."""
-    activity = []
-    if tickets is not None and len(tickets):
-        activity.append(tickets[[s.OFFICE_ID, s.CHANNEL]].assign(at=tickets[s.ISSUED_AT]))
-    if observations is not None and len(observations):
-        seen = observations[observations[s.WAIT_MINUTES].notna()]
-        activity.append(seen[[s.OFFICE_ID, s.CHANNEL]].assign(at=seen[s.OBSERVED_AT]))
-    if not activity:
-        raise UnusableInputError("no usable rows to train on")
-    offices = offices.merged(infer_offices(pd.concat(activity), offices))
-    outcome_frames, hourly_frames, kinds = [], [], []
-    bookings = pd.DataFrame(columns=[s.OFFICE_ID, s.DATE, s.HOUR, BOOKED_DATE])
-    service: dict[str, float] = {}
-    if tickets is not None and len(tickets):
-        per_ticket = ticket_outcomes(tickets, offices, calendar)
-        hourly_frames.append(hourly_table(per_ticket, from_tickets=True))
-        outcome_frames.append(per_ticket[~per_ticket[s.CENSORED]])
-        bookings = appointment_book(tickets)
-        service = service_minutes(tickets)
-        kinds.append(s.InputKind.TICKETS.value)
-    if observations is not None and len(observations):
-        per_obs = observation_outcomes(observations)
-        hourly_frames.append(hourly_table(per_obs, from_tickets=False))
-        outcome_frames.append(per_obs)
-        kinds.append(s.InputKind.OBSERVATIONS.value)
-    hourly = pd.concat(hourly_frames, ignore_index=True)
-    if hourly.empty:
-        raise UnusableInputError("the input has no waits to learn from")
-    queues = hourly[list(s.QUEUE_KEYS)].drop_duplicates().reset_index(drop=True)
-    start, end = min(hourly[s.DATE]), max(hourly[s.DATE])
-    grid = open_grid(queues, offices, calendar, start, end)
-    outcomes = pd.concat(outcome_frames, ignore_index=True)
-    return TrainingData(
-        hourly=with_open_hours(hourly, grid),
-        outcomes=outcomes[[*s.QUEUE_KEYS, s.DATE, s.HOUR, s.WAIT]],
-        bookings=bookings,
-        offices=offices,
-        queues=queues,
-        start=start,
-        end=end,
-        kinds=tuple(kinds),
-        service_minutes=service,
-    )
-
-
-def service_minutes(tickets: pd.DataFrame, last_days: int = 56) -> dict[str, float]:
-    """Median minutes at the window per ticket, per office, over the last weeks of data."""
-    if s.FINISHED_AT not in tickets or s.CALLED_AT not in tickets:
-        return {}
-    recent = tickets[
-        tickets[s.ISSUED_AT] >= tickets[s.ISSUED_AT].max() - pd.Timedelta(days=last_days)
-    ]
-    minutes = (recent[s.FINISHED_AT] - recent[s.CALLED_AT]).dt.total_seconds() / 60
-    valid = minutes.notna() & (minutes > 0)
-    per_office = minutes[valid].groupby(recent.loc[valid, s.OFFICE_ID].astype(str)).median()
-    return {str(k): round(float(v), 2) for k, v in per_office.items()}
-
-
-def appointment_book(tickets: pd.DataFrame) -> pd.DataFrame:
-    """One row per appointment ticket with a booking time: slot office, date, hour, booked date."""
-    if s.BOOKED_AT not in tickets or s.APPOINTMENT_AT not in tickets:
-        return pd.DataFrame(columns=[s.OFFICE_ID, s.DATE, s.HOUR, BOOKED_DATE])
-    rows = tickets[
-        (tickets[s.CHANNEL] == s.Channel.APPOINTMENT.value)
-        & tickets[s.BOOKED_AT].notna()
-        & tickets[s.APPOINTMENT_AT].notna()
-    ]
-    slot = rows[s.APPOINTMENT_AT]
-    return pd.DataFrame(
-        {
-            s.OFFICE_ID: rows[s.OFFICE_ID].astype(str).to_numpy(),
-            s.DATE: slot.dt.date.to_numpy(),
-            s.HOUR: slot.dt.hour.astype("int16").to_numpy(),
-            BOOKED_DATE: rows[s.BOOKED_AT].dt.date.to_numpy(),
-        }
-    )
-
-
-def lead_days(bookings: pd.DataFrame, until: dt.date, window_days: int = 14) -> dict[str, float]:
-    """Median booking lead (slot date − booking date, days) of slots in the last window."""
-    if bookings.empty:
-        return {}
-    recent = bookings[
-        (bookings[s.DATE] < until) & (bookings[s.DATE] >= until - dt.timedelta(days=window_days))
-    ]
-    if recent.empty:
-        return {}
-    lead = (pd.to_datetime(recent[s.DATE]) - pd.to_datetime(recent[BOOKED_DATE])).dt.days
-    return {
-        str(k): float(v) for k, v in lead.groupby(recent[s.OFFICE_ID].to_numpy()).median().items()
-    }
-
-
-def make_spec(data: TrainingData, config: TrainConfig) -> FeatureSpec:
-    """The feature spec for this data: category levels and whether bookings are known."""
+def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> FeatureSpec:
+    """The feature spec for the data before ``until``: category levels, whether bookings
+    are known, and which seasonal features the history can support."""
+    history = (until - data.start).days
+    queues = data.hourly[list(s.QUEUE_KEYS)].drop_duplicates()
     return FeatureSpec(
         horizon_days=config.horizon_days,
         long_cell_weeks=config.long_cell_weeks,
         level_windows=tuple(config.level_windows),
         use_bookings=data.has_bookings,
-        offices=tuple(sorted(data.queues[s.OFFICE_ID].astype(str).unique())),
+        yearly=history >= config.yearly_min_days,
+        last_year=history >= config.last_year_min_days,
+        offices=tuple(sorted(queues[s.OFFICE_ID].astype(str).unique())),
         channels=s.CHANNELS,
-        services=tuple(sorted(data.queues[s.SERVICE].astype(str).unique())),
+        services=tuple(sorted(queues[s.SERVICE].astype(str).unique())),
+        events=data.events,
+        holiday_reach_days=config.holiday_reach_days,
+        office_feature=config.office_feature,
     )
 
 
@@ -236,22 +135,23 @@ def effective_windows(config: TrainConfig, span_days: int) -> Windows:
 
 @dataclass
 class FitResult:
-    """A fitted forecaster plus its calibration rows (used by the backtest's baselines)."""
+    """A fitted forecaster plus its calibration window (read by the baselines' fallbacks,
+    and by the range of a version that has no backtest)."""
 
     forecaster: Forecaster
     calibration_X: pd.DataFrame
     calibration_y: pd.DataFrame
+    calibration_rows: pd.DataFrame  # queue keys, date, hour, origin, wait_p50
+    calibration_outcomes: pd.DataFrame  # the individual outcomes of those hours
 
 
 def fit_forecaster(
-    data: TrainingData,
-    calendar: ChinaCalendar,
-    config: TrainConfig,
-    until: dt.date | None = None,
+    data: TrainingData, config: TrainConfig, until: dt.date | None = None
 ) -> FitResult:
     """Fit on data dated before ``until`` (default: all data)."""
     until = until or data.end + dt.timedelta(days=1)
-    spec = make_spec(data, config)
+    spec = make_spec(data, config, until)
+    calendars = data.calendars
     hourly = data.hourly[data.hourly[s.DATE] < until]
     windows = effective_windows(config, (until - data.start).days)
     calibration_start = until - dt.timedelta(days=windows.calibration_days)
@@ -272,7 +172,7 @@ def fit_forecaster(
     fit_rows = training_targets(
         hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days
     )
-    X_all = build_features(fit_rows, hourly, calendar, data.offices, spec, data.bookings)
+    X_all = build_features(fit_rows, hourly, calendars, data.offices, spec, data.bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
         X_all.loc[masked, s.BOOKED] = np.nan
@@ -287,19 +187,22 @@ def fit_forecaster(
     has_wait = (fit_rows[s.N_OUTCOMES] > 0).to_numpy()
     if has_wait.sum() == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
-    wait = WaitQuantileRegressor(**params, median_loss=config.median_loss).fit(
-        X_all[has_wait],
-        fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
-        sample_weight=np.sqrt(fit_rows.loc[has_wait, s.N_OUTCOMES].to_numpy(float)),
-    )
-    arrivals, called = _fit_counts(X_all, fit_rows, params)
     cal_rows = training_targets(
         hourly[hourly[s.DATE] >= calibration_start],
         [calibration_start],
         config.horizon_days,
         need_outcomes=True,
     )
-    cal_X = build_features(cal_rows, hourly, calendar, data.offices, spec, data.bookings)
+    cal_X = build_features(cal_rows, hourly, calendars, data.offices, spec, data.bookings)
+    base = tuple(spec.historical_mean(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
+    wait = WaitQuantileRegressor(**params, median_loss=config.median_loss, base_columns=base)
+    wait.fit(
+        X_all[has_wait],
+        fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
+        sample_weight=np.sqrt(fit_rows.loc[has_wait, s.N_OUTCOMES].to_numpy(float)),
+        eval_set=(cal_X, cal_rows[list(QUANTILE_TARGETS)]) if config.early_stopping else None,
+    )
+    arrivals, called = _fit_counts(X_all, fit_rows, params)
     _calibrate(wait, cal_rows, cal_X, data.outcomes)
     tail_start = until - dt.timedelta(days=spec.history_days + 1)
     forecaster = Forecaster(
@@ -309,12 +212,21 @@ def fit_forecaster(
         called=called,
         history=hourly[hourly[s.DATE] >= tail_start].reset_index(drop=True),
         offices=data.offices,
+        calendars=calendars,
         queues=data.queues,
         data_end=until - dt.timedelta(days=1),
         lead_days=lead_days(data.bookings, until),
         service_minutes=data.service_minutes,
     )
-    return FitResult(forecaster, cal_X, cal_rows[list(QUANTILE_TARGETS)].reset_index(drop=True))
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    cal_rows = cal_rows.reset_index(drop=True)
+    return FitResult(
+        forecaster,
+        cal_X,
+        cal_rows[list(QUANTILE_TARGETS)],
+        cal_rows[[*keys, ORIGIN, s.WAIT_P50]],
+        data.outcomes.merge(cal_rows[keys], on=keys, how="inner"),
+    )
 
 
 def _masked(origin: dt.date, config: TrainConfig) -> bool:
@@ -371,3 +283,12 @@ def _calibrate(
             joined[s.CHANNEL].astype(str).to_numpy(),
         )
     )
+
+
+def recipe(stored: Mapping[str, Any]) -> TrainConfig:
+    """The train config of a stored version (unknown keys of other versions ignored)."""
+    known = set(TrainConfig.__dataclass_fields__)
+    values = {k: v for k, v in stored.items() if k in known}
+    if "level_windows" in values:
+        values["level_windows"] = tuple(values["level_windows"])
+    return TrainConfig(**values)

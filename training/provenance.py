@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from features import schema as s
-from training.pipeline import TrainingData
+from features.dataset import TrainingData
 
 LIBRARIES = (
     "lightgbm",

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from features import schema as s
 from features.build import HORIZON
-from training.backtest import ESTIMATOR, ESTIMATORS, EXPECTED, MODEL, BacktestResult
+from training.backtest import BacktestResult
+from training.metrics import ESTIMATOR, ESTIMATORS, EXPECTED, MODEL
 
 COLUMNS = (
     "mae_p50",

@@ -37,7 +37,9 @@ def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
     if posted is not None:
         return now_answers.live_answer(model, office, posted, now)
     day = model.cube.day(office.id, now.date()) if now.date() >= model.cube.start else None
-    return now_answers.forecast_answer(model, office, day, state.calendar, now)
+    return now_answers.forecast_answer(
+        model, office, day, model.forecaster.calendars.of(office), now
+    )
 
 
 @router.put(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from features import schema as s
 from features.calendar_cn import default_calendar
+from features.calendars import Calendars
 from features.hourly import (
     CENSOR_BOUND,
     hourly_table,
@@ -41,7 +42,7 @@ def test_waits_censoring_and_appointment_start():
             ("hz-xihu", "A2", "appointment", DAY + "10:20", DAY + "10:30", DAY + "10:00"),
         ]
     )
-    out = ticket_outcomes(tickets, load_offices(), default_calendar()).set_index(
+    out = ticket_outcomes(tickets, load_offices(), Calendars(default_calendar())).set_index(
         tickets[s.TICKET_ID]
     )
     assert out.loc["W1", s.WAIT] == 30
@@ -67,7 +68,9 @@ def test_hourly_counts_never_called_in_arrivals_not_in_waits():
             for i in range(4)
         ]
     )
-    table = hourly_table(ticket_outcomes(tickets, load_offices(), default_calendar()), True)
+    table = hourly_table(
+        ticket_outcomes(tickets, load_offices(), Calendars(default_calendar())), True
+    )
     row = table.iloc[0]
     assert row[s.ARRIVALS] == 4
     assert row[s.N_NEVER_CALLED] == 1
@@ -81,14 +84,16 @@ def test_open_grid_skips_holidays_and_fills_zero_arrivals():
     queues = pd.DataFrame(
         {s.OFFICE_ID: ["hz-xihu"], s.CHANNEL: ["walk_in"], s.SERVICE: [s.DEFAULT_SERVICE]}
     )
-    grid = open_grid(queues, offices, calendar, dt.date(2023, 1, 20), dt.date(2023, 1, 30))
+    grid = open_grid(
+        queues, offices, Calendars(calendar), dt.date(2023, 1, 20), dt.date(2023, 1, 30)
+    )
     dates = set(grid[s.DATE])
     assert dt.date(2023, 1, 23) not in dates  # Spring Festival
     assert dt.date(2023, 1, 28) in dates  # make-up Saturday
     assert dt.date(2023, 1, 29) in dates  # make-up Sunday
     assert sorted(set(grid[s.HOUR])) == [9, 10, 11, 13, 14, 15, 16]
     tickets = _tickets([("hz-xihu", "W1", "walk_in", "2023-01-20 09:10", "2023-01-20 09:20", None)])
-    hourly = hourly_table(ticket_outcomes(tickets, offices, calendar), True)
+    hourly = hourly_table(ticket_outcomes(tickets, offices, Calendars(calendar)), True)
     merged = with_open_hours(hourly, grid)
     assert (merged[s.ARRIVALS] == 0).sum() == len(grid) - 1
 

@@ -7,17 +7,21 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from features.calendars import Calendars
+from features.dataset import prepare_data
 from features.errors import ModelIntegrityError, ModelNotFoundError
 from models.bundle import load_from_registry, save_bundle
 from models.registry import ModelRegistry
 from tests.toy_data import FAST, toy_tickets
-from training.pipeline import fit_forecaster, prepare_data
+from training.pipeline import fit_forecaster
 
 
 @pytest.fixture(scope="module")
 def forecaster(offices, calendar):
     tickets = toy_tickets(dt.date(2025, 7, 1), dt.date(2025, 9, 30), office_ids=("hz-xihu",))
-    return fit_forecaster(prepare_data(tickets, None, offices, calendar), calendar, FAST).forecaster
+    return fit_forecaster(
+        prepare_data(tickets, None, offices, Calendars(calendar)), FAST
+    ).forecaster
 
 
 def test_round_trip_through_the_registry(tmp_path, forecaster, calendar):
@@ -27,8 +31,8 @@ def test_round_trip_through_the_registry(tmp_path, forecaster, calendar):
     loaded = load_from_registry(registry)
     assert loaded.metadata["version"] == version
     assert loaded.data_end == forecaster.data_end
-    a = forecaster.forecast(calendar, dt.date(2025, 10, 9), 5)
-    b = loaded.forecast(calendar, dt.date(2025, 10, 9), 5)
+    a = forecaster.forecast(dt.date(2025, 10, 9), 5)
+    b = loaded.forecast(dt.date(2025, 10, 9), 5)
     pd.testing.assert_frame_equal(a, b)
 
 

@@ -16,11 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from features.calendar_cn import default_calendar
+from features.calendars import Calendars
+from features.dataset import prepare_data
 from features.offices import OfficeRegistry, load_offices
 from models.forecaster import Forecaster
 from serving.app import create_app
 from tests.serving.support import MODEL_OFFICES, TODAY, FakeClock, at, publish, settings_for
-from training.pipeline import TrainConfig, fit_forecaster, prepare_data
+from training.pipeline import TrainConfig, fit_forecaster
 from training.simulate import simulate
 
 
@@ -29,12 +31,19 @@ def forecaster() -> Forecaster:
     """A small forecaster trained on simulated tickets ending the day before TODAY."""
     offices, calendar = load_offices(), default_calendar()
     chosen = OfficeRegistry([o for o in offices if o.id in MODEL_OFFICES])
-    tickets = simulate(chosen, calendar, TODAY - dt.timedelta(days=100),
-                       TODAY - dt.timedelta(days=1), seed=7)
-    data = prepare_data(tickets.drop(columns=["documents"]), None, offices, calendar)
-    config = TrainConfig(n_estimators=15, horizon_days=14, origin_step_days=14,
-                         calibration_days=14, num_leaves=15, n_jobs=1)
-    return fit_forecaster(data, calendar, config).forecaster
+    tickets = simulate(
+        chosen, calendar, TODAY - dt.timedelta(days=100), TODAY - dt.timedelta(days=1), seed=7
+    )
+    data = prepare_data(tickets.drop(columns=["documents"]), None, offices, Calendars(calendar))
+    config = TrainConfig(
+        n_estimators=15,
+        horizon_days=14,
+        origin_step_days=14,
+        calibration_days=14,
+        num_leaves=15,
+        n_jobs=1,
+    )
+    return fit_forecaster(data, config).forecaster
 
 
 @pytest.fixture(scope="session")

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from features.calendar_cn import ChinaCalendar
+from features.calendars import Calendars
+from features.dataset import TrainingData, prepare_data
 from features.offices import OfficeRegistry
 from tests.toy_data import toy_tickets
-from training.pipeline import TrainingData, prepare_data
 
 
 @pytest.fixture(scope="session")
@@ -20,4 +21,4 @@ def tickets() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def data(tickets: pd.DataFrame, offices: OfficeRegistry, calendar: ChinaCalendar) -> TrainingData:
-    return prepare_data(tickets, None, offices, calendar)
+    return prepare_data(tickets, None, offices, Calendars(calendar))

@@ -13,8 +13,9 @@ from features.calendar_cn import ChinaCalendar
 from features.hourly import HOURLY_KEYS
 from features.offices import OfficeRegistry
 from tests.toy_data import FAST
-from training.backtest import EXPECTED, EXPECTED_NOISE, MODEL, run_backtest
+from training.backtest import run_backtest
 from training.expected import expected_waits
+from training.metrics import EXPECTED, EXPECTED_NOISE, MODEL
 from training.report import render_markdown
 
 START, END = dt.date(2025, 4, 7), dt.date(2025, 4, 11)
@@ -26,9 +27,7 @@ def small(offices: OfficeRegistry) -> OfficeRegistry:
 
 
 def _replay(small: OfficeRegistry, calendar: ChinaCalendar, seeds: list[int]) -> pd.DataFrame:
-    return expected_waits(small, calendar, START, END, seeds, warmup_days=30).set_index(
-        HOURLY_KEYS
-    )
+    return expected_waits(small, calendar, START, END, seeds, warmup_days=30).set_index(HOURLY_KEYS)
 
 
 def test_two_replays_give_their_midpoint_and_half_their_gap(small, calendar):
@@ -55,7 +54,7 @@ def test_more_replays_make_a_steadier_expected_wait(small, calendar):
 def test_backtest_reports_the_noise_floor_and_the_expected_noise(data, calendar):
     fake = data.hourly[[*HOURLY_KEYS, s.WAIT_P50]].dropna()
     fake = fake.assign(**{EXPECTED: fake[s.WAIT_P50] + 1.0, EXPECTED_NOISE: 0.25})
-    result = run_backtest(data, calendar, FAST, n_origins=1, expected=fake.drop(columns=s.WAIT_P50))
+    result = run_backtest(data, FAST, n_origins=1, expected=fake.drop(columns=s.WAIT_P50))
     model = result.metrics["by_channel"]["walk_in"][MODEL]
     assert model["mae_expected_vs_actual"] == pytest.approx(1.0)
     assert model["expected_noise"] == pytest.approx(0.25)

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from features import schema as s
 from features.build import ORIGIN, build_features, training_targets
+from features.calendars import Calendars
 from tests.toy_data import FAST
-from training.pipeline import BOOKED_DATE, make_spec
+from training.pipeline import make_spec
 
 
 def _scramble_future(
@@ -34,10 +35,12 @@ def _scramble_future(
 @given(offset=st.integers(min_value=30, max_value=120), seed=st.integers(0, 10_000))
 def test_features_ignore_everything_after_the_origin(data, calendar, offset, seed):
     origin = data.start + dt.timedelta(days=offset)
-    spec = make_spec(data, FAST)
+    spec = make_spec(data, FAST, data.end)
     targets = training_targets(data.hourly, [origin], 14)
     assert len(targets) > 0
-    before = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    before = build_features(
+        targets, data.hourly, Calendars(calendar), data.offices, spec, data.bookings
+    )
     scrambled = _scramble_future(
         data.hourly,
         origin,
@@ -45,30 +48,32 @@ def test_features_ignore_everything_after_the_origin(data, calendar, offset, see
         [s.WAIT_P10, s.WAIT_P50, s.WAIT_P90, s.ARRIVALS, s.NEVER_CALLED_SHARE],
     )
     bookings = data.bookings.copy()
-    late = bookings[BOOKED_DATE] >= origin
-    bookings.loc[late, BOOKED_DATE] = origin  # bookings made on/after the origin, reshuffled
-    after = build_features(targets, scrambled, calendar, data.offices, spec, bookings)
+    late = bookings[s.BOOKED_DATE] >= origin
+    bookings.loc[late, s.BOOKED_DATE] = origin  # bookings made on/after the origin, reshuffled
+    after = build_features(targets, scrambled, Calendars(calendar), data.offices, spec, bookings)
     pd.testing.assert_frame_equal(before, after)
 
 
 def test_scrambling_the_past_does_change_features(data, calendar):
     """The no-leak test above could fail: changing the past changes the features."""
     origin = data.start + dt.timedelta(days=60)
-    spec = make_spec(data, FAST)
+    spec = make_spec(data, FAST, data.end)
     targets = training_targets(data.hourly, [origin], 14)
-    before = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    before = build_features(
+        targets, data.hourly, Calendars(calendar), data.offices, spec, data.bookings
+    )
     past = data.hourly.copy()
     past.loc[past[s.DATE] < origin, s.WAIT_P50] *= 3
-    after = build_features(targets, past, calendar, data.offices, spec, data.bookings)
+    after = build_features(targets, past, Calendars(calendar), data.offices, spec, data.bookings)
     assert not before.equals(after)
 
 
 def test_booked_counts_only_bookings_made_before_the_origin(data, calendar):
     origin = data.start + dt.timedelta(days=60)
-    spec = make_spec(data, FAST)
+    spec = make_spec(data, FAST, data.end)
     assert spec.use_bookings
     targets = training_targets(data.hourly, [origin], 14)
-    X = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    X = build_features(targets, data.hourly, Calendars(calendar), data.offices, spec, data.bookings)
     appointment = (targets[s.CHANNEL] == s.Channel.APPOINTMENT.value).to_numpy()
     assert np.isnan(X.loc[~appointment, s.BOOKED]).all()
     row = targets[appointment].iloc[5]
@@ -77,18 +82,20 @@ def test_booked_counts_only_bookings_made_before_the_origin(data, calendar):
         & (data.bookings[s.DATE] == row[s.DATE])
         & (data.bookings[s.HOUR] == row[s.HOUR])
     ]
-    expected = (slot[BOOKED_DATE] < row[ORIGIN]).sum()
+    expected = (slot[s.BOOKED_DATE] < row[ORIGIN]).sum()
     assert X.loc[targets.index[appointment][5], s.BOOKED] == expected
-    assert expected < len(slot) or len(slot) == 0 or (slot[BOOKED_DATE] < origin).all()
+    assert expected < len(slot) or len(slot) == 0 or (slot[s.BOOKED_DATE] < origin).all()
 
 
 def test_each_level_covers_exactly_its_window(data, calendar):
     """Every trailing level is the mean over its own window, however long (a 13-week
     window is not cut to the 8-week cell window; the long cell is its own weeks)."""
-    spec = dataclasses.replace(make_spec(data, FAST), level_windows=(7, 91), long_cell_weeks=12)
+    spec = dataclasses.replace(
+        make_spec(data, FAST, data.end), level_windows=(7, 91), long_cell_weeks=12
+    )
     origin = data.start + dt.timedelta(days=130)
     targets = training_targets(data.hourly, [origin], 7)
-    X = build_features(targets, data.hourly, calendar, data.offices, spec, data.bookings)
+    X = build_features(targets, data.hourly, Calendars(calendar), data.offices, spec, data.bookings)
     row = targets.iloc[0]
     hourly = data.hourly
     queue = (hourly[s.OFFICE_ID] == row[s.OFFICE_ID]) & (hourly[s.CHANNEL] == row[s.CHANNEL])

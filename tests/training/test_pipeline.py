@@ -9,18 +9,20 @@ import numpy as np
 import pytest
 
 from features import schema as s
+from features.calendars import Calendars
+from features.dataset import prepare_data
 from features.errors import UnusableInputError
 from tests.toy_data import FAST, toy_tickets
-from training.pipeline import effective_windows, fit_forecaster, make_spec, prepare_data
+from training.pipeline import effective_windows, fit_forecaster, make_spec
 
 
 @pytest.fixture(scope="module")
 def fitted(data, calendar):
-    return fit_forecaster(data, calendar, FAST)
+    return fit_forecaster(data, FAST)
 
 
 def test_forecast_rows_are_open_hours_with_ordered_quantiles(fitted, calendar):
-    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 14)
+    forecast = fitted.forecaster.forecast(dt.date(2025, 11, 3), 14)
     assert set(forecast.columns) >= {*s.FORECAST_COLUMNS, s.EXPECTED_ARRIVALS, s.P_CALLED}
     assert (forecast[s.P10] <= forecast[s.P50]).all()
     assert (forecast[s.P50] <= forecast[s.P90]).all()
@@ -38,13 +40,13 @@ def test_forecast_rows_are_open_hours_with_ordered_quantiles(fitted, calendar):
 
 
 def test_forecast_skips_public_holidays(fitted, calendar):
-    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 9, 29), 14)
+    forecast = fitted.forecaster.forecast(dt.date(2025, 9, 29), 14)
     assert not forecast[s.DATE].between(dt.date(2025, 10, 1), dt.date(2025, 10, 8)).any()
     assert dt.date(2025, 10, 11) in set(forecast[s.DATE])  # make-up Saturday
 
 
 def test_model_learns_the_monday_and_opening_peaks(fitted, calendar):
-    forecast = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 7, ["hz-xihu"], "walk_in")
+    forecast = fitted.forecaster.forecast(dt.date(2025, 11, 3), 7, ["hz-xihu"], "walk_in")
     monday = forecast[forecast[s.DATE] == dt.date(2025, 11, 3)][s.P50].mean()
     wednesday = forecast[forecast[s.DATE] == dt.date(2025, 11, 5)][s.P50].mean()
     assert monday > 1.2 * wednesday
@@ -60,29 +62,27 @@ def test_conformal_offsets_exist_per_channel(fitted):
 
 def test_short_history_is_refused(offices, calendar):
     tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 9), office_ids=("hz-xihu",))
-    data = prepare_data(tickets, None, offices, calendar)
+    data = prepare_data(tickets, None, offices, Calendars(calendar))
     with pytest.raises(UnusableInputError, match="too little history"):
-        fit_forecaster(data, calendar, FAST)
+        fit_forecaster(data, FAST)
 
 
 def test_a_few_weeks_of_history_train_with_shrunk_windows(offices, calendar):
     tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 6, 27), office_ids=("hz-xihu",))
-    data = prepare_data(tickets, None, offices, calendar)
+    data = prepare_data(tickets, None, offices, Calendars(calendar))
     windows = effective_windows(FAST, (data.end - data.start).days + 1)
     assert windows.calibration_days == 5 and windows.origin_step_days == 1
-    forecast = fit_forecaster(data, calendar, FAST).forecaster.forecast(
-        calendar, dt.date(2025, 6, 30), 2
-    )
+    forecast = fit_forecaster(data, FAST).forecaster.forecast(dt.date(2025, 6, 30), 2)
     assert len(forecast) > 0 and (forecast[s.P10] <= forecast[s.P90]).all()
 
 
 def test_same_data_same_seed_same_model(data, calendar, fitted):
-    again = fit_forecaster(data, calendar, FAST)
-    a = fitted.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
-    b = again.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    again = fit_forecaster(data, FAST)
+    a = fitted.forecaster.forecast(dt.date(2025, 11, 3), 3)
+    b = again.forecaster.forecast(dt.date(2025, 11, 3), 3)
     np.testing.assert_allclose(a[s.P50], b[s.P50])
-    other = fit_forecaster(data, calendar, dataclasses.replace(FAST, n_estimators=5))
-    c = other.forecaster.forecast(calendar, dt.date(2025, 11, 3), 3)
+    other = fit_forecaster(data, dataclasses.replace(FAST, n_estimators=5))
+    c = other.forecaster.forecast(dt.date(2025, 11, 3), 3)
     assert not np.allclose(a[s.P50], c[s.P50])
 
 
@@ -90,7 +90,7 @@ def test_only_the_squared_loss_median_is_recentred(data, calendar, fitted):
     """The absolute loss aims at the median already; the squared loss (a mean of logs)
     gets the per-channel median shift from the calibration window."""
     assert FAST.median_loss == "l1" and fitted.forecaster.wait.shift_ == {}
-    l2 = fit_forecaster(data, calendar, dataclasses.replace(FAST, median_loss="l2"))
+    l2 = fit_forecaster(data, dataclasses.replace(FAST, median_loss="l2"))
     shift = l2.forecaster.wait.shift_
     assert {"walk_in", "appointment", "*"} <= set(shift)
     assert any(abs(v) > 0 for v in shift.values())
@@ -98,7 +98,7 @@ def test_only_the_squared_loss_median_is_recentred(data, calendar, fitted):
 
 def test_level_windows_come_from_the_config(data):
     config = dataclasses.replace(FAST, level_windows=(7, 28, 91), long_cell_weeks=13)
-    spec = make_spec(data, config)
+    spec = make_spec(data, config, data.end + dt.timedelta(days=1))
     assert spec.level_windows == (7, 28, 91) and spec.long_cell_weeks == 13
     assert "lvl91d_hour_wait_p50" in spec.feature_names
     assert "cell13w_wait_p50" in spec.feature_names

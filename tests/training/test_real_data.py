@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from features.calendars import Calendars
+from features.dataset import prepare_data
 from features.read import read_inputs
 from features.validate import validate
-from training.backtest import HISTORICAL_MEAN, MODEL, run_backtest
-from training.pipeline import TrainConfig, prepare_data
+from training.backtest import run_backtest
+from training.metrics import HISTORICAL_MEAN, MODEL
+from training.pipeline import TrainConfig
 
 REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
 MARYLAND = REAL / "maryland-mva-2017.csv.gz"
@@ -28,12 +31,12 @@ def maryland(offices, calendar):
     [raw] = read_inputs([MARYLAND])
     result = validate(raw, offices)
     assert result.rows_in == 254_041
-    return prepare_data(None, result.accepted, offices, calendar)
+    return prepare_data(None, result.accepted, offices, Calendars(calendar))
 
 
 def test_model_beats_the_historical_mean_after_29_november(maryland, calendar):
     config = dataclasses.replace(TrainConfig(), horizon_days=8, parallel_folds=1)
-    result = run_backtest(maryland, calendar, config, n_origins=1)
+    result = run_backtest(maryland, config, n_origins=1)
     assert result.origins == [dt.date(2017, 11, 29)]
     overall = result.metrics["overall"]
     assert overall[MODEL]["mae_p50"] < overall[HISTORICAL_MEAN]["mae_p50"]

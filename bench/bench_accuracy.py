@@ -1,0 +1,331 @@
+"""The accuracy suite: is the forecast better than the 8-week historical mean, everywhere?
+
+For every dataset and origin T the model is trained exactly as `waitcast train` trains it
+(its own backtest, estimator choice and calibration) on the data dated before T only, then
+forecasts the open hours of [T, T + horizon) through the product's forecast path. The
+historical mean (the mean of the same queue, weekday and hour over the 8 weeks before T)
+is computed in the same run from the same data. Scores per dataset, channel and origin:
+
+- ``ratio``: p50 MAE of the model over the historical mean's. Against the hour's actual
+  median for real data; against the *expected* median (the median over simulator replays
+  of the test window with other seeds) for simulated data;
+- ``pinball``: mean pinball loss of p10/p50/p90 over individual outcomes (model, and the
+  historical mean's in brackets);
+- ``coverage``: share of individual outcomes (one citizen's wait, one posted wait) inside
+  the model's [p10, p90];
+- ``missing``: share of the hours with outcomes in the test window that got no forecast.
+
+Datasets: Maryland MVA 2017 (three weeks of history, one origin), California DMV 2024-25
+(rolling origins, 3-8 months of history) and the Hangzhou simulator (origins 2023-07 to
+2026-10, histories from 3 months to 3 years). The real files live in ``../shared/data/real``;
+a dataset whose file is missing is skipped with a note. Replays are cached in
+``.waitcast/bench-cache`` (keyed by window and seeds).
+
+    .venv/bin/python bench/bench_accuracy.py [--datasets maryland,ca-dmv,sim] [--replays 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from features import schema as s  # noqa: E402
+from features.build import build_features, training_targets  # noqa: E402
+from features.calendar_cn import default_calendar  # noqa: E402
+from features.calendars import Calendars  # noqa: E402
+from features.dataset import TrainingData, prepare_data  # noqa: E402
+from features.events import load_events  # noqa: E402
+from features.offices import Locale, load_offices  # noqa: E402
+from features.read import read_inputs  # noqa: E402
+from features.spec import ORIGIN  # noqa: E402
+from features.validate import validate  # noqa: E402
+from models.baselines import HistoricalMean  # noqa: E402
+from training.metrics import EXPECTED  # noqa: E402
+from training.pipeline import TrainConfig  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "data" / "real"
+CACHE = ROOT / ".waitcast" / "bench-cache"
+SIM_SEED = 42
+SIM_START, SIM_END = dt.date(2023, 1, 2), dt.date(2026, 11, 25)
+#: Where each dataset's offices stand (what `waitcast train --country/--region` says).
+LOCALES = {
+    "maryland": Locale("US", "MD", "America/New_York"),
+    "ca-dmv": Locale("US", "CA", "America/Los_Angeles"),
+    "sim": Locale(),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One origin of one dataset: train on [history_start, origin), test [origin, end]."""
+
+    dataset: str
+    history_start: dt.date
+    origin: dt.date
+    end: dt.date
+
+    @property
+    def history_days(self) -> int:
+        """Days of training history."""
+        return (self.origin - self.history_start).days
+
+
+def _d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+CASES: dict[str, list[Case]] = {
+    "maryland": [Case("maryland", _d("2017-11-09"), _d("2017-11-29"), _d("2017-12-06"))],
+    "ca-dmv": [
+        Case("ca-dmv", _d("2024-09-30"), o, o + dt.timedelta(days=27))
+        for o in (_d("2025-01-06"), _d("2025-02-24"), _d("2025-04-07"), _d("2025-06-02"))
+    ],
+    "sim": [
+        Case("sim", _d(h), _d(o), _d(o) + dt.timedelta(days=27))
+        for h, o in (
+            ("2023-01-02", "2023-07-17"),  # 6 months, five weeks after the policy change
+            ("2023-01-09", "2024-06-01"),  # 17 months: one June in the history
+            ("2024-04-01", "2024-07-01"),  # 3 months, into the summer break
+            ("2023-01-02", "2024-11-04"),  # 22 months
+            ("2024-09-02", "2025-03-03"),  # 6 months, after the Spring Festival
+            ("2023-01-02", "2025-08-04"),  # 31 months, summer
+            ("2024-10-07", "2025-12-01"),  # 14 months, winter
+            ("2023-10-02", "2026-10-12"),  # 3 years, after National Day
+        )
+    ],
+}
+
+
+def load_dataset(name: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None] | None:
+    """Validated (tickets, observations) of a dataset, or None when its file is missing."""
+    offices = load_offices()
+    if name == "sim":
+        path = CACHE / f"sim-{SIM_START}-{SIM_END}-{SIM_SEED}.parquet"
+        if not path.exists():
+            from training.simulate import simulate
+
+            CACHE.mkdir(parents=True, exist_ok=True)
+            simulate(offices, default_calendar(), SIM_START, SIM_END, seed=SIM_SEED).to_parquet(
+                path
+            )
+        paths = [path]
+    else:
+        file = {"maryland": "maryland-mva-2017.csv.gz", "ca-dmv": "ca-dmv-2024-2025.csv.gz"}[name]
+        paths = [REAL / file]
+        if not paths[0].exists():
+            return None
+    frames: dict[str, pd.DataFrame] = {}
+    for raw in read_inputs(paths):
+        result = validate(raw, offices)
+        frames[result.kind.value] = result.accepted
+    return frames.get(s.InputKind.TICKETS.value), frames.get(s.InputKind.OBSERVATIONS.value)
+
+
+def _between(frame: pd.DataFrame | None, column: str, start: dt.date, end: dt.date):
+    if frame is None:
+        return None
+    day = frame[column].dt.date
+    return frame[(day >= start) & (day <= end)]
+
+
+def expected_for(case: Case, replays: int) -> pd.DataFrame:
+    """The expected hourly median of the test window (cached)."""
+    from training.expected import expected_waits
+
+    path = CACHE / f"expected-{case.origin}-{case.end}-{SIM_SEED}-{replays}.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    seeds = [SIM_SEED + 1 + i for i in range(replays)]
+    frame = expected_waits(load_offices(), default_calendar(), case.origin, case.end, seeds)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    return frame
+
+
+Trainer = Callable[[TrainingData, TrainConfig], object]
+
+
+def default_trainer(data: TrainingData, config: TrainConfig):
+    """Train as `waitcast train` does; returns the forecaster."""
+    from training.backtest import backtest_and_fit
+
+    return backtest_and_fit(data, config)[1]
+
+
+def run_case(
+    case: Case,
+    tickets: pd.DataFrame | None,
+    observations: pd.DataFrame | None,
+    replays: int,
+    trainer: Trainer = default_trainer,
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Per test hour and per test outcome: actual, expected, model and baseline quantiles."""
+    offices = load_offices()
+    locale, events = LOCALES[case.dataset], load_events()
+    last = case.origin - dt.timedelta(days=1)
+    train = prepare_data(
+        _between(tickets, s.ISSUED_AT, case.history_start, last),
+        _between(observations, s.OBSERVED_AT, case.history_start, last),
+        offices,
+        Calendars(default_calendar()),
+        locale,
+        events,
+    )
+    test = prepare_data(
+        _between(tickets, s.ISSUED_AT, case.history_start, case.end),
+        _between(observations, s.OBSERVED_AT, case.history_start, case.end),
+        offices,
+        Calendars(default_calendar()),
+        locale,
+        events,
+    )
+    started = time.perf_counter()
+    forecaster = trainer(train, TrainConfig())
+    seconds = time.perf_counter() - started
+    days = (case.end - case.origin).days + 1
+    forecast = forecaster.forecast(case.origin, days)  # type: ignore[attr-defined]
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    hours = test.hourly[
+        (test.hourly[s.DATE] >= case.origin)
+        & (test.hourly[s.DATE] <= case.end)
+        & (test.hourly[s.N_OUTCOMES] > 0)
+    ].assign(**{ORIGIN: case.origin})
+    hours = hours[[*keys, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].reset_index(drop=True)
+    # The historical mean as of the origin, from the same builder the model reads.
+    calendars = train.calendars
+    X = build_features(hours, train.hourly, calendars, train.offices, forecaster.spec)
+    fit_rows = training_targets(
+        train.hourly[train.hourly[s.N_OUTCOMES] > 0], [train.end - dt.timedelta(days=27)], 28
+    )
+    fit_X = build_features(fit_rows, train.hourly, calendars, train.offices, forecaster.spec)
+    baseline = HistoricalMean().fit(fit_X, fit_rows)
+    hm = baseline.predict(X)
+    hours["hm_p10"], hours["hm_p50"], hours["hm_p90"] = hm[:, 0], hm[:, 1], hm[:, 2]
+    model = forecast[[*keys, s.P10, s.P50, s.P90, "estimator"]]
+    hours = hours.merge(model, on=keys, how="left")
+    if case.dataset == "sim":
+        hours = hours.merge(expected_for(case, replays), on=keys, how="left")
+    outcomes = hours.drop(columns=[s.WAIT_P50]).merge(test.outcomes, on=keys, how="inner")
+    return hours, outcomes, seconds
+
+
+def _pinball(y: np.ndarray, q: np.ndarray, level: float) -> np.ndarray:
+    diff = y - q
+    return np.maximum(level * diff, (level - 1) * diff)
+
+
+def score(hours: pd.DataFrame, outcomes: pd.DataFrame, simulated: bool) -> dict[str, float]:
+    """The suite's figures for one group of hours and their outcomes."""
+    target = EXPECTED if simulated else s.WAIT_P50
+    have = hours[hours[s.P50].notna() & hours[target].notna()]
+    mae_model = float((have[s.P50] - have[target]).abs().mean())
+    mae_hm = float((have["hm_p50"] - have[target]).abs().mean())
+    o = outcomes[outcomes[s.P50].notna()]
+    y = o[s.WAIT].to_numpy(float)
+
+    def pinball(prefix: str) -> float:
+        cols = [f"{prefix}p10", f"{prefix}p50", f"{prefix}p90"]
+        loss = sum(
+            _pinball(y, o[c].to_numpy(float), lv)
+            for c, lv in zip(cols, (0.1, 0.5, 0.9), strict=True)
+        )
+        return float(np.mean(loss) / 3) if len(y) else float("nan")
+
+    inside = (y >= o[s.P10].to_numpy() - 1e-9) & (y <= o[s.P90].to_numpy() + 1e-9)
+    return {
+        "hours": float(len(hours)),
+        "mae_model": mae_model,
+        "mae_hm": mae_hm,
+        "ratio": mae_model / mae_hm if mae_hm > 0 else float("nan"),
+        "pinball": pinball(""),
+        "pinball_hm": pinball("hm_"),
+        "coverage": float(inside.mean()) if len(y) else float("nan"),
+        "missing": float(hours[s.P50].isna().mean()),
+        "model_share": float((have.get("estimator", pd.Series(dtype=str)) == "model").mean())
+        if "estimator" in have
+        else float("nan"),
+    }
+
+
+def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> int:
+    """Run the suite and print its tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="maryland,ca-dmv,sim")
+    parser.add_argument("--replays", type=int, default=60)
+    parser.add_argument("--cases", default="", help="Only these origins (comma-separated dates).")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
+    args = parser.parse_args(argv)
+    only = {_d(x) for x in args.cases.split(",") if x}
+    rows = []
+    for name in args.datasets.split(","):
+        loaded = load_dataset(name)
+        if loaded is None:
+            print(f"{name}: skipped, its file is not in {REAL}")
+            continue
+        tickets, observations = loaded
+        for case in CASES[name]:
+            if only and case.origin not in only:
+                continue
+            hours, outcomes, seconds = run_case(case, tickets, observations, args.replays, trainer)
+            for channel in sorted(hours[s.CHANNEL].unique()):
+                figures = score(
+                    hours[hours[s.CHANNEL] == channel],
+                    outcomes[outcomes[s.CHANNEL] == channel],
+                    name == "sim",
+                )
+                rows.append(
+                    {
+                        "dataset": name,
+                        "origin": case.origin.isoformat(),
+                        "history_days": case.history_days,
+                        "channel": channel,
+                        "train_s": round(seconds, 1),
+                        **figures,
+                    }
+                )
+                r = rows[-1]
+                print(
+                    f"{name:8s} {r['origin']} hist {r['history_days']:4d} d {channel:11s} "
+                    f"ratio {r['ratio']:.3f} (model {r['mae_model']:.3f} / hm {r['mae_hm']:.3f}) "
+                    f"pinball {r['pinball']:.3f} ({r['pinball_hm']:.3f}) "
+                    f"coverage {r['coverage']:.1%} missing {r['missing']:.2%} "
+                    f"model {r['model_share']:.0%} train {seconds:.0f} s",
+                    flush=True,
+                )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return 0
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    pooled = (
+        table.assign(
+            w_model=table["mae_model"] * table["hours"], w_hm=table["mae_hm"] * table["hours"]
+        )
+        .groupby(["dataset", "channel"])[["w_model", "w_hm"]]
+        .sum()
+    )
+    print("\npooled ratio per dataset and channel (hour-weighted):")
+    print((pooled["w_model"] / pooled["w_hm"]).round(3).to_string())
+    by_data = pooled.groupby("dataset").sum()
+    print("\npooled ratio per dataset:")
+    print((by_data["w_model"] / by_data["w_hm"]).round(3).to_string())
+    worst = table.loc[table.groupby(["dataset", "channel"])["ratio"].idxmax()]
+    print("\nworst origin per dataset and channel:")
+    print(worst[["dataset", "channel", "origin", "history_days", "ratio"]].to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Each queue's trailing levels as of an origin: the builder's view of the recent past.
+
+Only hourly rows dated strictly before the origin are read. The levels (named by
+:class:`features.spec.FeatureSpec`) are, per queue:
+
+- the mean of each weekday × hour cell over the last ``cell_weeks`` weeks (also the
+  historical-mean baseline) and over ``long_cell_weeks`` weeks, and how many days the
+  first one averages;
+- the same hour of the last same weekday (also the seasonal-naive baseline);
+- the mean per hour of day and over all hours for each of ``level_windows`` days;
+- the mean of the last day with data;
+- per channel, the mean over every queue ("network") for each of ``level_windows`` days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+from features.spec import LEVEL_TARGETS, TREND_TARGETS, WEEKDAY, FeatureSpec
+
+DAY = "_day"  # the date as a day number, for fast window filters
+
+
+def with_day_numbers(hourly: pd.DataFrame) -> pd.DataFrame:
+    """The hourly table with an integer day number and the weekday (0 = Monday)."""
+    day = np.fromiter((d.toordinal() for d in hourly[s.DATE]), dtype=np.int64, count=len(hourly))
+    return hourly.assign(**{DAY: day, WEEKDAY: ((day - 1) % 7).astype("int8")})
+
+
+def level_keys(spec: FeatureSpec, origin_key: str) -> dict[str, list[str]]:
+    """The join keys of each level frame that :func:`origin_levels` returns."""
+    queue = [*s.QUEUE_KEYS, origin_key]
+    keys = {"cell": [*queue, WEEKDAY, s.HOUR], "last_same_hour": [*queue, WEEKDAY, s.HOUR]}
+    for window in spec.level_windows:
+        keys |= {f"lvl{window}d_hour": [*queue, s.HOUR], f"lvl{window}d": queue}
+    keys["last_day"] = queue
+    keys["network"] = [s.CHANNEL, origin_key]
+    return keys
+
+
+def origin_levels(
+    hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec
+) -> dict[str, pd.DataFrame]:
+    """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
+
+    ``hourly`` must carry day numbers (:func:`with_day_numbers`).
+    """
+    day0 = origin.toordinal()
+    days = hourly[DAY].to_numpy()
+    past_long = hourly[(days < day0) & (days >= day0 - spec.history_days)]
+    past = past_long[past_long[DAY].to_numpy() >= day0 - 7 * spec.cell_weeks]
+    queue = list(s.QUEUE_KEYS)
+    targets = list(LEVEL_TARGETS)
+    out: dict[str, pd.DataFrame] = {}
+    cell_keys = [*queue, WEEKDAY, s.HOUR]
+    grouped = past.groupby(cell_keys, observed=True)
+    cell = grouped[targets].mean()
+    cell.columns = [spec.cell(c) for c in cell.columns]
+    cell[spec.cell_days()] = grouped[DAY].nunique()
+    days_before = past_long[DAY].to_numpy()
+    long_past = past_long[days_before >= day0 - 7 * spec.long_cell_weeks]
+    long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()
+    long_cell.columns = [spec.cell(c, spec.long_cell_weeks) for c in long_cell.columns]
+    out["cell"] = cell.join(long_cell, how="outer").reset_index()
+    last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
+    last.columns = [spec.last_same_hour(c) for c in last.columns]
+    out["last_same_hour"] = last.reset_index()
+    for window in spec.level_windows:
+        recent = past_long[days_before >= day0 - window]
+        by_hour = recent.groupby([*queue, s.HOUR], observed=True)[targets].mean()
+        by_hour.columns = [spec.level(window, c, by_hour=True) for c in by_hour.columns]
+        out[f"lvl{window}d_hour"] = by_hour.reset_index()
+        by_queue = recent.groupby(queue, observed=True)[targets].mean()
+        by_queue.columns = [spec.level(window, c, by_hour=False) for c in by_queue.columns]
+        out[f"lvl{window}d"] = by_queue.reset_index()
+    network = {}
+    for window in spec.level_windows:
+        recent = past_long[days_before >= day0 - window]
+        network[window] = recent.groupby(s.CHANNEL, observed=True)[list(TREND_TARGETS)].mean()
+        network[window].columns = [spec.network(window, c) for c in network[window].columns]
+    out["network"] = pd.concat(network.values(), axis=1).reset_index()
+    last_day = past.groupby(queue, observed=True)[DAY].transform("max")
+    day = past[past[DAY] == last_day].groupby(queue, observed=True)[targets].mean()
+    day.columns = [spec.last_day(c) for c in day.columns]
+    out["last_day"] = day.reset_index()
+    return out

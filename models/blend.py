@@ -1,0 +1,123 @@
+"""The served forecast: per queue, the model, the historical mean, or a blend of the two.
+
+After the rolling-origin backtest, training chooses for every queue (or, for a queue with
+too few backtest hours, for its pooled group) the share ``w`` of the model in
+
+    p = w · model + (1 − w) · historical mean          (per quantile, in minutes)
+
+among :data:`WEIGHTS`, on held-out backtest hours only (:mod:`training.selection`). The
+p10–p90 range of the result is then calibrated by split-conformal offsets (in log1p
+minutes) learned on the backtest's individual outcomes per channel and weight, so the
+range holds 80 % of outcomes whichever estimator answers. Each forecast row says which
+one answered (``estimator``: ``model``, ``historical_mean`` or ``blend``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MODEL = "model"
+HISTORICAL_MEAN = "historical_mean"
+BLEND = "blend"
+ESTIMATOR = "estimator"
+POOLED = "*"
+
+
+def label_of(weight: float) -> str:
+    """The estimator that answers with this model share."""
+    if weight >= 1.0:
+        return MODEL
+    if weight <= 0.0:
+        return HISTORICAL_MEAN
+    return BLEND
+
+
+def offset_key(channel: str, weight: float) -> str:
+    """The key of a channel's conformal offsets for a model share."""
+    return f"{channel}|{weight:g}"
+
+
+@dataclass
+class Blend:
+    """Per-queue model shares and the conformal offsets of the blended range.
+
+    Attributes:
+        weights: rows of ``office_id, channel, service, weight``.
+        pooled: model share per channel (and ``*``) for queues not in ``weights``.
+        offsets: (lower, upper) log1p offsets per :func:`offset_key`, per channel and ``*``.
+        notes: why a channel fell back to the baseline, if it did.
+    """
+
+    weights: pd.DataFrame
+    pooled: dict[str, float] = field(default_factory=lambda: {POOLED: 1.0})
+    offsets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def model_only(cls) -> Blend:
+        """The model everywhere, its range as it is."""
+        return cls(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]))
+
+    def weight_of(self, rows: pd.DataFrame) -> np.ndarray:
+        """The model share of each row's queue."""
+        keys = list(s.QUEUE_KEYS)
+        merged = (
+            rows[keys]
+            .astype(str)
+            .merge(self.weights.astype({k: str for k in keys}), on=keys, how="left")
+        )
+        pooled = rows[s.CHANNEL].astype(str).map(self.pooled).fillna(self.pooled.get(POOLED, 1.0))
+        return merged["weight"].fillna(pd.Series(pooled.to_numpy())).to_numpy(float)
+
+    def combine(
+        self, rows: pd.DataFrame, model_q: np.ndarray, baseline_q: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Blended, calibrated p10/p50/p90 (n, 3) and the estimator label of each row."""
+        weight = self.weight_of(rows)
+        q = weight[:, None] * model_q + (1 - weight[:, None]) * baseline_q
+        q = self.calibrate(q, rows[s.CHANNEL].astype(str).to_numpy(), weight)
+        return q, np.array([label_of(w) for w in weight], dtype=object)
+
+    def calibrate(self, q: np.ndarray, channels: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Apply the conformal offsets to p10 and p90 (in log1p minutes); sorted, >= 0."""
+        q = np.clip(np.asarray(q, float), 0, None)
+        if not self.offsets:
+            return np.sort(q, axis=1)
+        pooled = self.offsets.get(POOLED, (0.0, 0.0))
+        lower, upper = np.empty(len(q)), np.empty(len(q))
+        for i, (channel, w) in enumerate(zip(channels, weight, strict=True)):
+            lo, hi = self.offsets.get(offset_key(channel, w), self.offsets.get(channel, pooled))
+            lower[i], upper[i] = lo, hi
+        log_q = np.log1p(q)
+        log_q[:, 0] = np.minimum(log_q[:, 0] - lower, log_q[:, 1])
+        log_q[:, 2] = np.maximum(log_q[:, 2] + upper, log_q[:, 1])
+        return np.sort(np.clip(np.expm1(log_q), 0, None), axis=1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "weights": self.weights.astype({"weight": float}).to_dict(orient="records"),
+            "pooled": self.pooled,
+            "offsets": {k: list(v) for k, v in self.offsets.items()},
+            "notes": self.notes,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Blend:
+        """Inverse of :meth:`to_dict`."""
+        weights = pd.DataFrame(data.get("weights", []), columns=[*s.QUEUE_KEYS, "weight"])
+        return cls(
+            weights=weights,
+            pooled={str(k): float(v) for k, v in data.get("pooled", {POOLED: 1.0}).items()},
+            offsets={
+                str(k): (float(v[0]), float(v[1])) for k, v in data.get("offsets", {}).items()
+            },
+            notes=list(data.get("notes", [])),
+        )

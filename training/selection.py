@@ -1,0 +1,141 @@
+"""Choose, per queue, how much of the model to serve: never worse than the baseline.
+
+Input: the backtest's held-out hours, with the model's and the historical mean's
+p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of those hours.
+
+1. For every model share ``w`` in :data:`models.blend.WEIGHTS` the p50 error of the blend
+   is computed on every held-out hour.
+2. Each channel gets the share with the lowest mean error over all its hours (the pooled
+   choice). A queue with at least ``min_hours`` held-out hours gets its own best share,
+   but only when it beats the pooled one by more than one standard error of the paired
+   difference — so a handful of lucky hours does not move it.
+3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
+   outcomes, per channel and share.
+4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
+   the choice made on the other folds (with a single fold, on the other days of parity).
+   A channel whose served error is still above the historical mean's falls back to the
+   historical mean entirely, and the reason is kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+from features.spec import ORIGIN
+from models.blend import POOLED, WEIGHTS, Blend
+from models.calibration import MIN_OUTCOMES, conformal_offsets
+
+MIN_HOURS = 60  # a queue with fewer held-out hours takes its channel's pooled choice
+KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+MODEL_Q = ("m_p10", "m_p50", "m_p90")
+BASE_Q = ("b_p10", "b_p50", "b_p90")
+FOLD = "_fold"
+
+
+def wide_hours(hours: pd.DataFrame, model: str, baseline: str, estimator: str) -> pd.DataFrame:
+    """One row per held-out hour: keys, origin, actual p50, model and baseline quantiles."""
+    cols = [s.P10, s.P50, s.P90]
+    m = hours[hours[estimator] == model]
+    b = hours[hours[estimator] == baseline][[*KEYS, ORIGIN, *cols]]
+    wide = m[[*KEYS, ORIGIN, s.WAIT_P50, *cols]].rename(
+        columns=dict(zip(cols, MODEL_Q, strict=True))
+    )
+    return wide.merge(b.rename(columns=dict(zip(cols, BASE_Q, strict=True))), on=[*KEYS, ORIGIN])
+
+
+def _blend(wide: pd.DataFrame, weight: np.ndarray) -> np.ndarray:
+    m = wide[list(MODEL_Q)].to_numpy(float)
+    b = wide[list(BASE_Q)].to_numpy(float)
+    return weight[:, None] * m + (1 - weight[:, None]) * b
+
+
+def _errors(wide: pd.DataFrame) -> pd.DataFrame:
+    """|p50 − actual| of every share on every hour (columns are the shares)."""
+    m = wide["m_p50"].to_numpy(float)
+    b = wide["b_p50"].to_numpy(float)
+    actual = wide[s.WAIT_P50].to_numpy(float)
+    return pd.DataFrame(
+        {w: np.abs(w * m + (1 - w) * b - actual) for w in WEIGHTS}, index=wide.index
+    )
+
+
+def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
+    """Per-queue model shares (no offsets yet) from held-out hours."""
+    errors = _errors(wide)
+    channel = wide[s.CHANNEL].astype(str).to_numpy()
+    pooled = {POOLED: float(errors.mean().idxmin())}
+    for name in np.unique(channel):
+        pooled[str(name)] = float(errors[channel == name].mean().idxmin())
+    rows = []
+    queue = wide[list(s.QUEUE_KEYS)].astype(str)
+    for key, index in queue.groupby(list(s.QUEUE_KEYS)).groups.items():
+        own = errors.loc[index]
+        base = pooled[str(key[1])]
+        weight = base
+        if len(own) >= min_hours:
+            best = float(own.mean().idxmin())
+            diff = own[best] - own[base]
+            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
+            if diff.mean() < -se:
+                weight = best
+        rows.append((*key, weight))
+    weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
+    return Blend(weights=weights, pooled=pooled)
+
+
+def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:
+    """The blend with conformal offsets of its p10–p90 from the hours' outcomes."""
+    weight = blend.weight_of(wide)
+    q = np.clip(_blend(wide, weight), 0, None)
+    keyed = wide[KEYS].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
+    joined = keyed.merge(outcomes[[*KEYS, s.WAIT]], on=KEYS, how="inner")
+    if joined.empty:
+        return blend
+    groups = joined[s.CHANNEL].astype(str) + "|" + joined["_w"].map(lambda w: f"{w:g}")
+    args = (joined["_lo"].to_numpy(), joined["_hi"].to_numpy(), joined[s.WAIT].to_numpy(float))
+    # Per channel and share where there are enough outcomes, else per channel, else pooled.
+    counts = groups.value_counts()
+    offsets = {
+        key: value
+        for key, value in conformal_offsets(*args, groups.to_numpy()).items()
+        if counts.get(key, 0) >= MIN_OUTCOMES
+    }
+    offsets |= conformal_offsets(*args, joined[s.CHANNEL].astype(str).to_numpy())
+    return Blend(blend.weights, blend.pooled, offsets, list(blend.notes))
+
+
+def choose_blend(wide: pd.DataFrame, outcomes: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
+    """Shares and offsets from all held-out hours (what the served model uses)."""
+    return fit_offsets(choose_weights(wide, min_hours), wide, outcomes)
+
+
+def served_out_of_fold(
+    wide: pd.DataFrame, outcomes: pd.DataFrame, min_hours: int = MIN_HOURS
+) -> pd.DataFrame:
+    """Leave-one-fold-out served p10/p50/p90 of every held-out hour (honest scores)."""
+    folds = _folds(wide)
+    parts = []
+    for fold in np.unique(folds):
+        train, test = wide[folds != fold], wide[folds == fold]
+        if train.empty:
+            continue
+        train_keys = train[KEYS]
+        blend = choose_blend(train, outcomes.merge(train_keys, on=KEYS, how="inner"), min_hours)
+        weight = blend.weight_of(test)
+        q = blend.calibrate(_blend(test, weight), test[s.CHANNEL].astype(str).to_numpy(), weight)
+        parts.append(
+            test[[*KEYS, ORIGIN, s.WAIT_P50]].assign(
+                **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else wide.head(0)
+
+
+def _folds(wide: pd.DataFrame) -> np.ndarray:
+    """Backtest origins as folds; with one origin, the parity of the day."""
+    origins = wide[ORIGIN].to_numpy()
+    if len(np.unique(origins)) > 1:
+        return np.array([str(o) for o in origins])
+    return np.array([d.toordinal() % 2 for d in wide[s.DATE]]).astype(str)
