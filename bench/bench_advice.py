@@ -5,7 +5,7 @@ on the data before the held-out period (August on: after the 8 June policy chang
 summer peak, when bookings run about a month ahead), draws simulated citizens deciding in
 August and September, lets them follow the advice and the two baselines, and reads the
 outcomes from the simulated queue of the held-out period (see
-``training/advice_eval.py``). Prints the figures and the ratios against each baseline.
+``bench/advice_eval.py``). Prints the figures and the ratios against each baseline.
 
 Run: ``.venv/bin/python bench/bench_advice.py [--citizens N] [--seed N]`` (about 2 min).
 """
@@ -19,12 +19,7 @@ import sys
 import time
 
 import pandas as pd
-
-from features import schema as s
-from features.calendar_cn import default_calendar
-from features.offices import load_offices
-from serving.advice import AdviceSettings
-from training.advice_eval import (
+from advice_eval import (
     STRATEGIES,
     CitizenConfig,
     SimulatedQueue,
@@ -32,6 +27,11 @@ from training.advice_eval import (
     sample_citizens,
     summarize,
 )
+
+from features import schema as s
+from features.calendar_cn import default_calendar
+from features.offices import load_offices
+from serving.advice import AdviceContext, AdviceSettings
 from training.pipeline import TrainConfig, fit_forecaster, prepare_data
 from training.simulate import simulate
 
@@ -64,12 +64,12 @@ def main() -> None:
     forecaster = fit_forecaster(data, calendar, TrainConfig(n_estimators=60)).forecaster
     t = _stage(f"trained on {data.start} .. {data.end}", t)
     rows = forecaster.forecast(calendar, forecaster.origin, (SIM_END - HELD_OUT).days + 1)
-    queue = SimulatedQueue(held_out, offices, calendar)
+    settings = AdviceSettings(short_walk_in_anywhere=args.short_walk_in_anywhere)
+    queue = SimulatedQueue(held_out, AdviceContext(calendar, offices, forecaster.lead_days,
+                                                   settings))
     config = CitizenConfig(n=args.citizens, seed=args.seed)
     citizens = sample_citizens(held_out, HELD_OUT, DECIDE_LAST, config)
-    results = evaluate(citizens, queue, rows, calendar, forecaster.lead_days,
-                       AdviceSettings(short_walk_in_anywhere=args.short_walk_in_anywhere),
-                       config)
+    results = evaluate(citizens, queue, rows, config)
     _stage(f"followed {len(citizens):,} citizens", t)
     figures = summarize(results)
     print(f"advice bench: {figures['citizens']} simulated citizens deciding {HELD_OUT} .. "

@@ -18,7 +18,7 @@ from features.calendar_cn import load_calendar
 from features.errors import UnknownOfficeError
 from models.bundle import load_from_registry
 from models.registry import ModelRegistry
-from serving.advice import AdviceRequest, Residency, advise, forecast_span
+from serving.advice import AdviceContext, AdviceRequest, ForecasterSource, Residency, advise
 from serving.schemas_advice import AdviceResponse, TimeOption, advice_response
 
 TITLES = {"book": "BOOK an appointment", "walk_in": "WALK IN",
@@ -59,7 +59,7 @@ def advise_command(
     slot = (common.parse_date(earliest_appointment, "--earliest-appointment")
             if earliest_appointment else None)
     given_today = common.parse_date(today, "--today") if today else None
-    days = load_calendar(calendar)
+    work_calendar = load_calendar(calendar)
     forecaster = load_from_registry(ModelRegistry(common.registry_dir(registry)))
     forecast_ids = set(forecaster.queues[s.OFFICE_ID].astype(str))
     if office not in forecast_ids:
@@ -68,10 +68,9 @@ def advise_command(
     now = dt.datetime.now(ZoneInfo(registry_offices.get(office).timezone))  # the CLI edge
     request = AdviceRequest(office, given_today or now.date(), travel, residency, expedited,
                             slot, now=None if given_today else now.time())
-    start, n_days, ids = forecast_span(request, registry_offices, forecaster.lead_days, days)
+    ctx = AdviceContext(work_calendar, registry_offices, forecaster.lead_days)
     with common.progress("forecasting"):
-        rows = forecaster.forecast(days, start, n_days, [i for i in ids if i in forecast_ids])
-    advice = advise(request, rows, days, registry_offices, forecaster.lead_days)
+        advice = advise(request, ctx, ForecasterSource(forecaster, work_calendar))
     answer = advice_response(advice, registry_offices, forecaster.metadata.get("version"))
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(answer.model_dump(mode="json", by_alias=True),

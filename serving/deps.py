@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from serving.advice import AdviceContext
 from serving.errors import MissingTokenError, WrongTokenError
 from serving.metrics import Metrics
 from serving.state import LoadedModel, ServingState
@@ -40,6 +41,11 @@ async def get_metrics(request: Request) -> Metrics:
     """The app's metrics."""
     metrics: Metrics = request.app.state.metrics
     return metrics
+
+
+def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
+    """The advice's context for the loaded model: calendar, its offices and booking leads."""
+    return AdviceContext(state.calendar, model.forecaster.offices, model.forecaster.lead_days)
 
 
 StateDep = Annotated[ServingState, Depends(get_state)]

@@ -31,6 +31,18 @@ def _number(value: Any, digits: int) -> float | None:
 
 def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as JSON-ready dicts: minutes and arrivals to 1 decimal, p_called to 3."""
+    return _rows(frame, True)
+
+
+def exact_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Forecast rows as dicts with the forecast's own values (NaN stays NaN), same order."""
+    return _rows(frame, False)
+
+
+def _rows(frame: pd.DataFrame, rounded: bool) -> list[dict[str, Any]]:
+    def number(value: Any, digits: int) -> float | None:
+        return _number(value, digits) if rounded else float(value)
+
     rows = []
     for record in frame.to_dict("records"):
         rows.append({
@@ -39,11 +51,11 @@ def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             s.HOUR: int(record[s.HOUR]),
             s.CHANNEL: str(record[s.CHANNEL]),
             s.SERVICE: str(record[s.SERVICE]),
-            s.P10: _number(record[s.P10], 1),
-            s.P50: _number(record[s.P50], 1),
-            s.P90: _number(record[s.P90], 1),
-            s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
-            s.P_CALLED: _number(record[s.P_CALLED], 3),
+            s.P10: number(record[s.P10], 1),
+            s.P50: number(record[s.P50], 1),
+            s.P90: number(record[s.P90], 1),
+            s.EXPECTED_ARRIVALS: number(record[s.EXPECTED_ARRIVALS], 1),
+            s.P_CALLED: number(record[s.P_CALLED], 3),
             CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
         })
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))

@@ -135,14 +135,27 @@ class BestTimesResponse(BaseModel):
                                     "`near` is given), then the rest by expected wait.")
 
 
+def _minutes(value: float) -> float:
+    return round(value, 1)
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def best_time_out(option: HourOption, offices: OfficeRegistry) -> TimeOption:
-    """The API view of one hour option."""
+    """The API view of one hour option, rounded here (minutes and km to 0.1, shares to 0.001)."""
     office = offices.get(option.office_id)
     return TimeOption(
         office_id=option.office_id, office_name_zh=office.name_zh, office_name_en=office.name_en,
-        date=option.date, hour=option.hour, channel=Channel(option.channel), p10=option.p10,
-        p50=option.p50, p90=option.p90, expected_wait=option.expected_wait,
-        p_called=option.p_called, distance_km=option.distance_km, near_best=option.near_best,
+        date=option.date, hour=option.hour, channel=Channel(option.channel),
+        p10=_minutes(option.p10), p50=_minutes(option.p50), p90=_minutes(option.p90),
+        expected_wait=_minutes(option.expected_wait), p_called=_share(option.p_called),
+        distance_km=_km(option.distance_km), near_best=option.near_best,
         calendar_estimated=option.calendar_estimated, document_ready=option.document_ready)
 
 

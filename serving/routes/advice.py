@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+import pandas as pd
 from fastapi import APIRouter
 
 from features.errors import ParameterError
-from serving.advice import AdviceRequest, advise, forecast_span
-from serving.deps import StateDep
+from serving.advice import AdviceRequest, advise
+from serving.cube import ForecastCube
+from serving.deps import StateDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
 from serving.state import local_now
@@ -23,6 +27,19 @@ _ERRORS = {
                                              "today, an appointment on a closed day."},
     503: {"model": ErrorBody, "description": "No model is loaded."},
 }
+
+
+@dataclass(frozen=True)
+class CubeSource:
+    """The cube as the advice's forecast source: offices it forecasts, up to ``last``."""
+
+    cube: ForecastCube
+    last: dt.date
+
+    def frame(self, start: dt.date, end: dt.date, office_ids: Sequence[str]) -> pd.DataFrame:
+        """The cube's unrounded rows (dates after ``last`` are not forecast)."""
+        ids = [i for i in office_ids if i in self.cube.offices]
+        return self.cube.frame(start, min(end, self.last), ids)
 
 
 @router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]
@@ -45,9 +62,6 @@ def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
     request = AdviceRequest(office.id, today, body.travel_date, body.residency, body.expedited,
                             body.earliest_appointment,
                             now=now.time() if body.today is None else None)
-    registry, leads = model.forecaster.offices, model.forecaster.lead_days
-    start, days, office_ids = forecast_span(request, registry, leads, state.calendar)
-    end = min(start + dt.timedelta(days=days - 1), max(today, now.date()) + horizon)
-    rows = model.cube.frame(start, end, [i for i in office_ids if i in model.cube.offices])
-    advice = advise(request, rows, state.calendar, registry, leads)
-    return advice_response(advice, registry, model.version)
+    source = CubeSource(model.cube, max(today, now.date()) + horizon)
+    advice = advise(request, advice_context(state, model), source)
+    return advice_response(advice, model.forecaster.offices, model.version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,13 +18,15 @@ from features.errors import ParameterError, UnknownOfficeError
 from features.offices import load_offices
 from serving.advice import (
     Advice,
+    AdviceContext,
     AdviceKind,
     AdviceRequest,
     AdviceSettings,
+    RowsSource,
     advise,
-    forecast_span,
+    best_times,
 )
-from serving.advice_deadline import (
+from serving.advice.deadline import (
     ISSUING_TIMES,
     IssuingRule,
     Residency,
@@ -32,7 +34,6 @@ from serving.advice_deadline import (
     issuing_time,
     ready_date,
 )
-from serving.advice_options import best_times
 
 CAL = default_calendar()
 OFFICES = load_offices()
@@ -65,12 +66,17 @@ def rows_for(start: dt.date, days: int, walk_in: Wait | float = 40.0,
     return pd.DataFrame(records)
 
 
+def context(leads: dict[str, float] | None = None,
+            knobs: AdviceSettings | None = None) -> AdviceContext:
+    return AdviceContext(CAL, OFFICES, leads or {}, knobs or AdviceSettings())
+
+
 def ask(rows: pd.DataFrame, lead: float = 3.0, knobs: AdviceSettings | None = None,
         **request: object) -> Advice:
     values: dict[str, object] = {"office_id": "hz-city", "today": TODAY, **request}
     leads = {o.id: lead for o in OFFICES if o.takes_appointments}
-    return advise(AdviceRequest(**values), rows, CAL, OFFICES, leads,  # type: ignore[arg-type]
-                  knobs)
+    return advise(AdviceRequest(**values), context(leads, knobs),  # type: ignore[arg-type]
+                  RowsSource(rows))
 
 
 ROWS = rows_for(TODAY, 70)
@@ -120,7 +126,7 @@ def test_a_short_walk_in_p90_at_a_good_hour_means_walk_in_even_far_from_travel()
     assert any("22 min" in r.en and "22 分钟" in r.zh and "30" in r.en for r in advice.reasons)
     strict = AdviceSettings(short_walk_in_p90_minutes=20)
     leads = {"hz-city": 3.0}
-    booked = advise(AdviceRequest("hz-city", TODAY), short, CAL, OFFICES, leads, strict)
+    booked = advise(AdviceRequest("hz-city", TODAY), context(leads, strict), RowsSource(short))
     assert booked.advice is AdviceKind.BOOK
 
 
@@ -171,10 +177,19 @@ def test_the_last_open_day_before_the_deadline_needs_a_near_certain_hour() -> No
 
 
 def test_today_remaining_hours_count_only_when_the_time_is_given() -> None:
-    advice = ask(ROWS, office_id="hz-linping", now=dt.time(14, 20))
-    today = [o for o in advice.walk_in if o.date == TODAY]
-    assert all(o.hour >= 15 for o in today)
-    assert all(o.date > TODAY for o in ask(ROWS, office_id="hz-linping").walk_in)
+    today = TODAY + dt.timedelta(days=1)  # TODAY is the Dragon Boat holiday: closed
+    assert CAL.is_working_day(today)
+
+    def wait(office_id: str, date: dt.date, hour: int) -> float:
+        # today's hours are the quickest, those already past (before 15:00) quickest of all
+        return 40.0 if date != today else 1.0 if hour < 15 else 5.0
+
+    rows = rows_for(TODAY, 70, walk_in=wait)
+    advice = ask(rows, office_id="hz-linping", today=today, now=dt.time(14, 20))
+    later = [o for o in advice.walk_in if o.date == today]
+    assert later and all(o.hour >= 15 for o in later)
+    assert advice.walk_in[0].date == today
+    assert all(o.date > today for o in ask(rows, office_id="hz-linping", today=today).walk_in)
 
 
 def test_bad_requests_name_the_parameter() -> None:
@@ -251,10 +266,26 @@ def test_reasons_are_bilingual_and_carry_the_numbers() -> None:
     assert all(r.zh and r.en for r in advice.reasons)
 
 
-def test_forecast_span_covers_what_the_advice_reads() -> None:
+class RecordingSource(RowsSource):
+    """Rows, and the questions the advice asked for them."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        super().__init__(rows)
+        object.__setattr__(self, "asked", [])
+
+    def frame(self, start: dt.date, end: dt.date, office_ids: Sequence[str]) -> pd.DataFrame:
+        self.asked.append((start, end, list(office_ids)))  # type: ignore[attr-defined]
+        return super().frame(start, end, office_ids)
+
+
+def test_the_advice_asks_its_source_once_for_what_it_reads() -> None:
+    source = RecordingSource(ROWS)
     request = AdviceRequest("hz-city", TODAY, travel_date=TODAY + dt.timedelta(days=20))
-    start, days, ids = forecast_span(request, OFFICES, {"hz-city": 30.0}, CAL)
-    assert start == TODAY and days >= 31 and ids[0] == "hz-city" and "hz-binjiang" in ids
+    advice = advise(request, context({"hz-city": 30.0}), source)
+    assert advice.appointment is not None
+    [(start, end, ids)] = source.asked  # type: ignore[attr-defined]
+    assert start == TODAY and end == advice.appointment.date and (end - start).days >= 30
+    assert ids[0] == "hz-city" and "hz-binjiang" in ids
     assert "hz-chunan" not in ids  # 130 km away
 
 
@@ -265,11 +296,11 @@ def test_best_times_lists_near_best_open_hours_first_nearest_first() -> None:
     rows = rows_for(TODAY, 7, walk_in=wait, office_ids=("hz-city", "hz-xihu", "hz-gongshu"))
     xihu = OFFICES.get("hz-xihu")
     near = (float(xihu.lat or 0), float(xihu.lon or 0))
-    times = best_times(rows, OFFICES, CAL, TODAY, TODAY + dt.timedelta(days=6), limit=5,
+    times = best_times(rows, context(), TODAY, TODAY + dt.timedelta(days=6), limit=5,
                        near=near)
     assert len(times) == 5 and all(t.near_best and t.hour == 9 for t in times)
     assert times[0].office_id == "hz-xihu" and times[0].distance_km == 0.0
-    everything = best_times(rows, OFFICES, CAL, TODAY, TODAY + dt.timedelta(days=6), limit=500)
+    everything = best_times(rows, context(), TODAY, TODAY + dt.timedelta(days=6), limit=500)
     flags = [t.near_best for t in everything]
     assert flags == sorted(flags, reverse=True) and not all(flags)
 
@@ -277,7 +308,7 @@ def test_best_times_lists_near_best_open_hours_first_nearest_first() -> None:
 def test_best_times_never_put_an_hour_one_is_unlikely_to_be_called_first() -> None:
     rows = rows_for(TODAY, 7, walk_in=lambda o, d, h: 2.0 if h == 16 else 30.0,
                     called=lambda o, d, h: 0.1 if h == 16 else 0.97, office_ids=("hz-city",))
-    times = best_times(rows, OFFICES, CAL, TODAY, TODAY + dt.timedelta(days=6), limit=500)
+    times = best_times(rows, context(), TODAY, TODAY + dt.timedelta(days=6), limit=500)
     assert times[0].hour != 16 and times[0].near_best
     late = [t for t in times if t.hour == 16]
     assert late and not any(t.near_best for t in late) and times[-1].hour == 16
@@ -303,7 +334,7 @@ def every_hour_rows(start: dt.date, days: int) -> pd.DataFrame:
     return pd.concat([open_rows, closed], ignore_index=True)
 
 
-PROPERTY_ROWS = every_hour_rows(dt.date(2024, 12, 20), 120)
+PROPERTY_SOURCE = RowsSource(every_hour_rows(dt.date(2024, 12, 20), 120))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -317,7 +348,7 @@ def test_advice_never_suggests_a_closed_hour_or_a_date_after_the_deadline(
     today = dt.date(2024, 12, 20) + dt.timedelta(days=offset)  # spans New Year 2025
     travel_date = today + dt.timedelta(days=travel) if travel is not None else None
     advice = advise(AdviceRequest(office, today, travel_date, residency, expedited, now=now),
-                    PROPERTY_ROWS, CAL, OFFICES, {o: 12.0 for o in OFFICES.ids})
+                    context({o: 12.0 for o in OFFICES.ids}), PROPERTY_SOURCE)
     last = advice.last_day_to_apply
     for option in advice.walk_in:
         where = OFFICES.get(option.office_id)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from cli.main import main
 from features.calendar_cn import default_calendar
 from features.offices import load_offices
 from serving.schemas_advice import AdviceResponse, BestTimesResponse
@@ -129,3 +133,15 @@ def test_bad_best_times_parameters_are_named_422s(client: TestClient) -> None:
         assert answer.status_code == 422, (url, params, answer.text)
         assert answer.json()["message"].startswith(name), (params, answer.json())
     assert client.get("/v1/offices/hz-nowhere/best-times").status_code == 404
+
+
+def test_the_route_and_the_cli_give_the_same_advice(
+        client: TestClient, base_registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    travel = str(TODAY + dt.timedelta(days=12))
+    for office_id in ("hz-city", "hz-xihu", WALK_IN_ONLY):
+        body = {"office_id": office_id, "travel_date": travel, "today": str(TODAY)}
+        api = client.post("/v1/advice", json=body).json()
+        code = main(["advise", "--office", office_id, "--travel-date", travel, "--today",
+                     str(TODAY), "--format", "json", "--registry", str(base_registry)])
+        assert code == 0
+        assert json.loads(capsys.readouterr().out) == api

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from features.offices import Office
-from serving.advice_deadline import Deadline
-from serving.advice_options import HourOption
+from serving.advice.deadline import Deadline
+from serving.advice.options import HourOption
 
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -40,10 +40,16 @@ def _pct(value: float | None) -> str:
 def deadline_reason(deadline: Deadline) -> Reason:
     """When the document must be applied for."""
     i, last, travel = deadline.issuing, deadline.last_day_to_apply, deadline.travel_date
-    who_en = {"in_province": "For residents of Zhejiang", "out_of_province":
-              "For residents of other provinces", "expedited": "Expedited (with proof)"}
-    who_zh = {"in_province": "浙江省内居民", "out_of_province": "外省居民",
-              "expedited": "加急办理（需证明）"}
+    who_en = {
+        "in_province": "For residents of Zhejiang",
+        "out_of_province": "For residents of other provinces",
+        "expedited": "Expedited (with proof)",
+    }
+    who_zh = {
+        "in_province": "浙江省内居民",
+        "out_of_province": "外省居民",
+        "expedited": "加急办理（需证明）",
+    }
     return Reason(
         zh=f"您 {_zh(travel)} 出行；{who_zh[i.rule]}出证需 {i.days} {i.unit_zh}，"
         f"证件须在出行前一天办好，所以最晚 {_zh(last)} 递交申请。",
@@ -80,8 +86,9 @@ def walk_in_only_reason(office: Office) -> Reason:
     )
 
 
-def appointment_reason(office: Office, date: dt.date, lead: float | None, source: str,
-                       option: HourOption | None) -> Reason:
+def appointment_reason(
+    office: Office, date: dt.date, lead: float | None, source: str, option: HourOption | None
+) -> Reason:
     """When the appointment would be, and its wait on the day."""
     if source == "caller":
         zh = f"您查到的最早预约是 {_zh(date)}"
@@ -90,8 +97,10 @@ def appointment_reason(office: Office, date: dt.date, lead: float | None, source
         days = _min(lead or 0.0)
         kind_zh, kind_en = ("预计", "predicted") if source == "predicted" else ("假定", "assumed")
         zh = f"{office.name_zh}的预约{kind_zh}要提前约 {days} 天，最早约在 {_zh(date)}"
-        en = (f"Appointments at {office.name_en} are booked about {days} days ahead "
-              f"({kind_en}), so the earliest is about {_en(date)}")
+        en = (
+            f"Appointments at {office.name_en} are booked about {days} days ahead "
+            f"({kind_en}), so the earliest is about {_en(date)}"
+        )
     if option is None:
         return Reason(zh=zh + "。", en=en + ".")
     return Reason(
@@ -118,10 +127,14 @@ def walk_in_reason(best: HourOption, office: Office, n_near_best: int, n_days: i
     where_en = office.name_en + (f" (about {best.distance_km:.0f} km)" if best.distance_km else "")
     spread_zh = spread_en = ""
     if n_near_best > 1:
-        spread_zh = (f"共有 {n_near_best} 个时段（{n_days} 天）差不多一样好，任选其一，"
-                     "避免大家挤在同一时段。")
-        spread_en = (f" {n_near_best} hours over {n_days} days are about as good: pick any, "
-                     "so that not everyone comes at the same hour.")
+        spread_zh = (
+            f"共有 {n_near_best} 个时段（{n_days} 天）差不多一样好，任选其一，"
+            "避免大家挤在同一时段。"
+        )
+        spread_en = (
+            f" {n_near_best} hours over {n_days} days are about as good: pick any, "
+            "so that not everyone comes at the same hour."
+        )
     return Reason(
         zh=f"现场取号：{where_zh} {_zh(best.date)} {best.hour}:00 起预计等 {_min(best.p50)} 分钟"
         f"（十人中九人在 {_min(best.p90)} 分钟内），闭馆前叫到号的把握约 {_pct(best.p_called)}%。"
@@ -153,8 +166,9 @@ def no_walk_in_reason(last: dt.date, min_p_called: float) -> Reason:
     )
 
 
-def decision_reason(kind: str, short_p90: float, good: HourOption | None,
-                    ready: dt.date | None) -> Reason:
+def decision_reason(
+    kind: str, short_p90: float, good: HourOption | None, ready: dt.date | None
+) -> Reason:
     """The advice itself, in one sentence."""
     ready_zh = f"预计 {_zh(ready)} 出证。" if ready else ""
     ready_en = f" The document would be ready by {_en(ready)}." if ready else ""
@@ -179,5 +193,7 @@ def decision_reason(kind: str, short_p90: float, good: HourOption | None,
             f"called within {_min(good.p90)} min (at most {_min(short_p90)}), so there is no "
             "need to book." + ready_en,
         )
-    return Reason(zh="建议在上述推荐时段现场取号办理。" + ready_zh,
-                  en="Walk in at one of the suggested times." + ready_en)
+    return Reason(
+        zh="建议在上述推荐时段现场取号办理。" + ready_zh,
+        en="Walk in at one of the suggested times." + ready_en,
+    )

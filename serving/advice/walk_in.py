@@ -1,7 +1,7 @@
 """Walk-in candidates and options of the advice: reasonable hours, spread near-best picks.
 
-Pure: no I/O, no clock. See :mod:`serving.advice_options` for the ranking and the
-near-best rule, and :mod:`serving.advice` for how the options feed the decision.
+Pure: no I/O, no clock. See :mod:`serving.advice.hours` for the ranking and the near-best
+rule, and :mod:`serving.advice.decision` for how the options feed the decision.
 """
 
 from __future__ import annotations
@@ -11,34 +11,39 @@ import datetime as dt
 import pandas as pd
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar
-from features.offices import Office, OfficeRegistry
-from serving.advice_options import (
+from features.offices import Office
+from serving.advice.context import AdviceContext
+from serving.advice.hours import (
+    DISTANCE_KM,
     NEAR_BEST,
-    AdviceSettings,
-    HourOption,
     near_best_mask,
-    nearby_offices,
     open_hour_rows,
     spread_pick,
-    to_options,
     with_distance,
 )
+from serving.advice.options import HourOption, to_options
+from serving.advice.settings import AdviceSettings
 
 
-def walk_in_candidates(rows: pd.DataFrame, office: Office, offices: OfficeRegistry,
-                       calendar: ChinaCalendar, first: dt.date, last: dt.date, from_hour: int,
-                       has_deadline: bool, settings: AdviceSettings) -> pd.DataFrame:
-    """Open walk-in hours in [first, last] at the office and nearby ones, worth going to.
+def walk_in_candidates(
+    rows: pd.DataFrame,
+    office: Office,
+    near: list[Office],
+    ctx: AdviceContext,
+    first: dt.date,
+    last: dt.date,
+    from_hour: int,
+    has_deadline: bool,
+) -> pd.DataFrame:
+    """Open walk-in hours in [first, last] at the ``near`` offices, worth going to.
 
     Worth going to: at least ``min_p_called`` chance of being called before closing (and
     ``last_chance_p_called`` on an office's last open day before a deadline). A walk-in-only
     office without a deadline falls back to all its hours when none qualifies.
     """
-    near = nearby_offices(office, offices, settings.nearby_km)
+    settings = ctx.settings
     near_rows = rows[rows[s.OFFICE_ID].astype(str).isin([o.id for o in near])]
-    walk = open_hour_rows(near_rows, offices, calendar, s.Channel.WALK_IN.value, first, last,
-                          from_hour)
+    walk = open_hour_rows(near_rows, ctx, s.Channel.WALK_IN.value, first, last, from_hour)
     likely = walk[walk[s.P_CALLED].fillna(1.0) >= settings.min_p_called]
     if has_deadline and not likely.empty:
         likely = last_chance_filter(likely, settings)
@@ -47,13 +52,15 @@ def walk_in_candidates(rows: pd.DataFrame, office: Office, offices: OfficeRegist
     return likely
 
 
-def walk_in_options(walk: pd.DataFrame, office: Office, offices: OfficeRegistry,
-                     settings: AdviceSettings) -> tuple[list[HourOption], int, int]:
+def walk_in_options(
+    walk: pd.DataFrame, office: Office, ctx: AdviceContext
+) -> tuple[list[HourOption], int, int]:
     """The spread near-best options, the size of the near-best set and its number of days."""
     if walk.empty:
         return [], 0, 0
-    frame = with_distance(walk, offices, office.lat, office.lon)
-    frame.loc[frame[s.OFFICE_ID] == office.id, "distance_km"] = 0.0
+    settings = ctx.settings
+    frame = with_distance(walk, ctx.offices, office.lat, office.lon)
+    frame.loc[frame[s.OFFICE_ID] == office.id, DISTANCE_KM] = 0.0
     frame[NEAR_BEST] = near_best_mask(frame, settings)
     good = frame[frame[NEAR_BEST]]
     per_office = settings.max_options_per_office
@@ -61,8 +68,8 @@ def walk_in_options(walk: pd.DataFrame, office: Office, offices: OfficeRegistry,
     own = frame[frame[s.OFFICE_ID] == office.id]
     if not own.empty and office.id not in set(picked[s.OFFICE_ID]):
         # the office itself is not comparable: still show its own best hours, last
-        picked = pd.concat([picked, spread_pick(own[near_best_mask(own, settings)],
-                                                per_office, per_office)])
+        mine = spread_pick(own[near_best_mask(own, settings)], per_office, per_office)
+        picked = pd.concat([picked, mine])
     return to_options(picked, s.Channel.WALK_IN.value), len(good), good[s.DATE].nunique()
 
 
@@ -74,12 +81,14 @@ def last_chance_filter(likely: pd.DataFrame, settings: AdviceSettings) -> pd.Dat
     """
     last_day = likely.groupby(s.OFFICE_ID)[s.DATE].transform("max")
     risky = (likely[s.DATE] == last_day) & (
-        likely[s.P_CALLED].fillna(1.0) < settings.last_chance_p_called)
+        likely[s.P_CALLED].fillna(1.0) < settings.last_chance_p_called
+    )
     return likely[~risky]
 
 
-def good_hour(options: tuple[HourOption, ...], office: Office,
-              settings: AdviceSettings) -> HourOption | None:
+def good_hour(
+    options: tuple[HourOption, ...], office: Office, settings: AdviceSettings
+) -> HourOption | None:
     """The offered walk-in hour the short-wait rule looks at (None without one).
 
     The first offered hour with a p90 of at most ``short_walk_in_p90_minutes``, else the

@@ -8,7 +8,8 @@ Issuing times after the application is accepted (Hangzhou exit-entry bureau, Jun
 
 Working days are counted on the China working-day calendar: public holidays do not count,
 make-up working days (调休) do. The day of the application does not count. The document
-must be ready **by the day before travel**. Pure: no I/O, no clock.
+must be ready **by the day before travel**. Pure: no I/O, no clock; the calendar is the
+one :meth:`serving.advice.context.AdviceContext.calendar_of` gives for the office.
 """
 
 from __future__ import annotations
@@ -114,11 +115,9 @@ def last_day_to_apply(
         day -= ONE_DAY
 
 
-def deadline_for(
-    travel_date: dt.date, issuing: IssuingTime, calendar: ChinaCalendar
-) -> Deadline:
+def deadline_for(travel_date: dt.date, issuing: IssuingTime, calendar: ChinaCalendar) -> Deadline:
     """The deadline of a trip, flagged when the calendar of any day it spans is estimated."""
     last = last_day_to_apply(travel_date, issuing, calendar)
     span = (travel_date - last).days
-    estimated = any(calendar.is_estimated(last + dt.timedelta(days=k)) for k in range(span + 1))
+    estimated = any(calendar.day(last + dt.timedelta(days=k)).estimated for k in range(span + 1))
     return Deadline(travel_date, issuing, last, estimated)

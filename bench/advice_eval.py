@@ -12,9 +12,12 @@ ask for advice and follow it:
 The outcome is read from the simulated log of that period: the wait of a random ticket of
 the same office, date, hour and channel. A ticket never called means the citizen was sent
 home at closing (waiting until then) and comes back the next open day at the same hour.
-The document is ready by the issuing rules of :mod:`serving.advice_deadline`. The same is
+The document is ready by the issuing rules of :mod:`serving.advice.deadline`. The same is
 done for two baselines, "always walk in" (the next open day, at a random morning hour,
 at the chosen office) and "always book" (walk-in-only offices: as "always walk in"). Pure.
+
+It lives beside the bench, not in ``training``: it calls the advice (``serving``), and
+training and serving meet only at the model registry.
 """
 
 from __future__ import annotations
@@ -28,13 +31,12 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar
-from features.offices import OfficeRegistry
-from serving.advice import AdviceRequest, AdviceSettings, advise
-from serving.advice_deadline import Residency, deadline_for, issuing_time, ready_date
-from serving.advice_options import nearby_offices
+from serving.advice import AdviceContext, AdviceRequest, RowsSource, advise
+from serving.advice.deadline import Residency, deadline_for, issuing_time, ready_date
+from serving.advice.places import nearby_offices
 
 WALK_IN, APPOINTMENT = s.Channel.WALK_IN.value, s.Channel.APPOINTMENT.value
+ISSUED_MINUTE = "issued_minute"  # minutes after midnight at which the ticket was taken
 STRATEGIES = ("advice", "always_walk_in", "always_book")
 
 
@@ -53,8 +55,9 @@ class CitizenConfig:
     max_visits: int = 5  # walk-in visits before giving up
 
 
-def sample_citizens(log: pd.DataFrame, first: dt.date, last: dt.date,
-                    config: CitizenConfig) -> pd.DataFrame:
+def sample_citizens(
+    log: pd.DataFrame, first: dt.date, last: dt.date, config: CitizenConfig
+) -> pd.DataFrame:
     """Citizens deciding in [first, last]; office by share of the log's tickets there."""
     rng = np.random.default_rng(config.seed)
     issued = log[s.ISSUED_AT].dt.date
@@ -62,39 +65,61 @@ def sample_citizens(log: pd.DataFrame, first: dt.date, last: dt.date,
     n = config.n
     today = [first + dt.timedelta(days=int(k)) for k in rng.integers(0, (last - first).days + 1, n)]
     lo, hi = config.travel_days
-    travel = [d + dt.timedelta(days=int(k)) for d, k in
-              zip(today, rng.integers(lo, hi + 1, n), strict=True)]
-    return pd.DataFrame({
-        "citizen": np.arange(n),
-        s.OFFICE_ID: rng.choice(share.index.to_numpy(), n, p=share.to_numpy()),
-        "today": today,
-        "travel_date": [None if x else d for x, d in
-                        zip(rng.random(n) < config.no_travel_share, travel, strict=True)],
-        "residency": np.where(rng.random(n) < config.out_of_province_share,
-                              Residency.OUT_OF_PROVINCE.value, Residency.IN_PROVINCE.value),
-        "expedited": rng.random(n) < config.expedited_share,
-        "gives_earliest": rng.random(n) < config.gives_earliest_share,
-    })
+    travel = [
+        d + dt.timedelta(days=int(k))
+        for d, k in zip(today, rng.integers(lo, hi + 1, n), strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "citizen": np.arange(n),
+            s.OFFICE_ID: rng.choice(share.index.to_numpy(), n, p=share.to_numpy()),
+            "today": today,
+            "travel_date": [
+                None if x else d
+                for x, d in zip(rng.random(n) < config.no_travel_share, travel, strict=True)
+            ],
+            "residency": np.where(
+                rng.random(n) < config.out_of_province_share,
+                Residency.OUT_OF_PROVINCE.value,
+                Residency.IN_PROVINCE.value,
+            ),
+            "expedited": rng.random(n) < config.expedited_share,
+            "gives_earliest": rng.random(n) < config.gives_earliest_share,
+        }
+    )
 
 
 class SimulatedQueue:
     """Lookups into a simulated ticket log: waits per office hour, and booking leads."""
 
-    def __init__(self, log: pd.DataFrame, offices: OfficeRegistry, calendar: ChinaCalendar):
-        self.offices, self.calendar = offices, calendar
+    def __init__(self, log: pd.DataFrame, ctx: AdviceContext):
+        self.ctx, self.offices = ctx, ctx.offices
         issued = log[s.ISSUED_AT]
-        start = issued.where(log[s.CHANNEL] == WALK_IN, log[[s.ISSUED_AT, s.APPOINTMENT_AT]]
-                             .max(axis=1))
+        start = issued.where(
+            log[s.CHANNEL] == WALK_IN, log[[s.ISSUED_AT, s.APPOINTMENT_AT]].max(axis=1)
+        )
         wait = ((log[s.CALLED_AT] - start).dt.total_seconds() / 60).clip(lower=0)
-        frame = pd.DataFrame({"o": log[s.OFFICE_ID].astype(str), "d": issued.dt.date,
-                              "h": issued.dt.hour, "c": log[s.CHANNEL].astype(str),
-                              "w": wait.to_numpy(), "m": (issued.dt.hour * 60
-                                                          + issued.dt.minute).to_numpy()})
-        self.end = max(frame["d"])
-        self.cells = {key: (g["w"].to_numpy(float), g["m"].to_numpy(float))
-                      for key, g in frame.groupby(["o", "d", "h", "c"], sort=False)}
-        self.called = {key: float(np.mean(~np.isnan(w))) for key, (w, _) in self.cells.items()
-                       if key[3] == WALK_IN}
+        frame = pd.DataFrame(
+            {
+                s.OFFICE_ID: log[s.OFFICE_ID].astype(str),
+                s.DATE: issued.dt.date,
+                s.HOUR: issued.dt.hour,
+                s.CHANNEL: log[s.CHANNEL].astype(str),
+                s.WAIT: wait.to_numpy(),
+                ISSUED_MINUTE: (issued.dt.hour * 60 + issued.dt.minute).to_numpy(),
+            }
+        )
+        self.end = max(frame[s.DATE])
+        cell = [s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL]
+        self.cells = {
+            key: (g[s.WAIT].to_numpy(float), g[ISSUED_MINUTE].to_numpy(float))
+            for key, g in frame.groupby(cell, sort=False)
+        }
+        self.called = {
+            key: float(np.mean(~np.isnan(w)))
+            for key, (w, _) in self.cells.items()
+            if key[3] == WALK_IN
+        }
         booked = log[log[s.BOOKED_AT].notna() & log[s.APPOINTMENT_AT].notna()]
         slot_day, booked_day = booked[s.APPOINTMENT_AT].dt.normalize(), booked[s.BOOKED_AT]
         lead = (slot_day - booked_day.dt.normalize()).dt.days
@@ -103,14 +128,11 @@ class SimulatedQueue:
 
     def open_hours(self, office_id: str, date: dt.date) -> list[int]:
         """Hours the office is open on a date."""
-        office = self.offices.get(office_id)
-        return office.open_hours(office.sessions_for(self.calendar.day(date)))
+        return self.ctx.open_hours(self.offices.get(office_id), date)
 
     def next_open_day(self, office_id: str, date: dt.date) -> dt.date:
         """The first day on or after ``date`` the office opens."""
-        while not self.open_hours(office_id, date):
-            date += dt.timedelta(days=1)
-        return date
+        return self.ctx.next_open_day(self.offices.get(office_id), date)
 
     def appointment_date(self, office_id: str, today: dt.date) -> dt.date:
         """Today plus the actual median lead of the bookings made that day (or the day before)."""
@@ -124,8 +146,9 @@ class SimulatedQueue:
         """Share of the walk-in tickets of that hour that were called (1 without tickets)."""
         return self.called.get((office_id, date, hour, WALK_IN), 1.0)
 
-    def visit(self, office_id: str, date: dt.date, hour: int, channel: str,
-              rng: np.random.Generator) -> tuple[bool, float]:
+    def visit(
+        self, office_id: str, date: dt.date, hour: int, channel: str, rng: np.random.Generator
+    ) -> tuple[bool, float]:
         """(called, minutes waited) of a random ticket of that hour; no ticket = no wait."""
         cell = self.cells.get((office_id, date, hour, channel))
         if cell is None:
@@ -133,13 +156,19 @@ class SimulatedQueue:
         k = int(rng.integers(len(cell[0])))
         if not np.isnan(cell[0][k]):
             return True, float(cell[0][k])
-        sessions = self.offices.get(office_id).sessions_for(self.calendar.day(date))
-        close = max(x.close_minute for x in sessions)
+        office = self.offices.get(office_id)
+        close = max(x.close_minute for x in office.sessions_for(self.ctx.day(office, date)))
         return False, max(0.0, close - cell[1][k])
 
 
-def walk_in(queue: SimulatedQueue, office_id: str, date: dt.date, hour: int,
-            rng: np.random.Generator, max_visits: int) -> tuple[dt.date | None, float]:
+def walk_in(
+    queue: SimulatedQueue,
+    office_id: str,
+    date: dt.date,
+    hour: int,
+    rng: np.random.Generator,
+    max_visits: int,
+) -> tuple[dt.date | None, float]:
     """Walk in, coming back the next open day at the same (or nearest open) hour if sent home."""
     waited = 0.0
     for _ in range(max_visits):
@@ -153,25 +182,38 @@ def walk_in(queue: SimulatedQueue, office_id: str, date: dt.date, hour: int,
     return None, waited
 
 
-def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: ChinaCalendar,
-           lead_days: dict[str, float], settings: AdviceSettings,
-           config: CitizenConfig) -> dict[str, Any]:
+def follow(
+    citizen: Any, queue: SimulatedQueue, rows: RowsSource, config: CitizenConfig
+) -> dict[str, Any]:
     """One citizen: the advice, and the outcomes of booking, of walking in as advised and of
     walking in the next morning (common random numbers: each is drawn once and shared)."""
     seed = zlib.crc32(f"{config.seed}:{citizen.citizen}".encode())
-    rng = {k: np.random.default_rng([seed, i])
-           for i, k in enumerate(("book", "walk", "default", "own"))}
+    rng = {
+        k: np.random.default_rng([seed, i])
+        for i, k in enumerate(("book", "walk", "default", "own"))
+    }
     office = queue.offices.get(citizen.office_id)
     today, travel = citizen.today, citizen.travel_date
     slot = queue.appointment_date(office.id, today) if office.takes_appointments else None
-    request = AdviceRequest(office.id, today, travel, Residency(citizen.residency),
-                            bool(citizen.expedited),
-                            slot if citizen.gives_earliest and slot is not None else None)
-    advice = advise(request, rows, calendar, queue.offices, lead_days, settings)
+    request = AdviceRequest(
+        office.id,
+        today,
+        travel,
+        Residency(citizen.residency),
+        bool(citizen.expedited),
+        slot if citizen.gives_earliest and slot is not None else None,
+    )
+    advice = advise(request, queue.ctx, rows)
     tomorrow = queue.next_open_day(office.id, today + dt.timedelta(days=1))
     morning = [h for h in queue.open_hours(office.id, tomorrow) if h < 12] or [9]
-    default = walk_in(queue, office.id, tomorrow, int(rng["default"].choice(morning)),
-                      rng["default"], config.max_visits)
+    default = walk_in(
+        queue,
+        office.id,
+        tomorrow,
+        int(rng["default"].choice(morning)),
+        rng["default"],
+        config.max_visits,
+    )
     walk = default
     if advice.walk_in:
         o = advice.walk_in[int(rng["walk"].integers(min(config.pick_among, len(advice.walk_in))))]
@@ -186,24 +228,35 @@ def follow(citizen: Any, queue: SimulatedQueue, rows: pd.DataFrame, calendar: Ch
         book = slot, queue.visit(office.id, slot, hour, APPOINTMENT, rng["book"])[1]
     kind = advice.advice.value
     urgent: tuple[dt.date | None, float] = (None, np.nan)
-    outcomes = {"advice": {"book": book, "walk_in": walk, "urgent_service": urgent}[kind],
-                "always_walk_in": default, "always_book": book, "walk_alt": walk,
-                "walk_own": own}
+    outcomes = {
+        "advice": {"book": book, "walk_in": walk, "urgent_service": urgent}[kind],
+        "always_walk_in": default,
+        "always_book": book,
+        "walk_alt": walk,
+        "walk_own": own,
+    }
     issuing = issuing_time(Residency(citizen.residency), bool(citizen.expedited))
-    out: dict[str, Any] = {"citizen": citizen.citizen, "office_id": office.id,
-                           "dual_track": slot is not None, "advice_kind": kind,
-                           "has_travel": travel is not None}
+    out: dict[str, Any] = {
+        "citizen": citizen.citizen,
+        "office_id": office.id,
+        "dual_track": slot is not None,
+        "advice_kind": kind,
+        "has_travel": travel is not None,
+    }
     for name, (applied, wait) in outcomes.items():
+        calendar = queue.ctx.calendar_of(office)
         ready = ready_date(applied, issuing, calendar) if applied is not None else None
         out[f"{name}_wait"] = wait
         out[f"{name}_date"] = applied
         out[f"{name}_on_time"] = applied is not None and (
-            travel is None or (ready is not None and ready < travel))
-    out["any_option"] = _any_option(queue, office.id, today, travel, issuing, slot, settings)
+            travel is None or (ready is not None and ready < travel)
+        )
+    out["any_option"] = _any_option(queue, office.id, today, travel, issuing, slot)
     out["hindsight"] = _hindsight(out, "walk_alt")
     out["hindsight_same_office"] = _hindsight(out, "walk_own")
-    out["evaluable"] = all(d is None or d <= queue.end for d in
-                           (out["advice_date"], out["always_walk_in_date"], slot))
+    out["evaluable"] = all(
+        d is None or d <= queue.end for d in (out["advice_date"], out["always_walk_in_date"], slot)
+    )
     return out
 
 
@@ -224,15 +277,22 @@ def _hindsight(out: dict[str, Any], walk: str) -> str:
     return min(in_time, key=lambda k: (in_time[k], k != "book"))
 
 
-def _any_option(queue: SimulatedQueue, office_id: str, today: dt.date, travel: dt.date | None,
-                issuing: Any, slot: dt.date | None, settings: AdviceSettings) -> bool:
+def _any_option(
+    queue: SimulatedQueue,
+    office_id: str,
+    today: dt.date,
+    travel: dt.date | None,
+    issuing: Any,
+    slot: dt.date | None,
+) -> bool:
     """True when booking, or walking in at some hour, could have made the travel date."""
     if travel is None:
         return True
-    last = deadline_for(travel, issuing, queue.calendar).last_day_to_apply
+    office = queue.offices.get(office_id)
+    last = deadline_for(travel, issuing, queue.ctx.calendar_of(office)).last_day_to_apply
     if slot is not None and slot <= last:
         return True
-    near = nearby_offices(queue.offices.get(office_id), queue.offices, settings.nearby_km)
+    near = nearby_offices(office, queue.offices, queue.ctx.settings.nearby_km)
     day = today + dt.timedelta(days=1)
     while day <= last:
         for o in near:
@@ -242,14 +302,17 @@ def _any_option(queue: SimulatedQueue, office_id: str, today: dt.date, travel: d
     return False
 
 
-def evaluate(citizens: pd.DataFrame, queue: SimulatedQueue, rows: pd.DataFrame,
-             calendar: ChinaCalendar, lead_days: dict[str, float],
-             settings: AdviceSettings | None = None, config: CitizenConfig | None = None,
-             ) -> pd.DataFrame:
+def evaluate(
+    citizens: pd.DataFrame,
+    queue: SimulatedQueue,
+    rows: pd.DataFrame,
+    config: CitizenConfig | None = None,
+) -> pd.DataFrame:
     """One row per citizen with the advice and the outcome of each strategy."""
-    settings, config = settings or AdviceSettings(), config or CitizenConfig()
-    return pd.DataFrame([follow(c, queue, rows, calendar, lead_days, settings, config)
-                         for c in citizens.itertuples(index=False)])
+    config, source = config or CitizenConfig(), RowsSource(rows)
+    return pd.DataFrame(
+        [follow(c, queue, source, config) for c in citizens.itertuples(index=False)]
+    )
 
 
 def summarize(results: pd.DataFrame) -> dict[str, Any]:
@@ -258,22 +321,26 @@ def summarize(results: pd.DataFrame) -> dict[str, Any]:
     travel = r[r["has_travel"] & r["any_option"]]
     served = r[r["advice_kind"] != "urgent_service"]
     fig: dict[str, Any] = {
-        "citizens": len(results), "evaluable": len(r),
+        "citizens": len(results),
+        "evaluable": len(r),
         "with_travel_date_and_an_option": len(travel),
-        "advice_mix": {k: round(float(v), 3) for k, v in
-                       r["advice_kind"].value_counts(normalize=True).items()},
+        "advice_mix": {
+            k: round(float(v), 3) for k, v in r["advice_kind"].value_counts(normalize=True).items()
+        },
     }
     for name in STRATEGIES:
         fig[f"{name}_on_time_share"] = round(float(travel[f"{name}_on_time"].mean()), 4)
         fig[f"{name}_mean_wait"] = round(float(served[f"{name}_wait"].mean()), 2)
         fig[f"{name}_p90_wait"] = round(float(served[f"{name}_wait"].quantile(0.9)), 1)
     fig["matches_hindsight_share"] = round(float((r["hindsight"] == r["advice_kind"]).mean()), 4)
-    fig["matches_same_office_hindsight_share"] = round(float(
-        (r["hindsight_same_office"] == r["advice_kind"]).mean()), 4)
+    fig["matches_same_office_hindsight_share"] = round(
+        float((r["hindsight_same_office"] == r["advice_kind"]).mean()), 4
+    )
     missed = r[r["hindsight"] != r["advice_kind"]]
     pairs = (missed["advice_kind"] + " -> " + missed["hindsight"]).value_counts() / max(len(r), 1)
     fig["hindsight_mismatches"] = {k: round(float(v), 4) for k, v in pairs.items()}
     urgent = r[r["advice_kind"] == "urgent_service"]
     fig["urgent_without_any_option_share"] = (
-        round(float((~urgent["any_option"]).mean()), 4) if len(urgent) else None)
+        round(float((~urgent["any_option"]).mean()), 4) if len(urgent) else None
+    )
     return fig
