@@ -182,6 +182,36 @@ def walk_in(
     return None, waited
 
 
+def request_of(citizen: Any, queue: SimulatedQueue) -> tuple[AdviceRequest, dt.date | None]:
+    """The citizen's question, and the appointment date booking would give them (the
+    office's actual booking lead that day; None at walk-in-only offices)."""
+    office = queue.offices.get(citizen.office_id)
+    today = citizen.today
+    slot = queue.appointment_date(office.id, today) if office.takes_appointments else None
+    request = AdviceRequest(
+        office.id,
+        today,
+        citizen.travel_date,
+        Residency(citizen.residency),
+        bool(citizen.expedited),
+        slot if citizen.gives_earliest and slot is not None else None,
+    )
+    return request, slot
+
+
+def on_time(
+    citizen: Any, queue: SimulatedQueue, applied: dt.date | None
+) -> bool:
+    """True when applying on ``applied`` gives the document the day before travel."""
+    if applied is None:
+        return False
+    if citizen.travel_date is None:
+        return True
+    issuing = issuing_time(Residency(citizen.residency), bool(citizen.expedited))
+    calendar = queue.ctx.calendar_of(queue.offices.get(citizen.office_id))
+    return bool(ready_date(applied, issuing, calendar) < citizen.travel_date)
+
+
 def follow(
     citizen: Any, queue: SimulatedQueue, rows: RowsSource, config: CitizenConfig
 ) -> dict[str, Any]:
@@ -194,15 +224,7 @@ def follow(
     }
     office = queue.offices.get(citizen.office_id)
     today, travel = citizen.today, citizen.travel_date
-    slot = queue.appointment_date(office.id, today) if office.takes_appointments else None
-    request = AdviceRequest(
-        office.id,
-        today,
-        travel,
-        Residency(citizen.residency),
-        bool(citizen.expedited),
-        slot if citizen.gives_earliest and slot is not None else None,
-    )
+    request, slot = request_of(citizen, queue)
     advice = advise(request, queue.ctx, rows)
     tomorrow = queue.next_open_day(office.id, today + dt.timedelta(days=1))
     morning = [h for h in queue.open_hours(office.id, tomorrow) if h < 12] or [9]
@@ -244,14 +266,10 @@ def follow(
         "has_travel": travel is not None,
     }
     for name, (applied, wait) in outcomes.items():
-        calendar = queue.ctx.calendar_of(office)
-        ready = ready_date(applied, issuing, calendar) if applied is not None else None
         out[f"{name}_wait"] = wait
         out[f"{name}_date"] = applied
-        out[f"{name}_on_time"] = applied is not None and (
-            travel is None or (ready is not None and ready < travel)
-        )
-    out["any_option"] = _any_option(queue, office.id, today, travel, issuing, slot)
+        out[f"{name}_on_time"] = on_time(citizen, queue, applied)
+    out["any_option"] = any_option(queue, office.id, today, travel, issuing, slot)
     out["hindsight"] = _hindsight(out, "walk_alt")
     out["hindsight_same_office"] = _hindsight(out, "walk_own")
     out["evaluable"] = all(
@@ -277,7 +295,7 @@ def _hindsight(out: dict[str, Any], walk: str) -> str:
     return min(in_time, key=lambda k: (in_time[k], k != "book"))
 
 
-def _any_option(
+def any_option(
     queue: SimulatedQueue,
     office_id: str,
     today: dt.date,
