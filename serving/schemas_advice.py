@@ -70,6 +70,9 @@ class TimeOption(BaseModel):
     calendar_estimated: bool
     document_ready: dt.date | None = Field(None, description="Advice only: when the document "
                                                              "would be ready.")
+    last_day_to_apply: dt.date | None = Field(
+        None, description="Advice with a travel date only: the last day this office opens on "
+                          "or before the latest application date the issuing rule allows.")
 
 
 class IssuingOut(BaseModel):
@@ -110,7 +113,8 @@ class AdviceResponse(BaseModel):
     today: dt.date
     advice: AdviceKind = Field(description="`book`, `walk_in` or `urgent_service`.")
     travel_date: dt.date | None
-    last_day_to_apply: dt.date | None = Field(description="The latest application date whose "
+    last_day_to_apply: dt.date | None = Field(description="The last day the office opens on "
+                                              "or before the latest application date whose "
                                               "document is ready the day before travel.")
     issuing: IssuingOut
     document_ready: dt.date | None = Field(description="For the recommended option.")
@@ -156,7 +160,8 @@ def best_time_out(option: HourOption, offices: OfficeRegistry) -> TimeOption:
         p10=_minutes(option.p10), p50=_minutes(option.p50), p90=_minutes(option.p90),
         expected_wait=_minutes(option.expected_wait), p_called=_share(option.p_called),
         distance_km=_km(option.distance_km), near_best=option.near_best,
-        calendar_estimated=option.calendar_estimated, document_ready=option.document_ready)
+        calendar_estimated=option.calendar_estimated, document_ready=option.document_ready,
+        last_day_to_apply=option.last_day_to_apply)
 
 
 def advice_response(advice: Advice, offices: OfficeRegistry,

@@ -48,6 +48,16 @@ class AdviceContext:
         """True when the office opens on ``date``."""
         return bool(office.sessions_for(self.day(office, date)))
 
+    def last_open_day(self, office: Office, date: dt.date) -> dt.date | None:
+        """The last day on or before ``date`` the office opens (None after a run of
+        :data:`MAX_CLOSED_RUN_DAYS` closed days)."""
+        day = date
+        for _ in range(MAX_CLOSED_RUN_DAYS):
+            if self.is_open(office, day):
+                return day
+            day -= ONE_DAY
+        return None
+
     def next_open_day(self, office: Office, date: dt.date) -> dt.date:
         """The first day on or after ``date`` the office opens (``date`` itself after a
         run of :data:`MAX_CLOSED_RUN_DAYS` closed days, which no real office has)."""

@@ -23,12 +23,20 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from features.calendar_cn import DayInfo
 from features.errors import ParameterError
 from features.offices import Office
 from serving.advice import reasons as say
 from serving.advice.appointment import AppointmentOption, appointment_date, appointment_option
 from serving.advice.context import AdviceContext
-from serving.advice.deadline import Deadline, IssuingTime, Residency, deadline_for, issuing_time
+from serving.advice.deadline import (
+    Deadline,
+    IssuingTime,
+    Residency,
+    deadline_for,
+    issuing_time,
+    on_open_day,
+)
 from serving.advice.deadline import ready_date as issued_on
 from serving.advice.options import HourOption
 from serving.advice.places import nearby_offices
@@ -100,7 +108,8 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     issuing = issuing_time(request.residency, request.expedited)
     deadline = None
     if request.travel_date is not None:
-        deadline = deadline_for(request.travel_date, issuing, ctx.calendar_of(office))
+        by_rule = deadline_for(request.travel_date, issuing, ctx.calendar_of(office))
+        deadline = on_open_day(by_rule, ctx.last_open_day(office, by_rule.by_rule))
     first, last = _search_window(request, deadline, ctx)
     near = nearby_offices(office, ctx.offices, settings.nearby_km)
     slot = None
@@ -112,7 +121,11 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     reasons: list[Reason] = []
     if deadline is not None:
         reasons.append(say.deadline_reason(deadline))
-        if deadline.last_day_to_apply < first:
+        if deadline.moved:
+            reasons.append(
+                say.moved_deadline_reason(deadline, office, _closures(deadline, office, ctx))
+            )
+        if deadline.by_rule < first:
             reasons.append(say.too_late_reason(deadline, first))
     from_hour = request.now.hour + 1 if request.now is not None else 0
     likely = walk_in_candidates(
@@ -120,7 +133,14 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     )
     found, n_near, n_days = walk_in_options(likely, office, ctx)
     calendar = ctx.calendar_of(office)
-    walk_in = tuple(replace(o, document_ready=issued_on(o.date, issuing, calendar)) for o in found)
+    walk_in = tuple(
+        replace(
+            o,
+            document_ready=issued_on(o.date, issuing, calendar),
+            last_day_to_apply=_office_last_day(deadline, o.office_id, ctx),
+        )
+        for o in found
+    )
     appointment = None
     if slot is not None:
         date, lead, source = slot
@@ -188,7 +208,23 @@ def _search_window(
     if deadline is None:
         return first, first + dt.timedelta(days=settings.no_deadline_days - 1)
     cap = first + dt.timedelta(days=settings.max_search_days - 1)
-    return first, min(deadline.last_day_to_apply, cap)
+    return first, min(deadline.by_rule, cap)
+
+
+def _office_last_day(
+    deadline: Deadline | None, office_id: str, ctx: AdviceContext
+) -> dt.date | None:
+    """The last day the office opens on or before the rule's last day (None: no deadline)."""
+    if deadline is None:
+        return None
+    return ctx.last_open_day(ctx.office(office_id), deadline.by_rule)
+
+
+def _closures(deadline: Deadline, office: Office, ctx: AdviceContext) -> list[DayInfo]:
+    """The office's closed days after its last open day, up to the rule's last day."""
+    span = (deadline.by_rule - deadline.last_day_to_apply).days
+    days = [deadline.last_day_to_apply + dt.timedelta(days=k) for k in range(1, span + 1)]
+    return [ctx.day(office, d) for d in days]
 
 
 def _decide(

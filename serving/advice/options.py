@@ -31,6 +31,7 @@ class HourOption:
     near_best: bool
     calendar_estimated: bool
     document_ready: dt.date | None = None  # set by the advice for walk-in options
+    last_day_to_apply: dt.date | None = None  # ... the last day this office opens in time
 
 
 def to_options(frame: pd.DataFrame, channel: str) -> list[HourOption]:

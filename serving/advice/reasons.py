@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from features.calendar_cn import DayInfo
 from features.offices import Office
 from serving.advice.deadline import Deadline
 from serving.advice.options import HourOption
@@ -39,7 +40,7 @@ def _pct(value: float | None) -> str:
 
 def deadline_reason(deadline: Deadline) -> Reason:
     """When the document must be applied for."""
-    i, last, travel = deadline.issuing, deadline.last_day_to_apply, deadline.travel_date
+    i, last, travel = deadline.issuing, deadline.by_rule, deadline.travel_date
     who_en = {
         "in_province": "For residents of Zhejiang",
         "out_of_province": "For residents of other provinces",
@@ -59,6 +60,23 @@ def deadline_reason(deadline: Deadline) -> Reason:
     )
 
 
+def moved_deadline_reason(deadline: Deadline, office: Office, closed: list[DayInfo]) -> Reason:
+    """The office is closed on the rule's last day: the last day to go is earlier."""
+    first, last = closed[0].date, closed[-1].date
+    names_en = list(dict.fromkeys(d.holiday_en for d in closed if d.holiday_en))
+    names_zh = list(dict.fromkeys(d.holiday_zh for d in closed if d.holiday_zh))
+    why_en = f" ({', '.join(names_en)})" if names_en else ""
+    why_zh = f"（{'、'.join(names_zh)}）" if names_zh else ""
+    span_en = _en(first) if first == last else f"{_en(first)} to {_en(last)}"
+    span_zh = _zh(first) if first == last else f"{_zh(first)} 至 {_zh(last)}"
+    open_en, open_zh = _en(deadline.last_day_to_apply), _zh(deadline.last_day_to_apply)
+    return Reason(
+        zh=f"{office.name_zh}{span_zh}不开放{why_zh}，所以在这里最晚 {open_zh} 递交申请。",
+        en=f"{office.name_en} is closed {'on' if first == last else 'from'} {span_en}{why_en}, "
+        f"so the last day you can apply there is {open_en}.",
+    )
+
+
 def estimated_reason(year_from: int) -> Reason:
     """The holiday schedule is not official yet."""
     return Reason(
@@ -71,9 +89,9 @@ def estimated_reason(year_from: int) -> Reason:
 def too_late_reason(deadline: Deadline, first: dt.date) -> Reason:
     """The last day to apply is before the first day one could still go."""
     return Reason(
-        zh=f"最晚递交日 {_zh(deadline.last_day_to_apply)} 早于最早能去办理的 {_zh(first)}，"
+        zh=f"最晚递交日 {_zh(deadline.by_rule)} 早于最早能去办理的 {_zh(first)}，"
         "按正常出证时限已来不及。",
-        en=f"The last day to apply, {_en(deadline.last_day_to_apply)}, is before the first "
+        en=f"The last day to apply, {_en(deadline.by_rule)}, is before the first "
         f"day you could still go ({_en(first)}): the normal issuing time cannot make it.",
     )
 

@@ -97,6 +97,25 @@ def test_an_estimated_calendar_is_flagged_in_the_deadline_and_the_reasons() -> N
     assert not ask(ROWS).calendar_estimated
 
 
+def test_the_last_day_to_apply_is_a_day_the_office_opens() -> None:
+    # Spring Festival 2027 (estimated): 5-10 Feb closed; by the rule, apply by Wed 10 Feb
+    today, travel = dt.date(2027, 1, 20), dt.date(2027, 2, 20)
+    advice = ask(rows_for(today, 40), lead=30.0, office_id="hz-binjiang", today=today,
+                 travel_date=travel)
+    assert advice.deadline is not None and advice.deadline.by_rule == dt.date(2027, 2, 10)
+    assert advice.last_day_to_apply == dt.date(2027, 2, 4)
+    moved = next(r for r in advice.reasons if "closed" in r.en)
+    assert "Spring Festival" in moved.en and "2027-02-04" in moved.en
+    assert "春节" in moved.zh and "2027-02-04" in moved.zh
+    assert advice.walk_in
+    for option in advice.walk_in:
+        office = OFFICES.get(option.office_id)
+        assert option.last_day_to_apply is not None
+        assert option.date <= option.last_day_to_apply <= dt.date(2027, 2, 10)
+        assert office.sessions_for(CAL.day(option.last_day_to_apply))
+    assert ask(ROWS, lead=30.0, travel_date=TODAY + dt.timedelta(days=20)).deadline.moved is False
+
+
 # --- the decision -------------------------------------------------------------------------
 
 
