@@ -38,6 +38,7 @@ from advice_eval import (
     any_option,
     on_time,
     request_of,
+    turns_of,
     walk_in,
 )
 
@@ -64,8 +65,9 @@ def plan(citizens: pd.DataFrame, queue: SimulatedQueue, source: ForecastSource,
          config: CitizenConfig) -> pd.DataFrame:
     """One row per citizen: the advice, and the first visit each strategy makes."""
     records = []
-    for turn, citizen in enumerate(citizens.itertuples(index=False)):
-        request, slot = request_of(citizen, queue)
+    turns = turns_of(citizens)
+    for turn, citizen in zip(turns, citizens.itertuples(index=False), strict=True):
+        request, slot = request_of(citizen, queue, turn)
         advice = advise(request, queue.ctx, source)
         office = citizen.office_id
         tomorrow = queue.next_open_day(office, citizen.today + dt.timedelta(days=1))

@@ -182,9 +182,12 @@ def walk_in(
     return None, waited
 
 
-def request_of(citizen: Any, queue: SimulatedQueue) -> tuple[AdviceRequest, dt.date | None]:
-    """The citizen's question, and the appointment date booking would give them (the
-    office's actual booking lead that day; None at walk-in-only offices)."""
+def request_of(
+    citizen: Any, queue: SimulatedQueue, turn: int = 0
+) -> tuple[AdviceRequest, dt.date | None]:
+    """The citizen's question (``turn``: how many asked about that office before, as the
+    server counts), and the appointment date booking would give them (the office's actual
+    booking lead that day; None at walk-in-only offices)."""
     office = queue.offices.get(citizen.office_id)
     today = citizen.today
     slot = queue.appointment_date(office.id, today) if office.takes_appointments else None
@@ -195,6 +198,7 @@ def request_of(citizen: Any, queue: SimulatedQueue) -> tuple[AdviceRequest, dt.d
         Residency(citizen.residency),
         bool(citizen.expedited),
         slot if citizen.gives_earliest and slot is not None else None,
+        turn=turn,
     )
     return request, slot
 
@@ -213,7 +217,7 @@ def on_time(
 
 
 def follow(
-    citizen: Any, queue: SimulatedQueue, rows: RowsSource, config: CitizenConfig
+    citizen: Any, queue: SimulatedQueue, rows: RowsSource, config: CitizenConfig, turn: int = 0
 ) -> dict[str, Any]:
     """One citizen: the advice, and the outcomes of booking, of walking in as advised and of
     walking in the next morning (common random numbers: each is drawn once and shared)."""
@@ -224,7 +228,7 @@ def follow(
     }
     office = queue.offices.get(citizen.office_id)
     today, travel = citizen.today, citizen.travel_date
-    request, slot = request_of(citizen, queue)
+    request, slot = request_of(citizen, queue, turn)
     advice = advise(request, queue.ctx, rows)
     tomorrow = queue.next_open_day(office.id, today + dt.timedelta(days=1))
     morning = [h for h in queue.open_hours(office.id, tomorrow) if h < 12] or [9]
@@ -328,9 +332,18 @@ def evaluate(
 ) -> pd.DataFrame:
     """One row per citizen with the advice and the outcome of each strategy."""
     config, source = config or CitizenConfig(), RowsSource(rows)
+    turns = turns_of(citizens)
     return pd.DataFrame(
-        [follow(c, queue, source, config) for c in citizens.itertuples(index=False)]
+        [
+            follow(c, queue, source, config, turn)
+            for c, turn in zip(citizens.itertuples(index=False), turns, strict=True)
+        ]
     )
+
+
+def turns_of(citizens: pd.DataFrame) -> list[int]:
+    """Each citizen's turn: how many citizens asked about the same office before."""
+    return [int(k) for k in citizens.groupby(s.OFFICE_ID).cumcount()]
 
 
 def summarize(results: pd.DataFrame) -> dict[str, Any]:

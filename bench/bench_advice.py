@@ -78,7 +78,8 @@ def build(seed: int, settings: AdviceSettings) -> World:
     forecaster = fit_forecaster(data, calendar, TrainConfig(n_estimators=60)).forecaster
     _stage(f"trained on {data.start} .. {data.end}", t)
     rows = forecaster.forecast(calendar, forecaster.origin, (SIM_END - HELD_OUT).days + 1)
-    ctx = AdviceContext(calendar, offices, forecaster.lead_days, settings)
+    ctx = AdviceContext(calendar, offices, forecaster.lead_days, settings,
+                        forecaster.service_minutes)
     return World(log, forecaster, rows, SimulatedQueue(_held_out(log), ctx))
 
 

@@ -45,7 +45,9 @@ async def get_metrics(request: Request) -> Metrics:
 
 def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
     """The advice's context for the loaded model: calendar, its offices and booking leads."""
-    return AdviceContext(state.calendar, model.forecaster.offices, model.forecaster.lead_days)
+    forecaster = model.forecaster
+    return AdviceContext(state.calendar, forecaster.offices, forecaster.lead_days,
+                         service_minutes=forecaster.service_minutes)
 
 
 StateDep = Annotated[ServingState, Depends(get_state)]

@@ -12,7 +12,7 @@ from features import schema as s
 from features.offices import Office
 from serving.advice.context import AdviceContext
 from serving.advice.deadline import Deadline, IssuingTime, ready_date
-from serving.advice.hours import DISTANCE_KM, EXPECTED, NEAR_BEST, open_hour_rows
+from serving.advice.hours import COST, NEAR_BEST, open_hour_rows, with_cost
 from serving.advice.options import HourOption, to_options
 
 
@@ -55,14 +55,15 @@ def appointment_option(
     ctx: AdviceContext,
     deadline: Deadline | None,
     issuing: IssuingTime,
+    start: tuple[float, float] | None,
 ) -> AppointmentOption:
     """The appointment on ``date`` with its best hour's wait, and whether it is in time."""
     mine = rows[rows[s.OFFICE_ID].astype(str) == office.id]
     day_rows = open_hour_rows(mine, ctx, s.Channel.APPOINTMENT.value, date, date)
     wait = None
     if not day_rows.empty:
-        best = day_rows.sort_values([EXPECTED, s.HOUR]).head(1)
-        best = best.assign(**{DISTANCE_KM: 0.0, NEAR_BEST: True})
+        ranked = with_cost(day_rows, ctx, start).sort_values([COST, s.HOUR])
+        best = ranked.head(1).assign(**{NEAR_BEST: True})
         wait = to_options(best, s.Channel.APPOINTMENT.value)[0]
     in_time = deadline is None or date <= deadline.last_day_to_apply
     ready = ready_date(date, issuing, ctx.calendar_of(office))

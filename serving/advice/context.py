@@ -27,10 +27,17 @@ class AdviceContext:
     offices: OfficeRegistry
     lead_days: Mapping[str, float] = field(default_factory=dict)
     settings: AdviceSettings = field(default_factory=AdviceSettings)
+    service_minutes: Mapping[str, float] = field(default_factory=dict)  # minutes per ticket
 
     def office(self, office_id: str) -> Office:
         """The office with this id; raises :class:`UnknownOfficeError`."""
         return self.offices.get(office_id)
+
+    def hour_capacity(self, office: Office) -> float:
+        """Tickets the office's windows serve in an hour: windows × 60 / minutes per ticket."""
+        windows = office.windows or self.settings.default_windows
+        minutes = self.service_minutes.get(office.id) or self.settings.default_service_minutes
+        return windows * 60.0 / minutes
 
     def calendar_of(self, office: Office) -> ChinaCalendar:
         """The working-day calendar that applies at ``office`` (the one calendar lookup)."""

@@ -38,11 +38,12 @@ from serving.advice.deadline import (
     on_open_day,
 )
 from serving.advice.deadline import ready_date as issued_on
+from serving.advice.hours import hour_load
 from serving.advice.options import HourOption
-from serving.advice.places import nearby_offices
+from serving.advice.places import nearby_offices, start_point
 from serving.advice.reasons import Reason
 from serving.advice.sources import ForecastSource
-from serving.advice.walk_in import good_hour, walk_in_candidates, walk_in_options
+from serving.advice.walk_in import walk_in_candidates, walk_in_options
 
 ONE_DAY = dt.timedelta(days=1)
 MAX_YEARS_AHEAD = 4  # travel dates are at most max_travel_days (two years) ahead
@@ -67,6 +68,8 @@ class AdviceRequest:
     expedited: bool = False
     earliest_appointment: dt.date | None = None
     now: dt.time | None = None
+    near: tuple[float, float] | None = None  # where the citizen sets out from (lat, lon)
+    turn: int = 0  # the request's number for this office (serving.advice.hours.rotation_pick)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +114,8 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
         by_rule = deadline_for(request.travel_date, issuing, ctx.calendar_of(office))
         deadline = on_open_day(by_rule, ctx.last_open_day(office, by_rule.by_rule))
     first, last = _search_window(request, deadline, ctx)
-    near = nearby_offices(office, ctx.offices, settings.nearby_km)
+    start = start_point(office, request.near)
+    near = nearby_offices(office, ctx.offices, settings.nearby_km, start)
     slot = None
     if office.takes_appointments:
         slot = appointment_date(office, request.today, request.earliest_appointment, ctx)
@@ -131,7 +135,7 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     likely = walk_in_candidates(
         rows, office, near, ctx, first, last, from_hour, deadline is not None
     )
-    found, n_near, n_days = walk_in_options(likely, office, ctx)
+    choice = walk_in_options(likely, office, ctx, start, hour_load(rows), request.turn)
     calendar = ctx.calendar_of(office)
     walk_in = tuple(
         replace(
@@ -139,24 +143,28 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
             document_ready=issued_on(o.date, issuing, calendar),
             last_day_to_apply=_office_last_day(deadline, o.office_id, ctx),
         )
-        for o in found
+        for o in choice.options
     )
     appointment = None
     if slot is not None:
         date, lead, source = slot
-        appointment = appointment_option(office, date, lead, source, rows, ctx, deadline, issuing)
+        appointment = appointment_option(
+            office, date, lead, source, rows, ctx, deadline, issuing, start
+        )
         reasons.append(say.appointment_reason(office, date, lead, source, appointment.wait))
         if not appointment.in_time and deadline is not None:
             reasons.append(say.not_in_time_reason(date, deadline))
     else:
         reasons.append(say.walk_in_only_reason(office))
-    good = good_hour(walk_in, office, settings)
+    good = choice.good
     kind = _decide(deadline, appointment, walk_in, good, ctx)
     if walk_in:
         best = walk_in[0]
-        reasons.append(say.walk_in_reason(best, ctx.office(best.office_id), n_near, n_days))
+        where = ctx.office(best.office_id)
+        nearby = best.distance_km is not None and best.distance_km <= settings.nearby_label_km
+        reasons.append(say.walk_in_reason(best, where, choice.n_near_best, choice.n_days))
         if best.office_id != office.id and walk_in[-1].office_id == office.id:
-            reasons.append(say.own_office_reason(office, walk_in[-1], best))
+            reasons.append(say.own_office_reason(office, walk_in[-1], best, nearby))
     elif kind is not AdviceKind.BOOK and deadline is not None and last >= first:
         reasons.append(say.no_walk_in_reason(last, settings.min_p_called))
     ready = _ready(kind, appointment, walk_in)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from features import schema as s
-from serving.advice.hours import DISTANCE_KM, ESTIMATED, EXPECTED, NEAR_BEST
+from serving.advice.hours import COST, DISTANCE_KM, ESTIMATED, EXPECTED, NEAR_BEST, TRAVEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +27,22 @@ class HourOption:
     p90: float
     expected_wait: float  # 0.3·p10 + 0.4·p50 + 0.3·p90
     p_called: float | None  # walk-ins only
-    distance_km: float | None
+    distance_km: float | None  # from the citizen's location (or the chosen office)
     near_best: bool
     calendar_estimated: bool
     document_ready: dt.date | None = None  # set by the advice for walk-in options
     last_day_to_apply: dt.date | None = None  # ... the last day this office opens in time
+    travel_minutes: float | None = None  # door to door, there and back (None: unknown)
+    cost_minutes: float | None = None  # the ranking measure (serving.advice.cost)
 
 
 def to_options(frame: pd.DataFrame, channel: str) -> list[HourOption]:
-    """Rows (with distance and near-best columns) as :class:`HourOption` objects."""
+    """Rows (with cost and near-best columns) as :class:`HourOption` objects."""
     options = []
     for row in frame.itertuples(index=False):
         called = getattr(row, s.P_CALLED)
         distance = getattr(row, DISTANCE_KM)
+        travel = getattr(row, TRAVEL)
         options.append(
             HourOption(
                 office_id=str(getattr(row, s.OFFICE_ID)),
@@ -54,6 +57,8 @@ def to_options(frame: pd.DataFrame, channel: str) -> list[HourOption]:
                 distance_km=None if pd.isna(distance) else float(distance),
                 near_best=bool(getattr(row, NEAR_BEST)),
                 calendar_estimated=bool(getattr(row, ESTIMATED)),
+                travel_minutes=None if pd.isna(travel) else float(travel),
+                cost_minutes=float(getattr(row, COST)),
             )
         )
     return options

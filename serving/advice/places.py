@@ -25,14 +25,30 @@ def office_distance_km(office: Office, lat: float | None, lon: float | None) -> 
     return haversine_km(lat, lon, office.lat, office.lon)
 
 
-def nearby_offices(office: Office, offices: OfficeRegistry, within_km: float) -> list[Office]:
-    """The office itself, then the others within ``within_km``, nearest first."""
+def nearby_offices(
+    office: Office,
+    offices: OfficeRegistry,
+    within_km: float,
+    start: tuple[float, float] | None = None,
+) -> list[Office]:
+    """The office itself, then the others within ``within_km`` of ``start`` (default: the
+    office), nearest first."""
+    lat, lon = start if start is not None else (office.lat, office.lon)
     others = []
     for other in offices:
-        distance = office_distance_km(other, office.lat, office.lon)
+        distance = office_distance_km(other, lat, lon)
         if other.id != office.id and distance is not None and distance <= within_km:
             others.append((distance, other.id, other))
     return [office, *(o for _, _, o in sorted(others, key=lambda x: (x[0], x[1])))]
+
+
+def start_point(office: Office, near: tuple[float, float] | None) -> tuple[float, float] | None:
+    """Where the citizen sets out from: their location when given, else the chosen office."""
+    if near is not None:
+        return near
+    if office.lat is None or office.lon is None:
+        return None
+    return office.lat, office.lon
 
 
 def parse_near(text: str, parameter: str = "near") -> tuple[float, float]:

@@ -139,10 +139,24 @@ def not_in_time_reason(date: dt.date, deadline: Deadline) -> Reason:
     )
 
 
+def _where(office: Office, option: HourOption) -> tuple[str, str]:
+    """The office's name with how far it is, in both languages."""
+    if not option.distance_km:
+        return office.name_zh, office.name_en
+    km = f"{option.distance_km:.0f}"
+    trip_zh = trip_en = ""
+    if option.travel_minutes:
+        trip_zh = f"，往返约 {_min(option.travel_minutes)} 分钟"
+        trip_en = f", about {_min(option.travel_minutes)} min there and back"
+    return (
+        f"{office.name_zh}（约 {km} 公里{trip_zh}）",
+        f"{office.name_en} (about {km} km{trip_en})",
+    )
+
+
 def walk_in_reason(best: HourOption, office: Office, n_near_best: int, n_days: int) -> Reason:
-    """The best walk-in time, and how many others are about as good."""
-    where_zh = office.name_zh + (f"（约 {best.distance_km:.0f} 公里）" if best.distance_km else "")
-    where_en = office.name_en + (f" (about {best.distance_km:.0f} km)" if best.distance_km else "")
+    """The first walk-in time, how far it is, and how many others are about as good."""
+    where_zh, where_en = _where(office, best)
     spread_zh = spread_en = ""
     if n_near_best > 1:
         spread_zh = (
@@ -163,14 +177,21 @@ def walk_in_reason(best: HourOption, office: Office, n_near_best: int, n_days: i
     )
 
 
-def own_office_reason(office: Office, own: HourOption, best: HourOption) -> Reason:
-    """The office itself is much slower for walk-ins than the best nearby one."""
+def own_office_reason(office: Office, own: HourOption, best: HourOption, nearby: bool) -> Reason:
+    """The office itself costs much more for walk-ins than the first suggested one."""
+    if nearby:
+        others_zh, others_en = "附近的窗口", "nearby offices are listed first"
+    else:
+        km = f"{best.distance_km or 0:.0f}"
+        others_zh = f"其他窗口（约 {km} 公里，已计入路上时间）"
+        others_en = f"other offices are listed first (about {km} km away, travel included)"
     return Reason(
-        zh=f"在{office.name_zh}本身现场取号，最好的时段预计平均等 {_min(own.expected_wait)} 分钟，"
-        f"而上面推荐的时段约 {_min(best.expected_wait)} 分钟，所以先列出附近的窗口。",
-        en=f"Walking in at {office.name_en} itself, the best hour averages about "
-        f"{_min(own.expected_wait)} min against {_min(best.expected_wait)} min at the "
-        "suggested one, so nearby offices are listed first.",
+        zh=f"在{office.name_zh}本身现场取号，最好的时段预计共花约 "
+        f"{_min(own.cost_minutes or 0)} 分钟，而上面推荐的时段约 "
+        f"{_min(best.cost_minutes or 0)} 分钟，所以先列出{others_zh}。",
+        en=f"Walking in at {office.name_en} itself, the best hour costs about "
+        f"{_min(own.cost_minutes or 0)} min against {_min(best.cost_minutes or 0)} min at the "
+        f"suggested one, counting travel and the chance of a second trip, so {others_en}.",
     )
 
 

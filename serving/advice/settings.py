@@ -23,3 +23,15 @@ class AdviceSettings:
     max_search_days: int = 28  # walk-in search window at most (the model's horizon)
     default_lead_days: float = 7.0  # booking lead assumed when the model has none
     max_travel_days: int = 730  # travel and appointment dates at most this far ahead
+    # door to door (docs/advice.md, "Travel"): straight line × detour ÷ speed, there and back
+    detour_factor: float = 1.4  # road distance over straight-line distance in a city
+    urban_speed_kmh: float = 25.0  # door-to-door speed across town (metro, bus, car, on foot)
+    nearby_label_km: float = 5.0  # an office is called "nearby" only this close to the start
+    # the cost of an hour (docs/advice.md, "Cost"): a walk-in not called loses this much more
+    second_trip_minutes: float = 120.0  # waiting until closing, then coming again another day
+    # no herding (docs/advice.md, "Spreading"): each near-best hour is served to a share of
+    # the requests proportional to its spare capacity, windows × 60 / minutes per ticket
+    # minus the arrivals expected then (at least min_spare_share of the capacity)
+    default_windows: int = 4  # when the registry does not know an office's windows
+    default_service_minutes: float = 15.0  # when the model does not know its service time
+    min_spare_share: float = 0.05

@@ -7,6 +7,7 @@ rule, and :mod:`serving.advice.decision` for how the options feed the decision.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -14,15 +15,21 @@ from features import schema as s
 from features.offices import Office
 from serving.advice.context import AdviceContext
 from serving.advice.hours import (
+    COST,
     DISTANCE_KM,
     NEAR_BEST,
+    SPARE,
     near_best_mask,
     open_hour_rows,
+    rotation_pick,
     spread_pick,
-    with_distance,
+    with_cost,
+    with_spare,
 )
 from serving.advice.options import HourOption, to_options
 from serving.advice.settings import AdviceSettings
+
+_SHORT_RULE_LOOKS_AT = 8  # the cheapest near-best hours the short-wait rule considers
 
 
 def walk_in_candidates(
@@ -52,25 +59,59 @@ def walk_in_candidates(
     return likely
 
 
+@dataclass(frozen=True, slots=True)
+class WalkInChoice:
+    """The walk-in options offered, the near-best set they come from, and the hour the
+    short-wait rule looks at (chosen before any rotation, so the advice does not depend on
+    the request's turn)."""
+
+    options: list[HourOption]
+    n_near_best: int
+    n_days: int
+    good: HourOption | None
+
+
 def walk_in_options(
-    walk: pd.DataFrame, office: Office, ctx: AdviceContext
-) -> tuple[list[HourOption], int, int]:
-    """The spread near-best options, the size of the near-best set and its number of days."""
+    walk: pd.DataFrame,
+    office: Office,
+    ctx: AdviceContext,
+    start: tuple[float, float] | None,
+    load: pd.Series,
+    turn: int,
+) -> WalkInChoice:
+    """The near-best hours, ranked by cost from ``start``: the hour request ``turn`` is
+    served first (:func:`rotation_pick`, by spare capacity), then the others spread over
+    offices and days; the office's own best hours last when none is near-best."""
     if walk.empty:
-        return [], 0, 0
+        return WalkInChoice([], 0, 0, None)
     settings = ctx.settings
-    frame = with_distance(walk, ctx.offices, office.lat, office.lon)
-    frame.loc[frame[s.OFFICE_ID] == office.id, DISTANCE_KM] = 0.0
+    frame = with_cost(walk, ctx, start)
     frame[NEAR_BEST] = near_best_mask(frame, settings)
-    good = frame[frame[NEAR_BEST]]
+    good = with_spare(frame[frame[NEAR_BEST]], load, ctx)
+    good = good.sort_values([COST, DISTANCE_KM, s.DATE, s.HOUR, s.OFFICE_ID], kind="stable")
     per_office = settings.max_options_per_office
-    picked = spread_pick(good, per_office, settings.max_options)
+    spread = spread_pick(good, per_office, settings.max_options)
+    first = good.iloc[[rotation_pick(good[SPARE].to_numpy(float), turn)]]
+    if first.index[0] not in spread.index:  # make room for it: its office's last, or the last
+        same = spread[spread[s.OFFICE_ID] == first[s.OFFICE_ID].iloc[0]]
+        full = len(same) >= per_office or len(spread) >= settings.max_options
+        spread = spread.drop(
+            index=(same if len(same) >= per_office else spread).index[-1:] if full else []
+        )
+    picked = pd.concat([first, spread.drop(index=first.index, errors="ignore")])
     own = frame[frame[s.OFFICE_ID] == office.id]
+    own_best = own[near_best_mask(own, settings)].sort_values([COST, s.DATE, s.HOUR])
     if not own.empty and office.id not in set(picked[s.OFFICE_ID]):
         # the office itself is not comparable: still show its own best hours, last
-        mine = spread_pick(own[near_best_mask(own, settings)], per_office, per_office)
-        picked = pd.concat([picked, mine])
-    return to_options(picked, s.Channel.WALK_IN.value), len(good), good[s.DATE].nunique()
+        picked = pd.concat([picked, spread_pick(own_best, per_office, per_office)])
+    mine = own_best if not settings.short_walk_in_anywhere else good
+    short = to_options(mine.head(_SHORT_RULE_LOOKS_AT), s.Channel.WALK_IN.value)
+    return WalkInChoice(
+        to_options(picked, s.Channel.WALK_IN.value),
+        len(good),
+        good[s.DATE].nunique(),
+        good_hour(short, settings),
+    )
 
 
 def last_chance_filter(likely: pd.DataFrame, settings: AdviceSettings) -> pd.DataFrame:
@@ -86,14 +127,8 @@ def last_chance_filter(likely: pd.DataFrame, settings: AdviceSettings) -> pd.Dat
     return likely[~risky]
 
 
-def good_hour(
-    options: tuple[HourOption, ...], office: Office, settings: AdviceSettings
-) -> HourOption | None:
-    """The offered walk-in hour the short-wait rule looks at (None without one).
-
-    The first offered hour with a p90 of at most ``short_walk_in_p90_minutes``, else the
-    one with the least p90; at the office itself, unless ``short_walk_in_anywhere``.
-    """
-    mine = [o for o in options if settings.short_walk_in_anywhere or o.office_id == office.id]
-    short = [o for o in mine if o.p90 <= settings.short_walk_in_p90_minutes]
-    return short[0] if short else min(mine, key=lambda o: o.p90, default=None)
+def good_hour(options: list[HourOption], settings: AdviceSettings) -> HourOption | None:
+    """The hour the short-wait rule looks at (None without one): the first with a p90 of
+    at most ``short_walk_in_p90_minutes``, else the one with the least p90."""
+    short = [o for o in options if o.p90 <= settings.short_walk_in_p90_minutes]
+    return short[0] if short else min(options, key=lambda o: o.p90, default=None)
