@@ -18,7 +18,14 @@ from features.calendar_cn import load_calendar
 from features.errors import UnknownOfficeError
 from models.bundle import load_from_registry
 from models.registry import ModelRegistry
-from serving.advice import AdviceContext, AdviceRequest, ForecasterSource, Residency, advise
+from serving.advice import (
+    AdviceContext,
+    AdviceRequest,
+    ForecasterSource,
+    Residency,
+    advise,
+    parse_near,
+)
 from serving.schemas_advice import AdviceResponse, TimeOption, advice_response
 
 TITLES = {"book": "BOOK an appointment", "walk_in": "WALK IN",
@@ -48,6 +55,9 @@ def advise_command(
     today: Annotated[str | None, typer.Option("--today", help="Day of the decision "
                                               "(default: today, with its remaining hours).")
                      ] = None,
+    near: Annotated[str | None, typer.Option("--near", help="LAT,LON where you set out from "
+                                             "(default: the office): options are ranked door "
+                                             "to door.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
     registry: Annotated[Path | None, typer.Option("--registry", help="Model registry folder "
                                                   "(default $WAITCAST_REGISTRY).")] = None,
@@ -59,6 +69,7 @@ def advise_command(
     slot = (common.parse_date(earliest_appointment, "--earliest-appointment")
             if earliest_appointment else None)
     given_today = common.parse_date(today, "--today") if today else None
+    start = parse_near(near, "--near") if near is not None else None
     work_calendar = load_calendar(calendar)
     forecaster = load_from_registry(ModelRegistry(common.registry_dir(registry)))
     forecast_ids = set(forecaster.queues[s.OFFICE_ID].astype(str))
@@ -67,8 +78,9 @@ def advise_command(
     registry_offices = forecaster.offices
     now = dt.datetime.now(ZoneInfo(registry_offices.get(office).timezone))  # the CLI edge
     request = AdviceRequest(office, given_today or now.date(), travel, residency, expedited,
-                            slot, now=None if given_today else now.time())
-    ctx = AdviceContext(work_calendar, registry_offices, forecaster.lead_days)
+                            slot, now=None if given_today else now.time(), near=start)
+    ctx = AdviceContext(work_calendar, registry_offices, forecaster.lead_days,
+                        service_minutes=forecaster.service_minutes)
     with common.progress("forecasting"):
         advice = advise(request, ctx, ForecasterSource(forecaster, work_calendar))
     answer = advice_response(advice, registry_offices, forecaster.metadata.get("version"))
@@ -103,15 +115,17 @@ def _print(answer: AdviceResponse) -> None:
 
 
 def _options_table(options: list[TimeOption]) -> Table:
-    table = Table(title="walk-in options (any of them: about equally good)")
-    for column in ("office", "km", "date", "hour", "p50", "p90", "expected", "called",
+    table = Table(title="walk-in options (any of them: about equally good; km and travel "
+                        "from the start, cost in minutes)")
+    for column in ("office", "km", "travel", "date", "hour", "p50", "p90", "called", "cost",
                    "ready", "near best"):
         table.add_column(column)
     for o in options:
         table.add_row(o.office_id, f"{o.distance_km:.0f}" if o.distance_km is not None else "",
+                      f"{o.travel_minutes:.0f}" if o.travel_minutes is not None else "",
                       f"{o.date} {o.date:%a}", f"{o.hour}:00", f"{o.p50:.0f}", f"{o.p90:.0f}",
-                      f"{o.expected_wait:.0f}",
                       f"{100 * o.p_called:.0f}%" if o.p_called is not None else "",
+                      f"{o.cost_minutes:.0f}" if o.cost_minutes is not None else "",
                       str(o.document_ready or ""), "yes" if o.near_best else "")
     return table
 

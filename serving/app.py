@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
 from serving import errors, openapi
+from serving.deps import Turns
 from serving.metrics import Metrics
 from serving.middleware import JsonCORSMiddleware, RequestMiddleware
 from serving.ratelimit import RateLimitMiddleware
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None,
                   lifespan=lifespan)
     app.state.serving = state
     app.state.metrics = Metrics(state)
+    app.state.advice_turns = Turns()
     errors.register(app)
     for module in (offices, forecast, live, admin, health, pages, advice, best_times):
         app.include_router(module.router)

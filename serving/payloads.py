@@ -17,10 +17,15 @@ import pandas as pd
 from features import schema as s
 from features.calendar_cn import DayInfo
 from features.offices import Office
+from serving.advice.cost import expected_wait, hour_cost
+from serving.advice.hours import COST  # the ranking measure, here without travel
+from serving.advice.settings import AdviceSettings
 
 ALL_CHANNELS = ""  # the channel-filter key of an unfiltered answer
 CALENDAR_ESTIMATED = "calendar_estimated"
-ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)
+ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED,
+            COST)
+_COST_SETTINGS = AdviceSettings()
 _CHANNEL_ORDER = {c: i for i, c in enumerate(s.CHANNELS)}
 
 
@@ -45,6 +50,8 @@ def _rows(frame: pd.DataFrame, rounded: bool) -> list[dict[str, Any]]:
 
     rows = []
     for record in frame.to_dict("records"):
+        expected = expected_wait(float(record[s.P10]), float(record[s.P50]), float(record[s.P90]))
+        cost = hour_cost(expected, float(record[s.P_CALLED]), 0.0, _COST_SETTINGS)
         rows.append({
             s.OFFICE_ID: str(record[s.OFFICE_ID]),
             s.DATE: record[s.DATE],
@@ -56,6 +63,7 @@ def _rows(frame: pd.DataFrame, rounded: bool) -> list[dict[str, Any]]:
             s.P90: number(record[s.P90], 1),
             s.EXPECTED_ARRIVALS: number(record[s.EXPECTED_ARRIVALS], 1),
             s.P_CALLED: number(record[s.P_CALLED], 3),
+            COST: number(cost, 1),
             CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
         })
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))

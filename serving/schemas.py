@@ -69,6 +69,11 @@ class HourForecast(BaseModel):
     expected_arrivals: float | None = Field(description="Tickets expected in the hour.")
     p_called: float | None = Field(description="Walk-in: chance of being called before "
                                                "closing; null for appointments.")
+    cost_minutes: float | None = Field(
+        description="What the hour costs a citizen, in minutes: the expected wait plus, for "
+                    "walk-ins, the chance of not being called times a second trip (120 min). "
+                    "The ranking measure of the advice and best times, and the page's colour "
+                    "(docs/advice.md).", examples=[24.3])
 
 
 class ForecastResponse(BaseModel):

@@ -10,9 +10,9 @@ import pandas as pd
 from fastapi import APIRouter
 
 from features.errors import ParameterError
-from serving.advice import AdviceRequest, advise
+from serving.advice import AdviceRequest, advise, parse_near
 from serving.cube import ForecastCube
-from serving.deps import StateDep, advice_context
+from serving.deps import StateDep, TurnsDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
 from serving.state import local_now
@@ -49,9 +49,10 @@ class CubeSource:
                          "last day to apply; the appointment option; the near-best walk-in "
                          "hours before it, here and at offices nearby; the advice and its "
                          "reasons in Chinese and English. See docs/advice.md.")
-def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
+def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> AdviceResponse:
     """The advice for one traveller (CPU-bound: runs in the thread pool)."""
     model = state.require_model()
+    near = parse_near(body.near) if body.near is not None else None
     office = model.cube.office(body.office_id)
     now = local_now(state.clock, office.timezone)
     today = body.today or now.date()
@@ -61,7 +62,8 @@ def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
                                       f"beyond the forecast horizon after {now.date()}")
     request = AdviceRequest(office.id, today, body.travel_date, body.residency, body.expedited,
                             body.earliest_appointment,
-                            now=now.time() if body.today is None else None)
+                            now=now.time() if body.today is None else None, near=near,
+                            turn=turns.next(office.id))
     source = CubeSource(model.cube, max(today, now.date()) + horizon)
     advice = advise(request, advice_context(state, model), source)
     return advice_response(advice, model.forecaster.offices, model.version)

@@ -145,3 +145,39 @@ def test_the_route_and_the_cli_give_the_same_advice(
                      str(TODAY), "--format", "json", "--registry", str(base_registry)])
         assert code == 0
         assert json.loads(capsys.readouterr().out) == api
+
+
+def test_advice_starts_from_near_and_refuses_a_bad_one(client: TestClient) -> None:
+    xihu = OFFICES.get("hz-xihu")
+    body = {"office_id": "hz-city", "today": str(TODAY), "near": f"{xihu.lat},{xihu.lon}",
+            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    answer = client.post("/v1/advice", json=body)
+    assert answer.status_code == 200, answer.text
+    options = answer.json()["walk_in"]
+    assert options and all(o["travel_minutes"] is not None and o["cost_minutes"] is not None
+                           for o in options)
+    for option in (o for o in options if o["office_id"] == "hz-xihu"):
+        assert option["distance_km"] == 0.0
+    for bad in ("north", "95,120", "30.2"):
+        refused = client.post("/v1/advice", json={**body, "near": bad})
+        assert refused.status_code == 422 and refused.json()["message"].startswith("near")
+
+
+def test_the_same_question_asked_again_names_another_near_best_hour_first(
+        client: TestClient) -> None:
+    body = {"office_id": "hz-city", "today": str(TODAY),
+            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    answers = [client.post("/v1/advice", json=body).json() for _ in range(6)]
+    assert len({a["advice"] for a in answers}) == 1
+    firsts = {(a["walk_in"][0]["office_id"], a["walk_in"][0]["date"], a["walk_in"][0]["hour"])
+              for a in answers}
+    assert len(firsts) >= 3
+
+
+def test_forecast_hours_carry_their_cost(client: TestClient) -> None:
+    body = client.get("/v1/offices/hz-city/forecast",
+                      params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    for row in body["hours"]:
+        expected = 0.3 * row["p10"] + 0.4 * row["p50"] + 0.3 * row["p90"]
+        missed = 1 - (row["p_called"] if row["p_called"] is not None else 1.0)
+        assert abs(row["cost_minutes"] - (expected + missed * 120)) <= 0.2, row
