@@ -32,7 +32,9 @@ class SessionOut(BaseModel):
 class OfficeOut(BaseModel):
     """One office as the API lists it."""
 
-    id: str = Field(examples=["hz-city"])
+    office_id: str = Field(examples=["hz-city"])
+    id: str = Field(examples=["hz-city"], deprecated=True,
+                    description="Deprecated: the same as `office_id`, kept until /v2.")
     name_zh: str = Field(examples=["杭州市公安局出入境接待大厅"])
     name_en: str = Field(examples=["Hangzhou City Exit-Entry Hall"])
     district_zh: str = ""
