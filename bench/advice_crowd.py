@@ -15,7 +15,9 @@ two baselines are run the same way, each with its own crowd: "always walk in" (t
 open day, a random morning hour, at the chosen office) and "always book" (walk-in-only
 offices: as "always walk in"). Bookings are not added: the booking system's slots cap the
 appointment queue, so more bookers lengthen the lead, not the wait on the day (a limit of
-this bench). Return visits are not added either. Pure but for the ``resimulate`` callable.
+this bench). Return visits are not added either. Besides the wait, the *door-to-door* time
+adds the trips of walk-ins sent to another office (the advice's own travel estimate, from
+the chosen office, there and back, once per visit). Pure but for ``resimulate``.
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ from advice_eval import (
     on_time,
     request_of,
     turns_of,
-    walk_in,
+    walk_in_trips,
 )
 
 from features import schema as s
 from serving.advice import ForecastSource, advise
+from serving.advice.cost import travel_minutes
 from serving.advice.deadline import Residency, issuing_time
+from serving.advice.places import office_distance_km
 
 # office id -> date -> ticket minutes of the walk-ins added that day
 Extras = dict[str, dict[dt.date, np.ndarray]]
@@ -61,8 +65,9 @@ class Visit:
     hour: int
 
 
-def plan(citizens: pd.DataFrame, queue: SimulatedQueue, source: ForecastSource,
-         config: CitizenConfig) -> pd.DataFrame:
+def plan(
+    citizens: pd.DataFrame, queue: SimulatedQueue, source: ForecastSource, config: CitizenConfig
+) -> pd.DataFrame:
     """One row per citizen: the advice, and the first visit each strategy makes."""
     records = []
     turns = turns_of(citizens)
@@ -83,13 +88,20 @@ def plan(citizens: pd.DataFrame, queue: SimulatedQueue, source: ForecastSource,
             first = advice.walk_in[0]
             followed = Visit(WALK_IN, first.office_id, first.date, first.hour)
         issuing = issuing_time(Residency(citizen.residency), bool(citizen.expedited))
-        records.append({
-            "citizen": citizen.citizen, "turn": turn, "advice_kind": kind,
-            "has_travel": citizen.travel_date is not None,
-            "any_option": any_option(queue, office, citizen.today, citizen.travel_date,
-                                     issuing, slot),
-            "advice": followed, "always_walk_in": walk, "always_book": book,
-        })
+        records.append(
+            {
+                "citizen": citizen.citizen,
+                "turn": turn,
+                "advice_kind": kind,
+                "has_travel": citizen.travel_date is not None,
+                "any_option": any_option(
+                    queue, office, citizen.today, citizen.travel_date, issuing, slot
+                ),
+                "advice": followed,
+                "always_walk_in": walk,
+                "always_book": book,
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -107,73 +119,101 @@ def arrivals(visits: pd.Series, seed: int) -> Extras:
 
 def peak(visits: pd.Series, capacity: Mapping[str, float]) -> dict[str, Any]:
     """The office-hour the most followers go to, and how that compares with its capacity."""
-    counts = Counter((v.office_id, v.date, v.hour) for v in visits
-                     if v is not None and v.channel == WALK_IN)
+    counts = Counter(
+        (v.office_id, v.date, v.hour) for v in visits if v is not None and v.channel == WALK_IN
+    )
     if not counts:
         return {"followers": 0, "where": None, "share_of_capacity": 0.0}
     (office, date, hour), n = counts.most_common(1)[0]
-    return {"followers": n, "where": f"{office} {date} {hour}:00",
-            "share_of_capacity": round(n / capacity.get(office, np.inf), 2),
-            "office_hours": len(counts)}
+    return {
+        "followers": n,
+        "where": f"{office} {date} {hour}:00",
+        "share_of_capacity": round(n / capacity.get(office, np.inf), 2),
+        "office_hours": len(counts),
+    }
 
 
-def outcomes(plans: pd.DataFrame, citizens: pd.DataFrame, resimulate: Resimulate,
-             config: CitizenConfig) -> pd.DataFrame:
+def outcomes(
+    plans: pd.DataFrame, citizens: pd.DataFrame, resimulate: Resimulate, config: CitizenConfig
+) -> pd.DataFrame:
     """Each strategy's crowd joins the queue; the waits its citizens then see."""
     by_id = {c.citizen: c for c in citizens.itertuples(index=False)}
     out = plans[["citizen", "advice_kind", "has_travel", "any_option"]].copy()
     for k, name in enumerate(STRATEGIES):
         queue = resimulate(arrivals(plans[name], config.seed + k))
-        waits, dates, turned = [], [], []
+        waits, dates, turned, trips = [], [], [], []
         for row in plans.itertuples(index=False):
             visit: Visit | None = getattr(row, name)
             rng = np.random.default_rng([zlib.crc32(f"{config.seed}:{row.citizen}".encode()), k])
-            applied, wait, sent_home = None, np.nan, False
+            applied, wait, sent_home, trip = None, np.nan, False, 0.0
             if visit is not None and visit.channel == WALK_IN:
-                applied, wait = walk_in(queue, visit.office_id, visit.date, visit.hour, rng,
-                                        config.max_visits)
-                sent_home = applied != visit.date
+                applied, wait, visits = walk_in_trips(
+                    queue, visit.office_id, visit.date, visit.hour, rng, config.max_visits
+                )
+                sent_home = visits > 1
+                trip = visits * _travel(queue, by_id[row.citizen].office_id, visit.office_id)
             elif visit is not None:
                 applied = visit.date
                 wait = queue.visit(visit.office_id, visit.date, visit.hour, APPOINTMENT, rng)[1]
             waits.append(wait)
             dates.append(applied)
             turned.append(sent_home)
+            trips.append(trip)
         out[f"{name}_wait"] = waits
+        out[f"{name}_door_to_door"] = np.array(waits) + np.array(trips)
         out[f"{name}_date"] = dates
         out[f"{name}_sent_home"] = turned
-        out[f"{name}_on_time"] = [on_time(by_id[c], queue, d)
-                                  for c, d in zip(out["citizen"], dates, strict=True)]
+        out[f"{name}_on_time"] = [
+            on_time(by_id[c], queue, d) for c, d in zip(out["citizen"], dates, strict=True)
+        ]
         out[f"{name}_evaluable"] = [d is None or d <= queue.end for d in dates]
     return out
 
 
-def summarize(results: pd.DataFrame, plans: pd.DataFrame,
-              capacity: Mapping[str, float]) -> dict[str, Any]:
+def _travel(queue: SimulatedQueue, home: str, office_id: str) -> float:
+    """Minutes there and back from the chosen office to ``office_id`` (the advice's own
+    estimate: straight line × detour ÷ speed, twice)."""
+    start, office = queue.offices.get(home), queue.offices.get(office_id)
+    km = office_distance_km(office, start.lat, start.lon) or 0.0
+    return float(travel_minutes(km, queue.ctx.settings))
+
+
+def summarize(
+    results: pd.DataFrame, plans: pd.DataFrame, capacity: Mapping[str, float]
+) -> dict[str, Any]:
     """On time, waits and sent-home shares per strategy; where each crowd piles up most."""
     ok = np.logical_and.reduce([results[f"{n}_evaluable"] for n in STRATEGIES])
     r = results[ok]
     travel = r[r["has_travel"] & r["any_option"]]
     served = r[r["advice_kind"] != "urgent_service"]
     fig: dict[str, Any] = {
-        "citizens": len(results), "evaluable": len(r),
-        "advice_mix": {k: round(float(v), 3) for k, v in
-                       r["advice_kind"].value_counts(normalize=True).items()},
+        "citizens": len(results),
+        "evaluable": len(r),
+        "advice_mix": {
+            k: round(float(v), 3) for k, v in r["advice_kind"].value_counts(normalize=True).items()
+        },
     }
     for name in STRATEGIES:
         fig[f"{name}_on_time_share"] = round(float(travel[f"{name}_on_time"].mean()), 4)
         fig[f"{name}_mean_wait"] = round(float(served[f"{name}_wait"].mean()), 2)
         fig[f"{name}_p90_wait"] = round(float(served[f"{name}_wait"].quantile(0.9)), 1)
+        fig[f"{name}_mean_door_to_door"] = round(float(served[f"{name}_door_to_door"].mean()), 2)
         fig[f"{name}_sent_home_share"] = round(float(served[f"{name}_sent_home"].mean()), 4)
         fig[f"{name}_peak"] = peak(plans[name], capacity)
     return fig
 
 
-def hour_capacity(offices: Any, service_minutes: Mapping[str, float],
-                  default_windows: int = 4, default_minutes: float = 15.0) -> dict[str, float]:
+def hour_capacity(
+    offices: Any,
+    service_minutes: Mapping[str, float],
+    default_windows: int = 4,
+    default_minutes: float = 15.0,
+) -> dict[str, float]:
     """Tickets an office can serve in one hour: windows × 60 / minutes per ticket."""
-    return {o.id: (o.windows or default_windows) * 60.0
-            / service_minutes.get(o.id, default_minutes) for o in offices}
+    return {
+        o.id: (o.windows or default_windows) * 60.0 / service_minutes.get(o.id, default_minutes)
+        for o in offices
+    }
 
 
 def walk_in_share(log: pd.DataFrame, extras: Extras) -> float:

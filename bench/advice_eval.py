@@ -170,16 +170,29 @@ def walk_in(
     max_visits: int,
 ) -> tuple[dt.date | None, float]:
     """Walk in, coming back the next open day at the same (or nearest open) hour if sent home."""
+    applied, waited, _ = walk_in_trips(queue, office_id, date, hour, rng, max_visits)
+    return applied, waited
+
+
+def walk_in_trips(
+    queue: SimulatedQueue,
+    office_id: str,
+    date: dt.date,
+    hour: int,
+    rng: np.random.Generator,
+    max_visits: int,
+) -> tuple[dt.date | None, float, int]:
+    """As :func:`walk_in`, with the number of trips made."""
     waited = 0.0
-    for _ in range(max_visits):
+    for visit in range(1, max_visits + 1):
         hours = queue.open_hours(office_id, date)
         hour = min(hours, key=lambda h: (abs(h - hour), h))
         called, minutes = queue.visit(office_id, date, hour, WALK_IN, rng)
         waited += minutes
         if called:
-            return date, waited
+            return date, waited, visit
         date = queue.next_open_day(office_id, date + dt.timedelta(days=1))
-    return None, waited
+    return None, waited, max_visits
 
 
 def request_of(
@@ -203,9 +216,7 @@ def request_of(
     return request, slot
 
 
-def on_time(
-    citizen: Any, queue: SimulatedQueue, applied: dt.date | None
-) -> bool:
+def on_time(citizen: Any, queue: SimulatedQueue, applied: dt.date | None) -> bool:
     """True when applying on ``applied`` gives the document the day before travel."""
     if applied is None:
         return False

@@ -148,18 +148,25 @@ def at_once(world: World, args: argparse.Namespace) -> None:
           f"hour); their walk-ins are added to the simulated queue; evaluable "
           f"{figures['evaluable']}")
     print("advice mix: " + ", ".join(f"{k} {v:.1%}" for k, v in figures["advice_mix"].items()))
-    print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}{'sent home':>11}"
-          f"{'added walk-ins':>16}  busiest office-hour (followers, x its capacity)")
+    print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}"
+          f"{'door to door':>14}{'sent home':>11}{'added walk-ins':>16}"
+          "  busiest office-hour (followers, x its capacity)")
     for k, name in enumerate(STRATEGIES):
         peak = figures[f"{name}_peak"]
         where = (f"{peak['where']}: {peak['followers']} ({peak['share_of_capacity']:.1f}x)"
                  if peak["where"] else "-")
         print(f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
               f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
+              f"{figures[f'{name}_mean_door_to_door']:>10.1f} min"
               f"{figures[f'{name}_sent_home_share']:>11.1%}{added[k]:>15.0%}  {where}")
     _ratios(figures)
-    print("(added walk-ins: the crowd's walk-ins over the simulated walk-ins of the same "
-          "office-days)")
+    door = figures["advice_mean_door_to_door"]
+    ratios = [f"{b}: door to door x{door / figures[f'{b}_mean_door_to_door']:.2f}"
+              for b in STRATEGIES[1:]]
+    print("advice / " + ", ".join(ratios))
+    print("(door to door: the wait plus the trips to another office than the chosen one, there "
+          "and back, by the advice's own estimate; added walk-ins: the crowd's walk-ins over the "
+          "simulated walk-ins of the same office-days)")
     _targets(figures)
     print(json.dumps(figures, default=str), file=sys.stderr)
 

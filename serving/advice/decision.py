@@ -135,7 +135,9 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     likely = walk_in_candidates(
         rows, office, near, ctx, first, last, from_hour, deadline is not None
     )
-    choice = walk_in_options(likely, office, ctx, start, hour_load(rows), request.turn)
+    choice = walk_in_options(
+        likely, office, ctx, start, hour_load(rows), request.turn, deadline is not None
+    )
     calendar = ctx.calendar_of(office)
     walk_in = tuple(
         replace(

@@ -35,3 +35,4 @@ class AdviceSettings:
     default_windows: int = 4  # when the registry does not know an office's windows
     default_service_minutes: float = 15.0  # when the model does not know its service time
     min_spare_share: float = 0.05
+    retry_days: int = 2  # ... served first only with this many later days to come back, if any

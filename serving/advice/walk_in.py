@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from features import schema as s
@@ -78,6 +79,7 @@ def walk_in_options(
     start: tuple[float, float] | None,
     load: pd.Series,
     turn: int,
+    has_deadline: bool = False,
 ) -> WalkInChoice:
     """The near-best hours, ranked by cost from ``start``: the hour request ``turn`` is
     served first (:func:`rotation_pick`, by spare capacity), then the others spread over
@@ -91,7 +93,8 @@ def walk_in_options(
     good = good.sort_values([COST, DISTANCE_KM, s.DATE, s.HOUR, s.OFFICE_ID], kind="stable")
     per_office = settings.max_options_per_office
     spread = spread_pick(good, per_office, settings.max_options)
-    first = good.iloc[[rotation_pick(good[SPARE].to_numpy(float), turn)]]
+    served = _with_retry_days(good, walk, settings.retry_days) if has_deadline else good
+    first = served.iloc[[rotation_pick(served[SPARE].to_numpy(float), turn)]]
     if first.index[0] not in spread.index:  # make room for it: its office's last, or the last
         same = spread[spread[s.OFFICE_ID] == first[s.OFFICE_ID].iloc[0]]
         full = len(same) >= per_office or len(spread) >= settings.max_options
@@ -112,6 +115,18 @@ def walk_in_options(
         good[s.DATE].nunique(),
         good_hour(short, settings),
     )
+
+
+def _with_retry_days(good: pd.DataFrame, walk: pd.DataFrame, days: int) -> pd.DataFrame:
+    """The near-best hours that leave ``days`` later candidate days at their office to come
+    back on if sent home before the deadline (all of them when none does)."""
+    dates = walk.groupby(s.OFFICE_ID)[s.DATE].unique()
+    later = [
+        int(np.sum(dates[office] > date))
+        for office, date in zip(good[s.OFFICE_ID], good[s.DATE], strict=True)
+    ]
+    keep = np.array(later, dtype=int) >= days
+    return good[keep] if keep.any() else good
 
 
 def last_chance_filter(likely: pd.DataFrame, settings: AdviceSettings) -> pd.DataFrame:

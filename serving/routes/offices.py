@@ -23,7 +23,8 @@ def office_out(office: Office, forecast_available: bool) -> OfficeOut:
               for x in office.sessions[day]]
         for day in WEEKDAYS
     }
-    return OfficeOut(office_id=office.id, id=office.id, name_zh=office.name_zh, name_en=office.name_en,
+    return OfficeOut(office_id=office.id, id=office.id,
+                     name_zh=office.name_zh, name_en=office.name_en,
                      district_zh=office.district_zh, district_en=office.district_en,
                      mode=office.mode, channels=list(office.channels), timezone=office.timezone,
                      lat=office.lat, lon=office.lon, windows=office.windows, sessions=sessions,
