@@ -147,8 +147,10 @@ class BestTimesResponse(BaseModel):
     to: dt.date
     channel: Channel
     near: list[float] | None = Field(None, description="[lat, lon] distances are measured from.")
-    times: list[TimeOption] = Field(description="Near-best hours first (nearest first when "
-                                    "`near` is given), then the rest by expected wait.")
+    hours: list[TimeOption] = Field(description="Near-best hours first (nearest first when "
+                                    "`near` is given), then the rest by cost.")
+    times: list[TimeOption] = Field(deprecated=True, description="Deprecated: the same list as "
+                                    "`hours` (the name every per-hour list has), until /v2.")
 
 
 def _minutes(value: float) -> float:

@@ -74,14 +74,18 @@ def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
         raise ParameterError("from", f"{first} is in the past; the earliest date is {now.date()}")
     if last < first:
         raise ParameterError("to", f"{last} is before from ({first})")
-    if last > horizon_end or (last - first).days >= MAX_RANGE_DAYS:
-        raise ParameterError("to", f"{last} is beyond the horizon ({horizon_end}) or more "
-                                   f"than {MAX_RANGE_DAYS} days after from")
+    if last > horizon_end:
+        raise ParameterError("to", f"{last} is beyond the forecast horizon of "
+                                   f"{state.settings.horizon_days} days; the last date is "
+                                   f"{horizon_end}")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise ParameterError("to", f"{last} is {(last - first).days + 1} days from `from` "
+                                   f"({first}); a range holds at most {MAX_RANGE_DAYS} days")
     registry = model.forecaster.offices
     rows = model.cube.frame(first, last, [o.id for o in offices])
     from_hour = now.hour + 1 if first == now.date() else 0
     times = best_times(rows, advice_context(state, model), first, last, channel.value, limit,
                        near, from_hour_on_first=from_hour)
+    hours = [best_time_out(t, registry) for t in times]
     return BestTimesResponse(model_version=model.version, start=first, to=last, channel=channel,
-                             near=list(near) if near else None,
-                             times=[best_time_out(t, registry) for t in times])
+                             near=list(near) if near else None, hours=hours, times=hours)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -181,3 +182,32 @@ def test_forecast_hours_carry_their_cost(client: TestClient) -> None:
         expected = 0.3 * row["p10"] + 0.4 * row["p50"] + 0.3 * row["p90"]
         missed = 1 - (row["p_called"] if row["p_called"] is not None else 1.0)
         assert abs(row["cost_minutes"] - (expected + missed * 120)) <= 0.2, row
+
+
+def test_messages_name_the_parameter_the_form_and_the_limit(client: TestClient) -> None:
+    def message(answer: httpx.Response) -> str:
+        assert answer.status_code == 422, answer.text
+        return str(answer.json()["message"])
+
+    assert message(client.get("/v1/offices/hz-city/forecast", params={"date": "20261201"})) == (
+        "date: expected a date YYYY-MM-DD, got '20261201'")
+    assert "expected a date YYYY-MM-DD" in message(
+        client.get("/v1/best-times", params={"from": "2026/12/01"}))
+    beyond = message(client.get("/v1/best-times", params={"to": "2030-01-01"}))
+    assert beyond.startswith("to:") and "beyond the forecast horizon" in beyond
+    wide = message(client.get("/v1/best-times", params={"to": str(TODAY + dt.timedelta(days=70))}))
+    assert wide.startswith("to:") and "at most 62 days" in wide and "horizon" not in wide
+    bare = message(client.post("/v1/advice", content=b'{"office_id": "hz-city"}'))
+    assert bare.startswith("body:") and "no Content-Type" in bare
+    for loose in ("yes", "true", 1):
+        refused = message(client.post("/v1/advice", json={"office_id": "hz-city",
+                                                           "expedited": loose}))
+        assert refused.startswith("expedited"), refused
+
+
+def test_every_per_hour_list_is_called_hours(client: TestClient) -> None:
+    body = client.get("/v1/best-times", params={"limit": 5}).json()
+    assert body["hours"] and body["hours"] == body["times"]  # `times`: deprecated alias
+    forecast = client.get("/v1/offices/hz-city/forecast",
+                          params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    assert forecast["hours"]
