@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
-from serving import errors, openapi
+from serving import docs, errors, openapi
 from serving.deps import Turns
 from serving.metrics import Metrics
 from serving.middleware import JsonCORSMiddleware, RequestMiddleware
@@ -66,13 +66,14 @@ def create_app(settings: Settings | None = None,
         yield
 
     app = FastAPI(title="waitcast", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.serving = state
     app.state.metrics = Metrics(state)
     app.state.advice_turns = Turns()
     errors.register(app)
     for module in (offices, forecast, live, admin, health, pages, advice, best_times):
         app.include_router(module.router)
+    docs.install(app)  # before /static: its assets live under /static/swagger-ui
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     openapi.install(app, rate_limited=settings.rate_limit_per_minute > 0)

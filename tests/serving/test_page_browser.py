@@ -414,3 +414,24 @@ def test_the_shared_location_is_where_the_advice_starts(browser: Any, base_url: 
     assert json.loads(sent.value.post_data or "{}")["near"] == "30.21000,120.21000"
     page.wait_for_selector("#advice-result .reasons li")
     page.context.close()
+
+
+def test_the_api_docs_render_with_the_network_cut_off(browser: Any, base_url: str) -> None:
+    ctx = browser.new_context(locale="en-US")
+    elsewhere: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    ctx.route("**/*", only_this_server)
+    page = ctx.new_page()
+    page.goto(f"{base_url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/v1/advice" in p for p in paths) and any("/forecast" in p for p in paths)
+    assert elsewhere == []
+    ctx.close()
