@@ -76,3 +76,52 @@ def progress(description: str, total: float | None = None) -> Iterator[Progress]
     with bar:
         bar.add_task(description, total=total)
         yield bar
+
+
+class Phases:
+    """The phases of a long command, told as they happen.
+
+    Each phase is one line, whatever the output is (a log file, a pipe, CI), so that a
+    first ``make run`` is never silent: on stdout, beside the command's result (stderr keeps
+    to the one-line error); in a terminal the lines go above a rich progress bar (on stderr)
+    that shows the current phase and its steps. Use as a context manager::
+
+        with common.Phases("train") as phases:
+            phases.start("reading the inputs")
+            phases.start("backtest", total=4)
+            phases.step(1, 4, "backtest fold")
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self._bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err_console,
+            disable=not sys.stderr.isatty(),
+            transient=True,
+        )
+        self._task = self._bar.add_task(command, total=None)
+
+    def __enter__(self) -> Phases:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+    def start(self, name: str, total: int | None = None) -> None:
+        """A new phase: a line now, and the bar's description (and steps, when counted)."""
+        self._say(f"{self.command}: {name}")
+        self._bar.update(self._task, description=name, total=total, completed=0)
+
+    def step(self, done: int, total: int, what: str) -> None:
+        """``done`` of ``total`` steps of the phase are done."""
+        self._say(f"{self.command}: {what} {done} of {total} done")
+        self._bar.update(self._task, total=total, completed=done)
+
+    def _say(self, line: str) -> None:
+        out = self._bar.console if sys.stderr.isatty() else console
+        out.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -87,18 +87,24 @@ def train(
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
-    inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
-    config = TrainConfig()
-    with common.progress("preparing data"):
+    # --- phases told as they happen (13.10; helper: cli/common.py Phases) ---
+    phases = common.Phases("train")
+    with phases:
+        phases.start("reading the inputs")
+        inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
+        config = TrainConfig()
+        phases.start("preparing the hourly table")
         data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
-    with common.progress("backtest and final fit", total=origins) as bar:
+        phases.start(f"final fit and {origins} backtest folds, side by side", total=origins)
         backtest, forecaster = backtest_and_fit(
             data,
             inputs.calendar,
             config,
             origins,
-            on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+            on_fold=lambda i, n: phases.step(i, n, "backtest fold"),
         )
+        phases.start("saving the version")
+    # --- end of the phases ---
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
