@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 from features.read import read_inputs
 from features.validate import validate
+from tests.conftest import real_data_path
 from training.backtest import HISTORICAL_MEAN, MODEL, run_backtest
 from training.pipeline import TrainConfig, prepare_data
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-MARYLAND = REAL / "maryland-mva-2017.csv.gz"
+MARYLAND = "maryland-mva-2017.csv.gz"
 
 
 @pytest.fixture(scope="module")
 def maryland(offices, calendar):
-    assert MARYLAND.exists(), f"{MARYLAND} is missing: the shared folder sits beside the project"
-    [raw] = read_inputs([MARYLAND])
+    [raw] = read_inputs([real_data_path(MARYLAND)])
     result = validate(raw, offices)
     assert result.rows_in == 254_041
     return prepare_data(None, result.accepted, offices, calendar)
