@@ -40,15 +40,14 @@ from advice_eval import (
     any_option,
     on_time,
     request_of,
+    trip_minutes,
     turns_of,
     walk_in_trips,
 )
 
 from features import schema as s
 from serving.advice import ForecastSource, advise
-from serving.advice.cost import travel_minutes
 from serving.advice.deadline import Residency, issuing_time
-from serving.advice.places import office_distance_km
 
 # office id -> date -> ticket minutes of the walk-ins added that day
 Extras = dict[str, dict[dt.date, np.ndarray]]
@@ -151,7 +150,7 @@ def outcomes(
                     queue, visit.office_id, visit.date, visit.hour, rng, config.max_visits
                 )
                 sent_home = visits > 1
-                trip = visits * _travel(queue, by_id[row.citizen].office_id, visit.office_id)
+                trip = visits * trip_minutes(queue, by_id[row.citizen].office_id, visit.office_id)
             elif visit is not None:
                 applied = visit.date
                 wait = queue.visit(visit.office_id, visit.date, visit.hour, APPOINTMENT, rng)[1]
@@ -168,14 +167,6 @@ def outcomes(
         ]
         out[f"{name}_evaluable"] = [d is None or d <= queue.end for d in dates]
     return out
-
-
-def _travel(queue: SimulatedQueue, home: str, office_id: str) -> float:
-    """Minutes there and back from the chosen office to ``office_id`` (the advice's own
-    estimate: straight line × detour ÷ speed, twice)."""
-    start, office = queue.offices.get(home), queue.offices.get(office_id)
-    km = office_distance_km(office, start.lat, start.lon) or 0.0
-    return float(travel_minutes(km, queue.ctx.settings))
 
 
 def summarize(

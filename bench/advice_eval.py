@@ -32,8 +32,9 @@ import pandas as pd
 
 from features import schema as s
 from serving.advice import AdviceContext, AdviceRequest, RowsSource, advise
+from serving.advice.cost import travel_minutes
 from serving.advice.deadline import Residency, deadline_for, issuing_time, ready_date
-from serving.advice.places import nearby_offices
+from serving.advice.places import nearby_offices, office_distance_km
 
 WALK_IN, APPOINTMENT = s.Channel.WALK_IN.value, s.Channel.APPOINTMENT.value
 ISSUED_MINUTE = "issued_minute"  # minutes after midnight at which the ticket was taken
@@ -195,6 +196,14 @@ def walk_in_trips(
     return None, waited, max_visits
 
 
+def trip_minutes(queue: SimulatedQueue, home: str, office_id: str) -> float:
+    """Minutes there and back from the chosen office to ``office_id``, by the advice's own
+    estimate (straight line × detour ÷ speed, twice)."""
+    start, office = queue.offices.get(home), queue.offices.get(office_id)
+    km = office_distance_km(office, start.lat, start.lon) or 0.0
+    return float(travel_minutes(km, queue.ctx.settings))
+
+
 def request_of(
     citizen: Any, queue: SimulatedQueue, turn: int = 0
 ) -> tuple[AdviceRequest, dt.date | None]:
@@ -251,10 +260,13 @@ def follow(
         rng["default"],
         config.max_visits,
     )
-    walk = default
+    walk, trip = default, 0.0
     if advice.walk_in:
         o = advice.walk_in[int(rng["walk"].integers(min(config.pick_among, len(advice.walk_in))))]
-        walk = walk_in(queue, o.office_id, o.date, o.hour, rng["walk"], config.max_visits)
+        applied, waited, visits = walk_in_trips(
+            queue, o.office_id, o.date, o.hour, rng["walk"], config.max_visits
+        )
+        walk, trip = (applied, waited), visits * trip_minutes(queue, office.id, o.office_id)
     own = default  # walking in at the chosen office itself, at its first suggested hour
     mine = [o for o in advice.walk_in if o.office_id == office.id]
     if mine:
@@ -285,6 +297,8 @@ def follow(
         out[f"{name}_date"] = applied
         out[f"{name}_on_time"] = on_time(citizen, queue, applied)
     out["any_option"] = any_option(queue, office.id, today, travel, issuing, slot)
+    # door to door: the trips to another office than the chosen one (only advised walk-ins)
+    out["advice_trip"] = trip if kind == "walk_in" else 0.0
     out["hindsight"] = _hindsight(out, "walk_alt")
     out["hindsight_same_office"] = _hindsight(out, "walk_own")
     out["evaluable"] = all(
@@ -373,6 +387,8 @@ def summarize(results: pd.DataFrame) -> dict[str, Any]:
     for name in STRATEGIES:
         fig[f"{name}_on_time_share"] = round(float(travel[f"{name}_on_time"].mean()), 4)
         fig[f"{name}_mean_wait"] = round(float(served[f"{name}_wait"].mean()), 2)
+        trips = served["advice_trip"] if name == "advice" else 0.0
+        fig[f"{name}_mean_door_to_door"] = round(float((served[f"{name}_wait"] + trips).mean()), 2)
         fig[f"{name}_p90_wait"] = round(float(served[f"{name}_wait"].quantile(0.9)), 1)
     fig["matches_hindsight_share"] = round(float((r["hindsight"] == r["advice_kind"]).mean()), 4)
     fig["matches_same_office_hindsight_share"] = round(

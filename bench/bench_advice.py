@@ -102,10 +102,11 @@ def one_at_a_time(world: World, args: argparse.Namespace) -> None:
     print(f"evaluable (outcome inside the simulated log): {figures['evaluable']}; with a travel "
           f"date that some option could make: {figures['with_travel_date_and_an_option']}")
     print("advice mix: " + ", ".join(f"{k} {v:.1%}" for k, v in figures["advice_mix"].items()))
-    print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}")
+    print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}{'door to door':>14}")
     for name in STRATEGIES:
         print(f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
-              f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min")
+              f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
+              f"{figures[f'{name}_mean_door_to_door']:>10.1f} min")
     _ratios(figures)
     print(f"advice matches the best choice in hindsight: {figures['matches_hindsight_share']:.1%}"
           " (advice -> hindsight: " + ", ".join(
