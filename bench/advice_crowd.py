@@ -31,19 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from advice_eval import (
-    APPOINTMENT,
-    STRATEGIES,
-    WALK_IN,
-    CitizenConfig,
-    SimulatedQueue,
-    any_option,
-    on_time,
-    request_of,
-    trip_minutes,
-    turns_of,
-    walk_in_trips,
-)
+from advice_eval import STRATEGIES, CitizenConfig, any_option, on_time, request_of, turns_of
+from simulated_queue import APPOINTMENT, WALK_IN, SimulatedQueue, trip_minutes, walk_in_trips
 
 from features import schema as s
 from serving.advice import ForecastSource, advise

@@ -28,14 +28,8 @@ from typing import Any
 
 import advice_crowd as crowd
 import pandas as pd
-from advice_eval import (
-    STRATEGIES,
-    CitizenConfig,
-    SimulatedQueue,
-    evaluate,
-    sample_citizens,
-    summarize,
-)
+from advice_eval import STRATEGIES, CitizenConfig, evaluate, sample_citizens, summarize
+from simulated_queue import SimulatedQueue
 
 from features import schema as s
 from features.calendar_cn import default_calendar
