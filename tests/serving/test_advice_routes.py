@@ -94,14 +94,14 @@ def test_office_best_times_are_open_hours_near_best_first(client: TestClient) ->
     assert answer.status_code == 200, answer.text
     assert set(answer.json()) >= {"from", "to", "times", "model_version", "channel"}
     body = BestTimesResponse.model_validate(answer.json())
-    assert len(body.times) == 6 and {t.office_id for t in body.times} == {"hz-city"}
+    assert len(body.hours) == 6 and {t.office_id for t in body.hours} == {"hz-city"}
     assert all(t.channel.value == "walk_in" and open_hour("hz-city", t.date, t.hour)
-               and start <= t.date <= end for t in body.times)
-    flags = [t.near_best for t in body.times]
+               and start <= t.date <= end for t in body.hours)
+    flags = [t.near_best for t in body.hours]
     assert flags == sorted(flags, reverse=True) and flags[0]
     booked = client.get("/v1/offices/hz-city/best-times",
                         params={"from": str(start), "channel": "appointment"}).json()
-    assert {t["channel"] for t in booked["times"]} == {"appointment"}
+    assert {t["channel"] for t in booked["hours"]} == {"appointment"}
 
 
 def test_best_times_across_offices_nearest_first_among_equals(client: TestClient) -> None:
@@ -109,7 +109,7 @@ def test_best_times_across_offices_nearest_first_among_equals(client: TestClient
     answer = client.get("/v1/best-times", params={"near": f"{xihu.lat},{xihu.lon}",
                                                   "limit": 50})
     assert answer.status_code == 200, answer.text
-    times = answer.json()["times"]
+    times = answer.json()["hours"]
     near_best = [t for t in times if t["near_best"]]
     assert near_best and {t["office_id"] for t in times} <= set(MODEL_OFFICES)
     distances = [t["distance_km"] for t in near_best]
