@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from features import schema as s
@@ -36,38 +37,41 @@ def _number(value: Any, digits: int) -> float | None:
 
 def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as JSON-ready dicts: minutes and arrivals to 1 decimal, p_called to 3."""
-    return _rows(frame, True)
-
-
-def exact_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Forecast rows as dicts with the forecast's own values (NaN stays NaN), same order."""
-    return _rows(frame, False)
-
-
-def _rows(frame: pd.DataFrame, rounded: bool) -> list[dict[str, Any]]:
-    def number(value: Any, digits: int) -> float | None:
-        return _number(value, digits) if rounded else float(value)
-
     rows = []
-    for record in frame.to_dict("records"):
-        expected = expected_wait(float(record[s.P10]), float(record[s.P50]), float(record[s.P90]))
-        cost = hour_cost(expected, float(record[s.P_CALLED]), 0.0, _COST_SETTINGS)
+    for record, cost in zip(frame.to_dict("records"), _costs(frame), strict=True):
         rows.append({
             s.OFFICE_ID: str(record[s.OFFICE_ID]),
             s.DATE: record[s.DATE],
             s.HOUR: int(record[s.HOUR]),
             s.CHANNEL: str(record[s.CHANNEL]),
             s.SERVICE: str(record[s.SERVICE]),
-            s.P10: number(record[s.P10], 1),
-            s.P50: number(record[s.P50], 1),
-            s.P90: number(record[s.P90], 1),
-            s.EXPECTED_ARRIVALS: number(record[s.EXPECTED_ARRIVALS], 1),
-            s.P_CALLED: number(record[s.P_CALLED], 3),
-            COST: number(cost, 1),
+            s.P10: _number(record[s.P10], 1),
+            s.P50: _number(record[s.P50], 1),
+            s.P90: _number(record[s.P90], 1),
+            s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
+            s.P_CALLED: _number(record[s.P_CALLED], 3),
+            COST: _number(cost, 1),
             CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
         })
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))
     return rows
+
+
+def exact_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Forecast rows as dicts with the forecast's own values (NaN stays NaN), same order."""
+    columns = [s.OFFICE_ID, s.DATE, *ROW_KEYS, CALENDAR_ESTIMATED]
+    order = frame[s.CHANNEL].astype(str).map(_CHANNEL_ORDER).fillna(9)
+    out = frame.assign(**{COST: _costs(frame), "_order": order.to_numpy()})
+    out = out.sort_values([s.HOUR, "_order", s.SERVICE], kind="stable")[columns]
+    records: list[dict[str, Any]] = out.to_dict("records")
+    return records
+
+
+def _costs(frame: pd.DataFrame) -> np.ndarray:
+    """The cost of each row (serving.advice.cost), travel left out."""
+    values = {c: frame[c].to_numpy(float) for c in (s.P10, s.P50, s.P90, s.P_CALLED)}
+    expected = expected_wait(values[s.P10], values[s.P50], values[s.P90])
+    return hour_cost(expected, values[s.P_CALLED], np.zeros(len(frame)), _COST_SETTINGS)
 
 
 def etag(version: str, office_id: str, date: dt.date, channel: str) -> str:
