@@ -8,7 +8,7 @@ HISTORY_START ?= 2023-01-02
 SEED   ?= 42
 export WAITCAST_REGISTRY ?= .waitcast/registry
 
-.PHONY: run test lint bench browser default-data default-model clean
+.PHONY: run test lint bench browser default-data default-model port-free clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,11 @@ default-model: $(STAMP)
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
-run: default-model
+# A taken port is said in one line before minutes of training, not as an error after them.
+port-free: $(STAMP)
+	@$(BIN)/python -m cli.portcheck $(HOST) $(PORT)
+
+run: port-free default-model
 	@echo "serving waitcast on http://$(HOST):$(PORT)/ (API under /v1, docs at /docs)"
 	WAITCAST_ENV=$${WAITCAST_ENV:-development} $(BIN)/waitcast serve --host $(HOST) --port $(PORT)
 

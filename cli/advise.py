@@ -18,7 +18,14 @@ from features.calendar_cn import load_calendar
 from features.errors import UnknownOfficeError
 from models.bundle import load_from_registry
 from models.registry import ModelRegistry
-from serving.advice import AdviceRequest, Residency, advise, forecast_span
+from serving.advice import (
+    AdviceContext,
+    AdviceRequest,
+    ForecasterSource,
+    Residency,
+    advise,
+    parse_near,
+)
 from serving.schemas_advice import AdviceResponse, TimeOption, advice_response
 
 TITLES = {"book": "BOOK an appointment", "walk_in": "WALK IN",
@@ -48,6 +55,9 @@ def advise_command(
     today: Annotated[str | None, typer.Option("--today", help="Day of the decision "
                                               "(default: today, with its remaining hours).")
                      ] = None,
+    near: Annotated[str | None, typer.Option("--near", help="LAT,LON where you set out from "
+                                             "(default: the office): options are ranked door "
+                                             "to door.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
     registry: Annotated[Path | None, typer.Option("--registry", help="Model registry folder "
                                                   "(default $WAITCAST_REGISTRY).")] = None,
@@ -59,19 +69,21 @@ def advise_command(
     slot = (common.parse_date(earliest_appointment, "--earliest-appointment")
             if earliest_appointment else None)
     given_today = common.parse_date(today, "--today") if today else None
-    days = load_calendar(calendar)
-    forecaster = load_from_registry(ModelRegistry(common.registry_dir(registry)))
+    start = parse_near(near, "--near") if near is not None else None
+    forecaster = load_from_registry(
+        ModelRegistry(common.registry_dir(registry)), china=load_calendar(calendar)
+    )
     forecast_ids = set(forecaster.queues[s.OFFICE_ID].astype(str))
     if office not in forecast_ids:
         raise UnknownOfficeError(office)
     registry_offices = forecaster.offices
     now = dt.datetime.now(ZoneInfo(registry_offices.get(office).timezone))  # the CLI edge
     request = AdviceRequest(office, given_today or now.date(), travel, residency, expedited,
-                            slot, now=None if given_today else now.time())
-    start, n_days, ids = forecast_span(request, registry_offices, forecaster.lead_days, days)
+                            slot, now=None if given_today else now.time(), near=start)
+    ctx = AdviceContext(forecaster.calendars, registry_offices, forecaster.lead_days,
+                        service_minutes=forecaster.service_minutes)
     with common.progress("forecasting"):
-        rows = forecaster.forecast(start, n_days, [i for i in ids if i in forecast_ids])
-    advice = advise(request, rows, days, registry_offices, forecaster.lead_days)
+        advice = advise(request, ctx, ForecasterSource(forecaster))
     answer = advice_response(advice, registry_offices, forecaster.metadata.get("version"))
     if output_format is OutputFormat.JSON:
         typer.echo(json.dumps(answer.model_dump(mode="json", by_alias=True),
@@ -104,15 +116,17 @@ def _print(answer: AdviceResponse) -> None:
 
 
 def _options_table(options: list[TimeOption]) -> Table:
-    table = Table(title="walk-in options (any of them: about equally good)")
-    for column in ("office", "km", "date", "hour", "p50", "p90", "expected", "called",
+    table = Table(title="walk-in options (any of them: about equally good; km and travel "
+                        "from the start, cost in minutes)")
+    for column in ("office", "km", "travel", "date", "hour", "p50", "p90", "called", "cost",
                    "ready", "near best"):
         table.add_column(column)
     for o in options:
         table.add_row(o.office_id, f"{o.distance_km:.0f}" if o.distance_km is not None else "",
+                      f"{o.travel_minutes:.0f}" if o.travel_minutes is not None else "",
                       f"{o.date} {o.date:%a}", f"{o.hour}:00", f"{o.p50:.0f}", f"{o.p90:.0f}",
-                      f"{o.expected_wait:.0f}",
                       f"{100 * o.p_called:.0f}%" if o.p_called is not None else "",
+                      f"{o.cost_minutes:.0f}" if o.cost_minutes is not None else "",
                       str(o.document_ready or ""), "yes" if o.near_best else "")
     return table
 

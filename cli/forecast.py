@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from features import schema as s
 from features.calendar_cn import load_calendar
 from features.errors import ParameterError
 from models.bundle import load_from_registry
+from models.forecaster import Forecaster
 from models.registry import ModelRegistry
 
 
@@ -49,19 +51,43 @@ def forecast(
     calendar: Annotated[
         Path | None, typer.Option("--calendar", help="Calendar override CSV.")
     ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option(
+            "--today",
+            help="Day the horizon counts from, YYYY-MM-DD (default: the model's first "
+            "forecast day, the day after its data end).",
+        ),
+    ] = None,
 ) -> None:
-    """Forecast waits (p10/p50/p90 minutes) with the current model."""
+    """Forecast waits (p10/p50/p90 minutes) with the current model.
+
+    Refuses what the API refuses (a date before the first forecast day — the day after
+    the model's data, or --today — or beyond the horizon of $WAITCAST_HORIZON_DAYS days,
+    appointments at a walk-in-only office) and names the
+    holiday of every closed day.
+    """
     first = common.parse_date(start, "--start")
     if not 1 <= days <= 366:
         raise ParameterError("--days", f"must be between 1 and 366, got {days}")
     forecaster = load_from_registry(
         ModelRegistry(common.registry_dir(registry)), china=load_calendar(calendar)
     )
-    frame = forecaster.forecast(first, days, office or None, channel.value if channel else None)
+    now = common.parse_date(today, "--today") if today else forecaster.origin
+    _check_range(first, days, now, common.horizon_days())
+    wanted = office or None
+    if channel is ChannelChoice.APPOINTMENT:
+        for office_id in wanted or []:
+            if not forecaster.offices.get(office_id).takes_appointments:
+                raise ParameterError(
+                    "--channel", f"office {office_id} is walk-in only: no appointments"
+                )
+    frame = forecaster.forecast(first, days, wanted, channel.value if channel else None)
     frame = frame.assign(model_version=forecaster.metadata.get("version"))
+    closed = _closed_days(forecaster, first, days, wanted)
     for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
         frame[column] = frame[column].astype(float).round(2)
-    text = _render(frame, output_format)
+    text = _render(frame, output_format, closed)
     if out is not None:
         try:
             out.write_text(text if text is not None else frame.to_csv(index=False))
@@ -70,9 +96,46 @@ def forecast(
         common.console.print(f"wrote {len(frame):,} rows to {out}")
     elif text is not None:
         typer.echo(text, nl=False)
+    if output_format is not OutputFormat.TABLE or out is not None:
+        for office_id, date, name in closed:  # beside the data, not in it
+            common.err_console.print(f"closed: {office_id} {date} {name}", highlight=False)
 
 
-def _render(frame: pd.DataFrame, output_format: OutputFormat) -> str | None:
+def _check_range(first: dt.date, days: int, today: dt.date, horizon: int) -> None:
+    """The API's date rules: from today up to the horizon (ParameterError naming the flag)."""
+    if first < today:
+        raise ParameterError("--start", f"{first} is in the past; the earliest date is {today}")
+    last, limit = first + dt.timedelta(days=days - 1), today + dt.timedelta(days=horizon - 1)
+    if last > limit:
+        raise ParameterError(
+            "--days" if first <= limit else "--start",
+            f"{last} is beyond the forecast horizon of {horizon} days "
+            f"(WAITCAST_HORIZON_DAYS); the last date is {limit}",
+        )
+
+
+def _closed_days(
+    forecaster: Forecaster,
+    first: dt.date,
+    days: int,
+    office_ids: list[str] | None,
+) -> list[tuple[str, dt.date, str]]:
+    """(office, date, why) of every asked-for office-day the office does not open."""
+    ids = office_ids or sorted(set(forecaster.queues[s.OFFICE_ID].astype(str)))
+    closed = []
+    for office_id in ids:
+        office = forecaster.offices.get(office_id)
+        for k in range(days):
+            info = forecaster.calendars.day(office, first + dt.timedelta(days=k))
+            if not office.sessions_for(info):
+                why = f"{info.holiday_en} {info.holiday_zh}" if info.holiday_en else "closed"
+                closed.append((office_id, info.date, why))
+    return closed
+
+
+def _render(
+    frame: pd.DataFrame, output_format: OutputFormat, closed: list[tuple[str, dt.date, str]]
+) -> str | None:
     if output_format is OutputFormat.CSV:
         return frame.to_csv(index=False)
     if output_format is OutputFormat.JSON:
@@ -86,6 +149,8 @@ def _render(frame: pd.DataFrame, output_format: OutputFormat) -> str | None:
         table.add_column(column)
     for row in frame[columns].itertuples(index=False):
         table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    for office_id, date, why in closed:
+        table.add_row(office_id, str(date), f"closed: {why}", *[""] * (len(columns) - 3))
     common.console.print(table)
     return None
 

@@ -76,9 +76,13 @@ def train(
     store.check_writable()  # fail before an hour of training, not after
     locale = make_locale(country, region, timezone)
     limit = 1.0 if allow_rejects else max_reject_share
-    inputs = load_inputs(paths, offices, calendar, limit, locale, events)
     config = TrainConfig()
-    with common.progress("preparing data"):
+    # --- phases told as they happen (13.10; helper: cli/common.py Phases) ---
+    phases = common.Phases("train")
+    with phases:
+        phases.start("reading the inputs")
+        inputs = load_inputs(paths, offices, calendar, limit, locale, events)
+        phases.start("preparing the hourly table")
         data = prepare_data(
             inputs.tickets,
             inputs.observations,
@@ -87,15 +91,14 @@ def train(
             inputs.locale,
             inputs.events,
         )
-    for note in data.notes:
-        common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    with common.progress("backtest and final fit", total=origins) as bar:
+        for note in data.notes:
+            common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
+        phases.start(f"final fit and up to {origins} backtest folds, side by side", total=origins)
         backtest, forecaster = backtest_and_fit(
-            data,
-            config,
-            origins,
-            on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+            data, config, origins, on_fold=lambda i, n: phases.step(i, n, "backtest fold")
         )
+        phases.start("saving the version")
+    # --- end of the phases ---
     frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -7,8 +7,6 @@ or broken one is reported by readiness, never fatal), in a worker thread.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -20,16 +18,15 @@ from fastapi.staticfiles import StaticFiles
 
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
-from serving import errors, openapi
+from serving import docs, errors, openapi
+from serving.deps import Turns
 from serving.metrics import Metrics
 from serving.middleware import JsonCORSMiddleware, RequestMiddleware
 from serving.ratelimit import RateLimitMiddleware
-from serving.routes import admin, forecast, health, live, offices, pages
+from serving.routes import admin, advice, best_times, forecast, health, live, offices, pages
 from serving.settings import Settings
 from serving.state import ServingState
 
-# Routers of other modules, included when present; each module exposes ``router``.
-OPTIONAL_ROUTERS = ("serving.routes.advice", "serving.routes.best_times")
 DESCRIPTION = """Predicted waits at Hangzhou's exit-entry offices, per open hour and channel,
 from the serving model; live waits from the offices' queue states; the model's health.
 
@@ -69,15 +66,14 @@ def create_app(settings: Settings | None = None,
         yield
 
     app = FastAPI(title="waitcast", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.serving = state
     app.state.metrics = Metrics(state)
+    app.state.advice_turns = Turns()
     errors.register(app)
-    for module in (offices, forecast, live, admin, health, pages):
+    for module in (offices, forecast, live, admin, health, pages, advice, best_times):
         app.include_router(module.router)
-    for name in OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(name) is not None:
-            app.include_router(importlib.import_module(name).router)
+    docs.install(app)  # before /static: its assets live under /static/swagger-ui
     if pages.STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     openapi.install(app, rate_limited=settings.rate_limit_per_minute > 0)

@@ -36,6 +36,7 @@ class DayForecast:
     date: dt.date
     closed: bool
     rows: tuple[dict, ...]  # rounded forecast rows, see payloads.rounded_rows
+    exact: tuple[dict, ...]  # the same rows unrounded (payloads.exact_rows), for the advice
     bodies: dict[str, bytes]  # channel filter ("" = all) -> JSON bytes
     etags: dict[str, str]  # channel filter -> strong ETag
 
@@ -105,7 +106,7 @@ class ForecastCube:
 
     def frame(self, start: dt.date, end: dt.date,
               office_ids: Iterable[str] | None = None) -> pd.DataFrame:
-        """Forecast rows for dates in [start, end] (inclusive), as the cube serves them.
+        """Forecast rows for dates in [start, end] (inclusive), unrounded (the advice's input).
 
         Days missing from the cube are computed in one forecaster call for all offices.
         """
@@ -124,7 +125,7 @@ class ForecastCube:
         for office_id in ids:
             for date in dates:
                 day = computed.get((office_id, date)) or self.day(office_id, date)
-                rows.extend(day.rows)
+                rows.extend(day.exact)
         columns = [s.OFFICE_ID, s.DATE, *payloads.ROW_KEYS, payloads.CALENDAR_ESTIMATED]
         return pd.DataFrame(rows, columns=columns)
 
@@ -141,21 +142,25 @@ class ForecastCube:
         self.forecast_calls += 1
         frame = self.forecaster.forecast(start, days, office_ids)
         grouped: dict[tuple[str, dt.date], list[dict]] = {}
+        exact: dict[tuple[str, dt.date], list[dict]] = {}
         for row in payloads.rounded_rows(frame):
             grouped.setdefault((row[s.OFFICE_ID], row[s.DATE]), []).append(row)
+        for row in payloads.exact_rows(frame):
+            exact.setdefault((row[s.OFFICE_ID], row[s.DATE]), []).append(row)
         out = {}
         for office_id in office_ids:
             office = self.offices[office_id]
             for offset in range(days):
                 date = start + dt.timedelta(days=offset)
-                rows = grouped.get((office_id, date), [])
-                out[(office_id, date)] = self._entry(office, date, rows)
+                key = (office_id, date)
+                out[key] = self._entry(office, date, grouped.get(key, []), exact.get(key, []))
         return out
 
-    def _entry(self, office: Office, date: dt.date, rows: list[dict]) -> DayForecast:
+    def _entry(self, office: Office, date: dt.date, rows: list[dict],
+               exact: list[dict]) -> DayForecast:
         info = self.forecaster.calendars.day(office, date)
         closed = not office.sessions_for(info)
         bodies = {key: payloads.day_body(self.version, office, info, closed, rows, key)
                   for key in CHANNEL_KEYS}
         etags = {key: payloads.etag(self.version, office.id, date, key) for key in CHANNEL_KEYS}
-        return DayForecast(office.id, date, closed, tuple(rows), bodies, etags)
+        return DayForecast(office.id, date, closed, tuple(rows), tuple(exact), bodies, etags)

@@ -7,11 +7,13 @@ in the thread pool, which the forecast route cannot afford.
 from __future__ import annotations
 
 import hmac
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from serving.advice import AdviceContext
 from serving.errors import MissingTokenError, WrongTokenError
 from serving.metrics import Metrics
 from serving.state import LoadedModel, ServingState
@@ -42,7 +44,37 @@ async def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
+class Turns:
+    """Numbers the advice requests of each office (0, 1, 2 …), for the rotation of the
+    first suggestion (``serving.advice.hours.rotation_pick``); one per app."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next(self, office_id: str) -> int:
+        """This request's number for ``office_id``."""
+        with self._lock:
+            turn = self._next.get(office_id, 0)
+            self._next[office_id] = turn + 1
+            return turn
+
+
+async def get_turns(request: Request) -> Turns:
+    """The app's advice request counter."""
+    turns: Turns = request.app.state.advice_turns
+    return turns
+
+
+def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
+    """The advice's context for the loaded model: calendar, its offices and booking leads."""
+    forecaster = model.forecaster
+    return AdviceContext(forecaster.calendars, forecaster.offices, forecaster.lead_days,
+                         service_minutes=forecaster.service_minutes)
+
+
 StateDep = Annotated[ServingState, Depends(get_state)]
+TurnsDep = Annotated[Turns, Depends(get_turns)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

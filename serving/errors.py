@@ -131,7 +131,7 @@ def response_for(exc: Exception, scope: MutableMapping[str, Any] | None = None) 
     if isinstance(exc, StarletteHTTPException):
         return _http_answer(exc, scope or {})
     if isinstance(exc, RequestValidationError):
-        return error_response(422, "invalid_parameter", _validation_message(exc))
+        return error_response(422, "invalid_parameter", _validation_message(exc, scope or {}))
     if isinstance(exc, ReloadFailedError) and exc.cause is not None:
         status, code = _classify(exc.cause)
         return error_response(status if status >= 500 else 503, code, str(exc))
@@ -179,17 +179,44 @@ def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -
     return error_response(status, code, message, dict(exc.headers or {}))
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def _validation_message(exc: RequestValidationError, scope: MutableMapping[str, Any]) -> str:
     errors = list(exc.errors())
     if not errors:
         return "the request is not valid"
     first = errors[0]
     loc = [str(part) for part in first.get("loc", ())]
-    if first.get("type") == "json_invalid":
+    kind = str(first.get("type", ""))
+    if kind == "json_invalid":
         return "body: not valid JSON"
+    if loc[:1] == ["body"] and not _sends_json(scope):
+        return _content_type_message(scope)
     name = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else "request")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if kind.startswith(_DATE_ERRORS):
+        given = str(first.get("input", ""))[:40]
+        return f"{name}: expected a date YYYY-MM-DD, got {given!r}{more}"
     return f"{name}: {first.get('msg', 'invalid')}{more}"
+
+
+_DATE_ERRORS = ("date_", "datetime_from_date")  # pydantic's error types for a bad date
+
+
+def _content_type(scope: MutableMapping[str, Any]) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == b"content-type":
+            return str(value.decode("latin-1")).split(";")[0].strip()[:60]
+    return None
+
+
+def _sends_json(scope: MutableMapping[str, Any]) -> bool:
+    kind = _content_type(scope)
+    return kind is not None and (kind == "application/json" or kind.endswith("+json"))
+
+
+def _content_type_message(scope: MutableMapping[str, Any]) -> str:
+    kind = _content_type(scope)
+    given = "the request has no Content-Type" if kind is None else f"it says {kind!r}"
+    return f"body: send it as JSON with Content-Type: application/json ({given})"
 
 
 async def _handle(request: Request, exc: Exception) -> Response:

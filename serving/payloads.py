@@ -12,15 +12,21 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from features import schema as s
 from features.calendar_cn import DayInfo
 from features.offices import Office
+from serving.advice.cost import expected_wait, hour_cost
+from serving.advice.hours import COST  # the ranking measure, here without travel
+from serving.advice.settings import AdviceSettings
 
 ALL_CHANNELS = ""  # the channel-filter key of an unfiltered answer
 CALENDAR_ESTIMATED = "calendar_estimated"
-ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED)
+ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED,
+            COST)
+_COST_SETTINGS = AdviceSettings()
 _CHANNEL_ORDER = {c: i for i, c in enumerate(s.CHANNELS)}
 
 
@@ -32,7 +38,7 @@ def _number(value: Any, digits: int) -> float | None:
 def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as JSON-ready dicts: minutes and arrivals to 1 decimal, p_called to 3."""
     rows = []
-    for record in frame.to_dict("records"):
+    for record, cost in zip(frame.to_dict("records"), _costs(frame), strict=True):
         rows.append({
             s.OFFICE_ID: str(record[s.OFFICE_ID]),
             s.DATE: record[s.DATE],
@@ -44,10 +50,28 @@ def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             s.P90: _number(record[s.P90], 1),
             s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
             s.P_CALLED: _number(record[s.P_CALLED], 3),
+            COST: _number(cost, 1),
             CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
         })
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))
     return rows
+
+
+def exact_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Forecast rows as dicts with the forecast's own values (NaN stays NaN), same order."""
+    columns = [s.OFFICE_ID, s.DATE, *ROW_KEYS, CALENDAR_ESTIMATED]
+    order = frame[s.CHANNEL].astype(str).map(_CHANNEL_ORDER).fillna(9)
+    out = frame.assign(**{COST: _costs(frame), "_order": order.to_numpy()})
+    out = out.sort_values([s.HOUR, "_order", s.SERVICE], kind="stable")[columns]
+    records: list[dict[str, Any]] = out.to_dict("records")
+    return records
+
+
+def _costs(frame: pd.DataFrame) -> np.ndarray:
+    """The cost of each row (serving.advice.cost), travel left out."""
+    values = {c: frame[c].to_numpy(float) for c in (s.P10, s.P50, s.P90, s.P_CALLED)}
+    expected = expected_wait(values[s.P10], values[s.P50], values[s.P90])
+    return hour_cost(expected, values[s.P_CALLED], np.zeros(len(frame)), _COST_SETTINGS)
 
 
 def etag(version: str, office_id: str, date: dt.date, channel: str) -> str:

@@ -32,7 +32,9 @@ class SessionOut(BaseModel):
 class OfficeOut(BaseModel):
     """One office as the API lists it."""
 
-    id: str = Field(examples=["hz-city"])
+    office_id: str = Field(examples=["hz-city"])
+    id: str = Field(examples=["hz-city"], deprecated=True,
+                    description="Deprecated: the same as `office_id`, kept until /v2.")
     name_zh: str = Field(examples=["杭州市公安局出入境接待大厅"])
     name_en: str = Field(examples=["Hangzhou City Exit-Entry Hall"])
     district_zh: str = ""
@@ -69,6 +71,11 @@ class HourForecast(BaseModel):
     expected_arrivals: float | None = Field(description="Tickets expected in the hour.")
     p_called: float | None = Field(description="Walk-in: chance of being called before "
                                                "closing; null for appointments.")
+    cost_minutes: float | None = Field(
+        description="What the hour costs a citizen, in minutes: the expected wait plus, for "
+                    "walk-ins, the chance of not being called times a second trip (120 min). "
+                    "The ranking measure of the advice and best times, and the page's colour "
+                    "(docs/advice.md).", examples=[24.3])
 
 
 class ForecastResponse(BaseModel):

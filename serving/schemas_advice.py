@@ -33,12 +33,18 @@ class AdviceRequestBody(BaseModel):
     residency: Residency = Field(Residency.IN_PROVINCE, description="`in_province` (Zhejiang "
                                  "household registration: 7 working days) or `out_of_province` "
                                  "(20 days).")
-    expedited: bool = Field(False, description="Expedited with proof: 5 working days.")
+    expedited: bool = Field(False, strict=True,
+                            description="Expedited with proof: 5 working days (`true` or "
+                                        "`false`, nothing else).")
     earliest_appointment: dt.date | None = Field(
         None, description="The earliest free slot on the booking site, when known; else the "
                           "model's predicted booking lead is used.")
     today: dt.date | None = Field(None, description="The day of the decision (default: today "
                                   "in the office's time zone, with today's remaining hours).")
+    near: str | None = Field(None, max_length=64, examples=["30.21,120.21"],
+                             description="`LAT,LON` where the citizen sets out from (default: "
+                                         "the chosen office): options are ranked door to door, "
+                                         "travel there and back included.")
 
 
 class Sentence(BaseModel):
@@ -64,12 +70,21 @@ class TimeOption(BaseModel):
                                              "0.3·p90), the ranking measure.")
     p_called: float | None = Field(description="Walk-in: chance of being called before "
                                                "closing.")
-    distance_km: float | None = Field(description="From the chosen office (advice) or from "
-                                                  "`near` (best times).")
+    distance_km: float | None = Field(description="From `near`, else from the chosen office "
+                                                  "(advice); from `near` (best times).")
+    travel_minutes: float | None = Field(
+        None, description="Door to door, there and back: distance × 1.4 ÷ 25 km/h, twice "
+                          "(null when no start is known).")
+    cost_minutes: float | None = Field(
+        None, description="The ranking measure: expected wait + travel + the chance of not "
+                          "being called × (a 120-minute second trip + the travel again).")
     near_best: bool = Field(description="About as good as the best hour: pick any of these.")
     calendar_estimated: bool
     document_ready: dt.date | None = Field(None, description="Advice only: when the document "
                                                              "would be ready.")
+    last_day_to_apply: dt.date | None = Field(
+        None, description="Advice with a travel date only: the last day this office opens on "
+                          "or before the latest application date the issuing rule allows.")
 
 
 class IssuingOut(BaseModel):
@@ -110,7 +125,8 @@ class AdviceResponse(BaseModel):
     today: dt.date
     advice: AdviceKind = Field(description="`book`, `walk_in` or `urgent_service`.")
     travel_date: dt.date | None
-    last_day_to_apply: dt.date | None = Field(description="The latest application date whose "
+    last_day_to_apply: dt.date | None = Field(description="The last day the office opens on "
+                                              "or before the latest application date whose "
                                               "document is ready the day before travel.")
     issuing: IssuingOut
     document_ready: dt.date | None = Field(description="For the recommended option.")
@@ -131,19 +147,41 @@ class BestTimesResponse(BaseModel):
     to: dt.date
     channel: Channel
     near: list[float] | None = Field(None, description="[lat, lon] distances are measured from.")
-    times: list[TimeOption] = Field(description="Near-best hours first (nearest first when "
-                                    "`near` is given), then the rest by expected wait.")
+    hours: list[TimeOption] = Field(description="Near-best hours first (nearest first when "
+                                    "`near` is given), then the rest by cost.")
+    times: list[TimeOption] = Field(deprecated=True, description="Deprecated: the same list as "
+                                    "`hours` (the name every per-hour list has), until /v2.")
+
+
+def _minutes(value: float) -> float:
+    return round(value, 1)
+
+
+def _minutes_or_none(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _km(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def best_time_out(option: HourOption, offices: OfficeRegistry) -> TimeOption:
-    """The API view of one hour option."""
+    """The API view of one hour option, rounded here (minutes and km to 0.1, shares to 0.001)."""
     office = offices.get(option.office_id)
     return TimeOption(
         office_id=option.office_id, office_name_zh=office.name_zh, office_name_en=office.name_en,
-        date=option.date, hour=option.hour, channel=Channel(option.channel), p10=option.p10,
-        p50=option.p50, p90=option.p90, expected_wait=option.expected_wait,
-        p_called=option.p_called, distance_km=option.distance_km, near_best=option.near_best,
-        calendar_estimated=option.calendar_estimated, document_ready=option.document_ready)
+        date=option.date, hour=option.hour, channel=Channel(option.channel),
+        p10=_minutes(option.p10), p50=_minutes(option.p50), p90=_minutes(option.p90),
+        expected_wait=_minutes(option.expected_wait), p_called=_share(option.p_called),
+        distance_km=_km(option.distance_km), near_best=option.near_best,
+        calendar_estimated=option.calendar_estimated, document_ready=option.document_ready,
+        last_day_to_apply=option.last_day_to_apply,
+        travel_minutes=_minutes_or_none(option.travel_minutes),
+        cost_minutes=_minutes_or_none(option.cost_minutes))
 
 
 def advice_response(advice: Advice, offices: OfficeRegistry,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+import pandas as pd
 from fastapi import APIRouter
 
 from features.errors import ParameterError
-from serving.advice import AdviceRequest, advise, forecast_span
-from serving.deps import StateDep
+from serving.advice import AdviceRequest, advise, parse_near
+from serving.cube import ForecastCube
+from serving.deps import StateDep, TurnsDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
 from serving.state import local_now
@@ -25,6 +29,19 @@ _ERRORS = {
 }
 
 
+@dataclass(frozen=True)
+class CubeSource:
+    """The cube as the advice's forecast source: offices it forecasts, up to ``last``."""
+
+    cube: ForecastCube
+    last: dt.date
+
+    def frame(self, start: dt.date, end: dt.date, office_ids: Sequence[str]) -> pd.DataFrame:
+        """The cube's unrounded rows (dates after ``last`` are not forecast)."""
+        ids = [i for i in office_ids if i in self.cube.offices]
+        return self.cube.frame(start, min(end, self.last), ids)
+
+
 @router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]
              summary="Should I book or walk in, when and where?",
              description="From the travel date and the issuing time (7 working days in "
@@ -32,9 +49,10 @@ _ERRORS = {
                          "last day to apply; the appointment option; the near-best walk-in "
                          "hours before it, here and at offices nearby; the advice and its "
                          "reasons in Chinese and English. See docs/advice.md.")
-def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
+def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> AdviceResponse:
     """The advice for one traveller (CPU-bound: runs in the thread pool)."""
     model = state.require_model()
+    near = parse_near(body.near) if body.near is not None else None
     office = model.cube.office(body.office_id)
     now = local_now(state.clock, office.timezone)
     today = body.today or now.date()
@@ -44,10 +62,8 @@ def post_advice(body: AdviceRequestBody, state: StateDep) -> AdviceResponse:
                                       f"beyond the forecast horizon after {now.date()}")
     request = AdviceRequest(office.id, today, body.travel_date, body.residency, body.expedited,
                             body.earliest_appointment,
-                            now=now.time() if body.today is None else None)
-    registry, leads = model.forecaster.offices, model.forecaster.lead_days
-    start, days, office_ids = forecast_span(request, registry, leads, state.calendar)
-    end = min(start + dt.timedelta(days=days - 1), max(today, now.date()) + horizon)
-    rows = model.cube.frame(start, end, [i for i in office_ids if i in model.cube.offices])
-    advice = advise(request, rows, state.calendar, registry, leads)
-    return advice_response(advice, registry, model.version)
+                            now=now.time() if body.today is None else None, near=near,
+                            turn=turns.next(office.id))
+    source = CubeSource(model.cube, max(today, now.date()) + horizon)
+    advice = advise(request, advice_context(state, model), source)
+    return advice_response(advice, model.forecaster.offices, model.version)

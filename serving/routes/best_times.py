@@ -14,8 +14,8 @@ from fastapi import APIRouter, Query
 from features.errors import ParameterError
 from features.offices import Office
 from features.schema import Channel
-from serving.advice_options import best_times
-from serving.deps import StateDep
+from serving.advice import best_times, parse_near
+from serving.deps import StateDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import BestTimesResponse, best_time_out
 from serving.state import LoadedModel, ServingState, local_now
@@ -62,18 +62,6 @@ def all_best_times(state: StateDep, start: From = None, to: To = None,
     return _answer(state, model, offices, start, to, channel, limit, point)
 
 
-def parse_near(text: str) -> tuple[float, float]:
-    """``"30.25,120.21"`` → (lat, lon), or a ParameterError naming ``near``."""
-    parts = text.split(",")
-    try:
-        lat, lon = (float(p) for p in parts) if len(parts) == 2 else (None, None)
-    except ValueError:
-        lat = lon = None
-    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ParameterError("near", f"expected LAT,LON in degrees, got {text[:40]!r}")
-    return lat, lon
-
-
 def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
             start: dt.date | None, to: dt.date | None, channel: Channel, limit: int,
             near: tuple[float, float] | None) -> BestTimesResponse:
@@ -86,14 +74,18 @@ def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
         raise ParameterError("from", f"{first} is in the past; the earliest date is {now.date()}")
     if last < first:
         raise ParameterError("to", f"{last} is before from ({first})")
-    if last > horizon_end or (last - first).days >= MAX_RANGE_DAYS:
-        raise ParameterError("to", f"{last} is beyond the horizon ({horizon_end}) or more "
-                                   f"than {MAX_RANGE_DAYS} days after from")
+    if last > horizon_end:
+        raise ParameterError("to", f"{last} is beyond the forecast horizon of "
+                                   f"{state.settings.horizon_days} days; the last date is "
+                                   f"{horizon_end}")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise ParameterError("to", f"{last} is {(last - first).days + 1} days from `from` "
+                                   f"({first}); a range holds at most {MAX_RANGE_DAYS} days")
     registry = model.forecaster.offices
     rows = model.cube.frame(first, last, [o.id for o in offices])
     from_hour = now.hour + 1 if first == now.date() else 0
-    times = best_times(rows, registry, state.calendar, first, last, channel.value, limit, near,
-                       from_hour_on_first=from_hour)
+    times = best_times(rows, advice_context(state, model), first, last, channel.value, limit,
+                       near, from_hour_on_first=from_hour)
+    hours = [best_time_out(t, registry) for t in times]
     return BestTimesResponse(model_version=model.version, start=first, to=last, channel=channel,
-                             near=list(near) if near else None,
-                             times=[best_time_out(t, registry) for t in times])
+                             near=list(near) if near else None, hours=hours, times=hours)

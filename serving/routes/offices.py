@@ -23,7 +23,8 @@ def office_out(office: Office, forecast_available: bool) -> OfficeOut:
               for x in office.sessions[day]]
         for day in WEEKDAYS
     }
-    return OfficeOut(id=office.id, name_zh=office.name_zh, name_en=office.name_en,
+    return OfficeOut(office_id=office.id, id=office.id,
+                     name_zh=office.name_zh, name_en=office.name_en,
                      district_zh=office.district_zh, district_en=office.district_en,
                      mode=office.mode, channels=list(office.channels), timezone=office.timezone,
                      lat=office.lat, lon=office.lon, windows=office.windows, sessions=sessions,
@@ -41,7 +42,7 @@ def list_offices(state: StateDep) -> OfficesResponse:
         return OfficesResponse(model_version=None, offices=offices)
     registry, forecast = model.forecaster.offices, model.cube.offices
     offices = [office_out(o, o.id in forecast) for o in registry]
-    offices.sort(key=lambda o: registry.get(o.id).inferred)  # registry first (stable)
+    offices.sort(key=lambda o: registry.get(o.office_id).inferred)  # registry first (stable)
     return OfficesResponse(model_version=model.version, offices=offices)
 
 

@@ -34,15 +34,16 @@ function facts(answer) {
   return list;
 }
 
-function walkInList(answer, onShow) {
-  const box = el("div", "suggestions");
-  box.append(el("h4", "", t("suggested_walk_in")));
+function walkInList(answer, onShow, title) {
+  const box = el("div", "suggestions suggestions-walk_in");
+  box.append(el("h4", "", title));
   const list = el("ul", "suggestion-list");
   for (const option of answer.walk_in) {
-    const text = t("suggestion", {
+    let text = t("suggestion", {
       office: pick(option, "office_name"), date: fmtDate(option.date), hour: option.hour,
       p50: minutes(option.p50),
     });
+    if (option.distance_km) text += ` · ${t("km", { km: option.distance_km.toFixed(option.distance_km < 10 ? 1 : 0) })}`;
     const item = el("li");
     item.append(suggestionButton(text, () => onShow(option.office_id, option.date, option.hour,
       "walk_in")));
@@ -52,10 +53,10 @@ function walkInList(answer, onShow) {
   return box;
 }
 
-function appointmentBox(answer, onShow) {
+function appointmentBox(answer, onShow, title) {
   const option = answer.appointment;
-  const box = el("div", "suggestions");
-  box.append(el("h4", "", t("suggested_appointment")));
+  const box = el("div", "suggestions suggestions-appointment");
+  box.append(el("h4", "", title));
   const wait = option.wait;
   let text = t("suggestion_appointment", { office: pick(answer, "office_name"),
     date: fmtDate(option.date) });
@@ -91,16 +92,34 @@ export function renderAdvice(result, onShow) {
   head.append(el("span", "verdict-office", t("advice_for", { office: pick(answer, "office_name") })),
     " ", el("strong", "", t(`advice_${answer.advice}`)));
   result.append(head, facts(answer));
+  // The headline's choice first, the other way under its own heading.
+  const walk = answer.walk_in.length ? walkInList : null;
+  const book = answer.appointment ? appointmentBox : null;
+  if (answer.advice === "book" && book) {
+    result.append(book(answer, onShow, t("your_appointment")));
+  } else if (answer.advice === "walk_in" && walk) {
+    result.append(walk(answer, onShow, t("suggested_walk_in")));
+  }
+  const others = [];
+  if (walk && answer.advice !== "walk_in") others.push(walk(answer, onShow, t("alternative_walk_in")));
+  if (book && answer.advice !== "book") others.push(book(answer, onShow, t("alternative_appointment")));
+  if (others.length) {
+    const box = el("section", "alternatives");
+    box.append(el("h4", "alternatives-heading", t("alternatives")), ...others);
+    result.append(box);
+  }
   result.append(el("h4", "", t("reasons")));
   const reasons = el("ul", "reasons");
   for (const reason of answer.reasons) reasons.append(el("li", "", reason[lang()] || reason.en));
   result.append(reasons);
-  if (answer.walk_in.length) result.append(walkInList(answer, onShow));
-  if (answer.appointment) result.append(appointmentBox(answer, onShow));
 }
 
-/** Wire the form: ``officeId()`` names the chosen office; ``onShow`` opens a heatmap cell. */
-export function wireAdvice(form, result, officeId, onShow) {
+/**
+ * Wire the form: ``officeId()`` names the chosen office; ``near()`` gives "LAT,LON" when the
+ * browser shared its location (else null: the trip starts at the office); ``onShow`` opens a
+ * heatmap cell.
+ */
+export function wireAdvice(form, result, officeId, onShow, near = () => null) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = new FormData(form);
@@ -110,6 +129,7 @@ export function wireAdvice(form, result, officeId, onShow) {
       expedited: data.get("expedited") === "on",
     };
     if (data.get("travel_date")) body.travel_date = data.get("travel_date");
+    if (near()) body.near = near();
     const earliest = form.elements.earliest_appointment;
     if (!earliest.closest("[hidden]") && earliest.value) body.earliest_appointment = earliest.value;
     const button = form.querySelector("button[type=submit]");

@@ -18,6 +18,7 @@ const state = {
   offices: [],
   modelVersion: null,
   distances: null, // office id → km, once the browser shares its location
+  position: null, // "LAT,LON" once the browser shares its location (the advice's start)
   userChose: false,
   officeId: null,
   today: null, // the office's today, from GET …/now (the server's clock)
@@ -33,7 +34,7 @@ const forecasts = new Map(); // "office|date" → Promise of the forecast answer
 let retry = null;
 
 function office(id = state.officeId) {
-  return state.offices.find((o) => o.id === id) || null;
+  return state.offices.find((o) => o.office_id === id) || null;
 }
 
 function showError(error, again) {
@@ -53,7 +54,7 @@ function clearError() {
 
 function officeLabel(item) {
   let text = `${pick(item, "district")} · ${pick(item, "name")}`;
-  const km = state.distances?.get(item.id);
+  const km = state.distances?.get(item.office_id);
   if (km !== undefined) text += ` · ${t("km", { km: km.toFixed(km < 10 ? 1 : 0) })}`;
   if (!item.forecast_available) text += ` (${t("office_no_forecast")})`;
   return text;
@@ -63,10 +64,10 @@ function renderOfficeList() {
   const select = $("office");
   const list = [...state.offices];
   if (state.distances) {
-    list.sort((a, b) => (state.distances.get(a.id) ?? 1e9) - (state.distances.get(b.id) ?? 1e9));
+    list.sort((a, b) => (state.distances.get(a.office_id) ?? 1e9) - (state.distances.get(b.office_id) ?? 1e9));
   }
   select.replaceChildren(...list.map((item) => {
-    const option = new Option(officeLabel(item), item.id);
+    const option = new Option(officeLabel(item), item.office_id);
     option.disabled = !item.forecast_available;
     return option;
   }));
@@ -128,9 +129,9 @@ async function loadOffices() {
     return;
   }
   const wanted = new URLSearchParams(location.hash.slice(1)).get("office");
-  const fromHash = usable.find((o) => o.id === wanted);
+  const fromHash = usable.find((o) => o.office_id === wanted);
   state.userChose = Boolean(fromHash);
-  await selectOffice((fromHash || usable[0]).id);
+  await selectOffice((fromHash || usable[0]).office_id);
   autoLocate();
 }
 
@@ -156,13 +157,14 @@ function locate() {
   setLocateStatus("locate_busy");
   navigator.geolocation.getCurrentPosition((position) => {
     const { latitude, longitude } = position.coords;
+    state.position = `${latitude.toFixed(5)},${longitude.toFixed(5)}`;
     state.distances = new Map(state.offices.filter((o) => o.lat !== null && o.lon !== null)
-      .map((o) => [o.id, haversineKm(latitude, longitude, o.lat, o.lon)]));
+      .map((o) => [o.office_id, haversineKm(latitude, longitude, o.lat, o.lon)]));
     setLocateStatus("locate_done");
     renderOfficeList();
-    const nearest = [...state.offices].filter((o) => o.forecast_available && state.distances.has(o.id))
-      .sort((a, b) => state.distances.get(a.id) - state.distances.get(b.id))[0];
-    if (nearest && !state.userChose && nearest.id !== state.officeId) selectOffice(nearest.id);
+    const nearest = [...state.offices].filter((o) => o.forecast_available && state.distances.has(o.office_id))
+      .sort((a, b) => state.distances.get(a.office_id) - state.distances.get(b.office_id))[0];
+    if (nearest && !state.userChose && nearest.office_id !== state.officeId) selectOffice(nearest.office_id);
   }, () => setLocateStatus("locate_denied"), { timeout: 10000, maximumAge: 600000 });
 }
 
@@ -330,7 +332,8 @@ function init() {
     state.service = event.target.value;
     renderHeatmapSection();
   });
-  wireAdvice($("advice-form"), $("advice-result"), () => state.officeId, showCell);
+  wireAdvice($("advice-form"), $("advice-result"), () => state.officeId, showCell,
+    () => state.position);
   window.setInterval(refreshNow, NOW_REFRESH_MS);
   loadOffices();
 }

@@ -1,9 +1,14 @@
-// The heatmap: days × open hours, the median wait in each cell on a colour scale; a cell
-// chosen by pointer, tap or keyboard (arrow keys, Home/End; one tab stop) shows its range.
+// The heatmap: days × open hours, the median wait in each cell, coloured by what the hour
+// costs (the API's cost_minutes: the expected wait plus, for walk-ins, a likely second trip);
+// hours with a high risk of not being called are marked. A cell chosen by pointer, tap or
+// keyboard (arrow keys, Home/End; one tab stop) shows its range and its chance.
 import { dateParts, fmtDate, minutes, pick, t } from "./lang.js";
 
 // Upper bounds (minutes) of the colour bins; the last bin is open-ended.
 export const BIN_LIMITS = [5, 10, 20, 30, 45, 60, 90];
+// Below this chance of being called before closing an hour is marked risky: the advice's
+// min_p_called (serving/advice/settings.py; tests/serving/test_page_static.py checks they agree).
+export const RISKY_BELOW = 0.8;
 
 const grid = []; // grid[row][col] → the focusable cell element
 let active = null; // the cell that holds the tab stop
@@ -45,6 +50,7 @@ function cellDetail(cell) {
   });
   if (cell.dataset.pCalled) {
     text += ` ${t("cell_detail_called", { pct: Math.round(100 * Number(cell.dataset.pCalled)) })}`;
+    if (cell.classList.contains("risky")) text += ` ${t("cell_detail_risky")}`;
   }
   return text;
 }
@@ -72,11 +78,17 @@ function dataCell(row, hour) {
     td.setAttribute("aria-label", `${hour}:00 ${row ? t("no_data") : t("not_open_hour")}`);
     return td;
   }
-  td.className = `cell b${binOf(row.p50)}`;
+  td.className = `cell b${binOf(row.cost_minutes ?? row.p50)}`;
   td.textContent = minutes(row.p50);
   td.dataset.channel = row.channel;
-  for (const key of ["p10", "p50", "p90"]) td.dataset[key] = String(row[key] ?? "");
-  if (row.p_called !== null && row.p_called !== undefined) td.dataset.pCalled = String(row.p_called);
+  for (const key of ["p10", "p50", "p90", "cost_minutes"]) td.dataset[key] = String(row[key] ?? "");
+  if (row.p_called !== null && row.p_called !== undefined) {
+    td.dataset.pCalled = String(row.p_called);
+    if (row.p_called < RISKY_BELOW) {
+      td.classList.add("risky");
+      td.setAttribute("aria-label", `${minutes(row.p50)} ${t("risky_hour")}`);
+    }
+  }
   return td;
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from tests.factories import (
     write_table,
 )
 
-MARYLAND = Path("/work/shared/data/real/maryland-mva-2017.csv.gz")
+MARYLAND = "maryland-mva-2017.csv.gz"
 
 
 @pytest.fixture(scope="module")
@@ -320,10 +321,9 @@ def test_any_mix_of_rows_is_split_exactly_once(mix: list[dict[str, str]]) -> Non
     assert set(accepted[s.CHANNEL]) <= set(s.CHANNELS)
 
 
-def test_maryland_real_file_reads_as_observations(tmp_path: Path, offices: OfficeRegistry) -> None:
-    if not MARYLAND.exists():
-        pytest.fail(f"{MARYLAND} is missing: the shared real-data file is expected here")
-    copy = Path(shutil.copy(MARYLAND, tmp_path / MARYLAND.name))
+def test_maryland_real_file_reads_as_observations(
+        tmp_path: Path, offices: OfficeRegistry, real_data: Callable[[str], Path]) -> None:
+    copy = Path(shutil.copy(real_data(MARYLAND), tmp_path / MARYLAND))
     [raw] = read_inputs([copy])
     assert raw.kind is s.InputKind.OBSERVATIONS
     result = validate(raw, offices)

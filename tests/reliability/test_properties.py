@@ -237,7 +237,7 @@ def test_best_times_are_open_hours_within_the_range(
     path = f"/v1/offices/{office}/best-times" if office else "/v1/best-times"
     answer = advice_client.get(path, params={"from": str(first), "to": str(last), "limit": limit})
     assert answer.status_code == 200, answer.text
-    times = answer.json()["times"]
+    times = answer.json()["hours"]
     assert len(times) <= limit
     for option in times:
         date = dt.date.fromisoformat(option["date"])

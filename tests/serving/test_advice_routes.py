@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
+from cli.main import main
 from features.calendar_cn import default_calendar
 from features.offices import load_offices
 from serving.schemas_advice import AdviceResponse, BestTimesResponse
@@ -89,14 +94,14 @@ def test_office_best_times_are_open_hours_near_best_first(client: TestClient) ->
     assert answer.status_code == 200, answer.text
     assert set(answer.json()) >= {"from", "to", "times", "model_version", "channel"}
     body = BestTimesResponse.model_validate(answer.json())
-    assert len(body.times) == 6 and {t.office_id for t in body.times} == {"hz-city"}
+    assert len(body.hours) == 6 and {t.office_id for t in body.hours} == {"hz-city"}
     assert all(t.channel.value == "walk_in" and open_hour("hz-city", t.date, t.hour)
-               and start <= t.date <= end for t in body.times)
-    flags = [t.near_best for t in body.times]
+               and start <= t.date <= end for t in body.hours)
+    flags = [t.near_best for t in body.hours]
     assert flags == sorted(flags, reverse=True) and flags[0]
     booked = client.get("/v1/offices/hz-city/best-times",
                         params={"from": str(start), "channel": "appointment"}).json()
-    assert {t["channel"] for t in booked["times"]} == {"appointment"}
+    assert {t["channel"] for t in booked["hours"]} == {"appointment"}
 
 
 def test_best_times_across_offices_nearest_first_among_equals(client: TestClient) -> None:
@@ -104,7 +109,7 @@ def test_best_times_across_offices_nearest_first_among_equals(client: TestClient
     answer = client.get("/v1/best-times", params={"near": f"{xihu.lat},{xihu.lon}",
                                                   "limit": 50})
     assert answer.status_code == 200, answer.text
-    times = answer.json()["times"]
+    times = answer.json()["hours"]
     near_best = [t for t in times if t["near_best"]]
     assert near_best and {t["office_id"] for t in times} <= set(MODEL_OFFICES)
     distances = [t["distance_km"] for t in near_best]
@@ -129,3 +134,80 @@ def test_bad_best_times_parameters_are_named_422s(client: TestClient) -> None:
         assert answer.status_code == 422, (url, params, answer.text)
         assert answer.json()["message"].startswith(name), (params, answer.json())
     assert client.get("/v1/offices/hz-nowhere/best-times").status_code == 404
+
+
+def test_the_route_and_the_cli_give_the_same_advice(
+        client: TestClient, base_registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    travel = str(TODAY + dt.timedelta(days=12))
+    for office_id in ("hz-city", "hz-xihu", WALK_IN_ONLY):
+        body = {"office_id": office_id, "travel_date": travel, "today": str(TODAY)}
+        api = client.post("/v1/advice", json=body).json()
+        code = main(["advise", "--office", office_id, "--travel-date", travel, "--today",
+                     str(TODAY), "--format", "json", "--registry", str(base_registry)])
+        assert code == 0
+        assert json.loads(capsys.readouterr().out) == api
+
+
+def test_advice_starts_from_near_and_refuses_a_bad_one(client: TestClient) -> None:
+    xihu = OFFICES.get("hz-xihu")
+    body = {"office_id": "hz-city", "today": str(TODAY), "near": f"{xihu.lat},{xihu.lon}",
+            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    answer = client.post("/v1/advice", json=body)
+    assert answer.status_code == 200, answer.text
+    options = answer.json()["walk_in"]
+    assert options and all(o["travel_minutes"] is not None and o["cost_minutes"] is not None
+                           for o in options)
+    for option in (o for o in options if o["office_id"] == "hz-xihu"):
+        assert option["distance_km"] == 0.0
+    for bad in ("north", "95,120", "30.2"):
+        refused = client.post("/v1/advice", json={**body, "near": bad})
+        assert refused.status_code == 422 and refused.json()["message"].startswith("near")
+
+
+def test_the_same_question_asked_again_names_another_near_best_hour_first(
+        client: TestClient) -> None:
+    body = {"office_id": "hz-city", "today": str(TODAY),
+            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    answers = [client.post("/v1/advice", json=body).json() for _ in range(6)]
+    assert len({a["advice"] for a in answers}) == 1
+    firsts = {(a["walk_in"][0]["office_id"], a["walk_in"][0]["date"], a["walk_in"][0]["hour"])
+              for a in answers}
+    assert len(firsts) >= 2
+
+
+def test_forecast_hours_carry_their_cost(client: TestClient) -> None:
+    body = client.get("/v1/offices/hz-city/forecast",
+                      params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    for row in body["hours"]:
+        expected = 0.3 * row["p10"] + 0.4 * row["p50"] + 0.3 * row["p90"]
+        missed = 1 - (row["p_called"] if row["p_called"] is not None else 1.0)
+        assert abs(row["cost_minutes"] - (expected + missed * 120)) <= 0.2, row
+
+
+def test_messages_name_the_parameter_the_form_and_the_limit(client: TestClient) -> None:
+    def message(answer: httpx.Response) -> str:
+        assert answer.status_code == 422, answer.text
+        return str(answer.json()["message"])
+
+    assert message(client.get("/v1/offices/hz-city/forecast", params={"date": "20261201"})) == (
+        "date: expected a date YYYY-MM-DD, got '20261201'")
+    assert "expected a date YYYY-MM-DD" in message(
+        client.get("/v1/best-times", params={"from": "2026/12/01"}))
+    beyond = message(client.get("/v1/best-times", params={"to": "2030-01-01"}))
+    assert beyond.startswith("to:") and "beyond the forecast horizon" in beyond
+    wide = message(client.get("/v1/best-times", params={"to": str(TODAY + dt.timedelta(days=70))}))
+    assert wide.startswith("to:") and "at most 62 days" in wide and "horizon" not in wide
+    bare = message(client.post("/v1/advice", content=b'{"office_id": "hz-city"}'))
+    assert bare.startswith("body:") and "no Content-Type" in bare
+    for loose in ("yes", "true", 1):
+        refused = message(client.post("/v1/advice", json={"office_id": "hz-city",
+                                                           "expedited": loose}))
+        assert refused.startswith("expedited"), refused
+
+
+def test_every_per_hour_list_is_called_hours(client: TestClient) -> None:
+    body = client.get("/v1/best-times", params={"limit": 5}).json()
+    assert body["hours"] and body["hours"] == body["times"]  # `times`: deprecated alias
+    forecast = client.get("/v1/offices/hz-city/forecast",
+                          params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    assert forecast["hours"]

@@ -57,9 +57,10 @@ def test_serve_refuses_to_start_without_a_token_in_one_line(
 def test_offices_list_the_model_offices_with_forecast_flags(shared_client: TestClient) -> None:
     body = shared_client.get("/v1/offices").json()
     assert body["model_version"] == "v0001"
-    ids = [o["id"] for o in body["offices"]]
+    ids = [o["office_id"] for o in body["offices"]]
     assert ids[0] == "hz-city" and len(ids) == 15
-    available = {o["id"] for o in body["offices"] if o["forecast_available"]}
+    assert all(o["id"] == o["office_id"] for o in body["offices"])  # deprecated alias
+    available = {o["office_id"] for o in body["offices"] if o["forecast_available"]}
     assert available == set(MODEL_OFFICES)
     city = body["offices"][0]
     assert city["mode"] == "dual_track" and city["channels"] == ["walk_in", "appointment"]
@@ -67,6 +68,7 @@ def test_offices_list_the_model_offices_with_forecast_flags(shared_client: TestC
     assert city["sessions"]["sun"] == [] and city["timezone"] == "Asia/Shanghai"
     assert city["lat"] and city["lon"] and city["name_zh"] and city["name_en"]
     one = shared_client.get(f"/v1/offices/{NOT_IN_MODEL}").json()
+    assert one["office_id"] == NOT_IN_MODEL
     assert one["mode"] == "walk_in_only" and one["forecast_available"] is False
 
 

@@ -137,12 +137,20 @@ def test_the_cube_starts_today_by_the_clock_whatever_the_data_end(base_registry:
         assert "horizon of 30 days" in get(client, "hz-city", later + dt.timedelta(days=30)).text
 
 
-def test_the_cube_frame_matches_the_api(client: TestClient) -> None:
+def test_the_cube_frame_is_the_forecast_unrounded_and_the_api_rounds_it(
+        client: TestClient, forecaster: Forecaster) -> None:
     cube = state_of(client).require_model().cube
+    date = TODAY + dt.timedelta(days=1)
     frame = cube.frame(TODAY, TODAY + dt.timedelta(days=2), ["hz-city"])
-    api = get(client, "hz-city", TODAY + dt.timedelta(days=1)).json()["hours"]
-    day = frame[frame[s.DATE] == TODAY + dt.timedelta(days=1)]
-    assert day[s.P50].tolist() == [h["p50"] for h in api]
+    day = frame[frame[s.DATE] == date]
+    api = get(client, "hz-city", date).json()["hours"]
+    assert [round(v, 1) for v in day[s.P50]] == [h["p50"] for h in api]
+    order = [s.HOUR, s.CHANNEL, s.SERVICE]
+    exact = forecaster.forecast(date, 1, ["hz-city"])
+    day, exact = day.sort_values(order), exact.sort_values(order)
+    for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
+        assert day[column].to_numpy(float) == pytest.approx(exact[column].to_numpy(float),
+                                                            rel=1e-12, nan_ok=True), column
 
 
 def test_a_frame_beyond_the_cube_is_one_forecaster_call(client: TestClient) -> None:

@@ -8,6 +8,7 @@ New Year's Day (closed, with its name). Screenshots land in ``artifacts/screensh
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import socket
 import threading
@@ -183,13 +184,12 @@ def test_closed_day_names_its_holiday_and_cells_show_their_range_by_keyboard(
 
 def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
         browser: Any, base_url: str, api: httpx.Client) -> None:
-    body = {"office_id": "hz-city", "travel_date": day(23), "residency": "in_province",
-            "expedited": False}
-    answer = api.post("/v1/advice", json=body).json()
     page, errors = open_page(browser, base_url)
     ready(page)
     page.fill("#travel-date", day(23))
-    page.click("#advice-form button[type=submit]")
+    with page.expect_response("**/v1/advice") as sent:
+        page.click("#advice-form button[type=submit]")
+    answer = sent.value.json()  # the page's own answer (each request has its turn)
     page.wait_for_selector("#advice-result .reasons li")
     verdict = {"book": "Book an appointment", "walk_in": "Walk in and take a number",
                "urgent_service": "Ask for the urgent service"}[answer["advice"]]
@@ -199,10 +199,11 @@ def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
     options = answer["walk_in"]
     assert options and page.locator("#advice-result .suggestion").count() == len(options) + (
         1 if answer["appointment"] else 0)
+    walk_ins = page.locator("#advice-result .suggestions-walk_in .suggestion")
     other = next((i for i, o in enumerate(options) if o["office_id"] != "hz-city"), 0)
     for index in dict.fromkeys([0, other]):
         option = options[index]
-        page.locator("#advice-result .suggestion").nth(index).click()
+        walk_ins.nth(index).click()
         page.wait_for_function(
             "([d, h]) => { const c = document.activeElement; return c && c.matches("
             "'td.target') && c.dataset.date === d && c.dataset.hour === h; }",
@@ -223,7 +224,7 @@ def test_a_later_appointment_extends_the_heatmap_to_its_cell(browser: Any,
     page.fill("#earliest", day(30))
     page.click("#advice-form button[type=submit]")
     page.wait_for_selector("#advice-result .reasons li")
-    page.locator("#advice-result .suggestion").last.click()
+    page.locator("#advice-result .suggestions-appointment .suggestion").click()
     page.wait_for_function(f"document.activeElement.matches('tr[data-date=\"{day(30)}\"] "
                            "td.target')")
     assert page.locator("#heatmap tbody tr").count() == 31
@@ -341,3 +342,98 @@ def test_phone_and_desktop_layouts_are_readable_and_saved(
     assert path.stat().st_size > 10_000
     assert errors == []
     page.context.close()
+
+
+def book_answer(api: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A request and a real answer of the small model, made a "book" advice (the page's
+    order is under test here, not the model: its answer may or may not be "book")."""
+    body: dict[str, Any] = {"office_id": "hz-city", "travel_date": day(40)}
+    answer = api.post("/v1/advice", json=body).json()
+    assert answer["appointment"] is not None and answer["walk_in"], answer
+    return body, {**answer, "advice": "book"}
+
+
+def test_the_headlines_choice_comes_first_and_the_rest_under_alternatives(
+        browser: Any, base_url: str, api: httpx.Client) -> None:
+    body, answer = book_answer(api)
+    ctx = browser.new_context(locale="en-US")
+    ctx.route("**/v1/advice", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(answer)))
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{base_url}/#office={body['office_id']}")
+    ready(page)
+    page.fill("#travel-date", body["travel_date"])
+    page.click("#advice-form button[type=submit]")
+    page.wait_for_selector("#advice-result .reasons li")
+    assert "Book an appointment" in page.inner_text("#advice-result .verdict")
+    first = page.locator("#advice-result .suggestion").first
+    assert first.evaluate("b => b.closest('.suggestions').classList.contains("
+                          "'suggestions-appointment')")
+    assert not first.evaluate("b => Boolean(b.closest('.alternatives'))")
+    heading = page.locator("#advice-result .alternatives .alternatives-heading")
+    assert heading.inner_text() == "Alternatives"
+    walk_ins = page.locator("#advice-result .alternatives .suggestions-walk_in .suggestion")
+    assert walk_ins.count() >= 1
+    assert page.locator("#advice-result > .suggestions-walk_in").count() == 0
+    assert errors == []
+    page.context.close()
+
+
+def test_risky_hours_are_marked_and_coloured_by_their_cost(
+        browser: Any, base_url: str, api: httpx.Client) -> None:
+    date = day(1)
+    real = api.get("/v1/offices/hz-city/forecast", params={"date": date}).json()
+    walk = [r for r in real["hours"] if r["channel"] == "walk_in"]
+    risky, safe = walk[-1], walk[0]
+    risky.update(p50=2.0, p_called=0.6, cost_minutes=95.0)  # short for the few who are called
+    safe.update(p50=2.0, p_called=0.99, cost_minutes=3.0)
+    ctx = browser.new_context(locale="en-US")
+    ctx.route(f"**/v1/offices/hz-city/forecast?date={date}", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(real)))
+    page = ctx.new_page()
+    page.goto(base_url)
+    ready(page)
+    cell = page.locator(f'#heatmap tr[data-date="{date}"] td[data-hour="{risky["hour"]}"]')
+    calm = page.locator(f'#heatmap tr[data-date="{date}"] td[data-hour="{safe["hour"]}"]')
+    assert cell.inner_text() == calm.inner_text() == "2"
+    assert "risky" in cell.get_attribute("class") and "b7" in cell.get_attribute("class")
+    assert "risky" not in calm.get_attribute("class") and "b0" in calm.get_attribute("class")
+    assert "high risk of not being called" in cell.get_attribute("aria-label")
+    cell.click()
+    assert "High risk of not being called" in page.inner_text("#cell-detail")
+    ctx.close()
+
+
+def test_the_shared_location_is_where_the_advice_starts(browser: Any, base_url: str) -> None:
+    here = {"latitude": 30.21, "longitude": 120.21}
+    page, _ = open_page(browser, base_url, geolocation=here, permissions=["geolocation"])
+    page.wait_for_function("document.querySelector('#locate-status').textContent.length > 0")
+    ready(page)
+    with page.expect_request("**/v1/advice") as sent:
+        page.click("#advice-form button[type=submit]")
+    assert json.loads(sent.value.post_data or "{}")["near"] == "30.21000,120.21000"
+    page.wait_for_selector("#advice-result .reasons li")
+    page.context.close()
+
+
+def test_the_api_docs_render_with_the_network_cut_off(browser: Any, base_url: str) -> None:
+    ctx = browser.new_context(locale="en-US")
+    elsewhere: list[str] = []
+
+    def only_this_server(route: Any) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    ctx.route("**/*", only_this_server)
+    page = ctx.new_page()
+    page.goto(f"{base_url}/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/v1/advice" in p for p in paths) and any("/forecast" in p for p in paths)
+    assert elsewhere == []
+    ctx.close()

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from features.schema import Channel, OfficeMode
-from serving.advice import AdviceKind, Residency
+from serving.advice import AdviceKind, AdviceSettings, Residency
 from serving.app import create_app
 from serving.routes.pages import STATIC_DIR
 from tests.serving.support import settings_for
@@ -154,3 +154,9 @@ def test_every_form_control_has_a_label() -> None:
     assert page.controls
     for tag, control_id, wrapped in page.controls:
         assert wrapped or control_id in page.label_for, f"<{tag} id={control_id}> has no label"
+
+
+def test_the_risk_mark_uses_the_advices_threshold() -> None:
+    source = (STATIC_DIR / "heatmap.js").read_text("utf-8")
+    found = re.search(r"export const RISKY_BELOW = ([0-9.]+);", source)
+    assert found and float(found.group(1)) == AdviceSettings().min_p_called

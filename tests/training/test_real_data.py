@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -17,18 +16,17 @@ from features.calendars import Calendars
 from features.dataset import prepare_data
 from features.read import read_inputs
 from features.validate import validate
+from tests.conftest import real_data_path
 from training.backtest import run_backtest
 from training.metrics import HISTORICAL_MEAN, MODEL
 from training.pipeline import TrainConfig
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
-MARYLAND = REAL / "maryland-mva-2017.csv.gz"
+MARYLAND = "maryland-mva-2017.csv.gz"
 
 
 @pytest.fixture(scope="module")
 def maryland(offices, calendar):
-    assert MARYLAND.exists(), f"{MARYLAND} is missing: the shared folder sits beside the project"
-    [raw] = read_inputs([MARYLAND])
+    [raw] = read_inputs([real_data_path(MARYLAND)])
     result = validate(raw, offices)
     assert result.rows_in == 254_041
     return prepare_data(None, result.accepted, offices, Calendars(calendar))

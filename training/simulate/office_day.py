@@ -58,8 +58,14 @@ def simulate_day(
     bookings: BookingOutcome,
     seed: int,
     config: SimConfig,
+    extra_walk_ins: np.ndarray | None = None,
 ) -> DayTickets:
-    """Draw the day's tickets and run its queue."""
+    """Draw the day's tickets and run its queue.
+
+    ``extra_walk_ins`` (ticket minutes) are walk-ins added to the day's own, e.g. people
+    following an advice; their patience and needs come from a stream of their own, so the
+    day's own people keep every draw they have without them.
+    """
     holders = _appointment_holders(
         bookings, day_index, roster, day_rng(seed, office_id, date, Purpose.SHOW), date, config
     )
@@ -73,12 +79,22 @@ def simulate_day(
     patience = walk_rng.lognormal(
         np.log(config.patience_median_minutes), config.patience_sigma, len(arrivals)
     )
-    deadline = roster.wall_time(roster.open_clock(arrivals) + patience)
-
-    n_appt, n_walk = len(holders.appointment), len(arrivals)
+    n_appt = len(holders.appointment)
     service, documents, duration = _needs(
-        day_rng(seed, office_id, date, Purpose.SERVICE), n_appt + n_walk, config
+        day_rng(seed, office_id, date, Purpose.SERVICE), n_appt + len(arrivals), config
     )
+    if extra_walk_ins is not None and len(extra_walk_ins):
+        arrivals, patience, service, documents, duration = _with_extra(
+            arrivals,
+            patience,
+            (service, documents, duration),
+            n_appt,
+            extra_walk_ins,
+            day_rng(seed, office_id, date, Purpose.EXTRA),
+            config,
+        )
+    deadline = roster.wall_time(roster.open_clock(arrivals) + patience)
+    n_walk = len(arrivals)
     queue = run_queue(
         roster.window_intervals,
         arrivals,
@@ -104,6 +120,32 @@ def simulate_day(
         booked_day=np.concatenate([holders.booked_day, np.full(n_walk, -1, dtype=np.int64)]),
         booked_minute=np.concatenate([holders.booked_minute, np.full(n_walk, np.nan)]),
     )
+
+
+def _with_extra(
+    arrivals: np.ndarray,
+    patience: np.ndarray,
+    needs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_appt: int,
+    extra: np.ndarray,
+    rng: np.random.Generator,
+    config: SimConfig,
+) -> tuple[np.ndarray, ...]:
+    """The day's walk-ins with ``extra`` ones merged in ticket-time order (appointments
+    first in the needs arrays, as :func:`simulate_day` keeps them)."""
+    extra_patience = rng.lognormal(
+        np.log(config.patience_median_minutes), config.patience_sigma, len(extra)
+    )
+    extra_needs = _needs(rng, len(extra), config)
+    order = np.argsort(np.concatenate([arrivals, extra]), kind="stable")
+    merged = [
+        np.concatenate([arrivals, extra])[order],
+        np.concatenate([patience, extra_patience])[order],
+    ]
+    for own, added in zip(needs, extra_needs, strict=True):
+        walk = np.concatenate([own[n_appt:], added])[order]
+        merged.append(np.concatenate([own[:n_appt], walk]))
+    return tuple(merged)
 
 
 def _appointment_holders(

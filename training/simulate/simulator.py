@@ -7,7 +7,7 @@ one by one and assembled into the ticket log.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,14 @@ def simulate_office(
     seed: int = 0,
     config: SimConfig | None = None,
     warmup_days: int = 0,
+    extra_walk_ins: Mapping[dt.date, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The ticket log of one office (same arguments as :func:`simulate`)."""
+    """The ticket log of one office (same arguments as :func:`simulate`).
+
+    ``extra_walk_ins`` maps a date to ticket minutes of walk-ins added to that day's own
+    (the advice bench adds the people who follow an advice); the rest of the log stays as
+    it is without them.
+    """
     check_window(start, end, seed, warmup_days)
     config = config or SimConfig()
     plan = plan_office(office, calendar, start, end, seed, config, warmup_days)
@@ -101,6 +107,7 @@ def simulate_office(
             bookings=plan.bookings,
             seed=seed,
             config=config,
+            extra_walk_ins=(extra_walk_ins or {}).get(plan.dates[i]),
         )
         days.append((i, tickets))
     return assemble_log(office.id, plan.dates[0], days, config)

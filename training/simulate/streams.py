@@ -23,6 +23,7 @@ class Purpose(IntEnum):
     WALK_IN = 4  # walk-in arrival times and patience
     SHOW = 5  # no-shows and check-in times of the day's appointments
     SERVICE = 6  # service, documents and service durations of the day's tickets
+    EXTRA = 7  # patience and needs of walk-ins added from outside (``extra_walk_ins``)
 
 
 def office_code(office_id: str) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from features.calendar_cn import DayInfo
 from features.offices import Office
-from serving.advice_deadline import Deadline
-from serving.advice_options import HourOption
+from serving.advice.deadline import Deadline
+from serving.advice.options import HourOption
 
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -39,17 +40,40 @@ def _pct(value: float | None) -> str:
 
 def deadline_reason(deadline: Deadline) -> Reason:
     """When the document must be applied for."""
-    i, last, travel = deadline.issuing, deadline.last_day_to_apply, deadline.travel_date
-    who_en = {"in_province": "For residents of Zhejiang", "out_of_province":
-              "For residents of other provinces", "expedited": "Expedited (with proof)"}
-    who_zh = {"in_province": "浙江省内居民", "out_of_province": "外省居民",
-              "expedited": "加急办理（需证明）"}
+    i, last, travel = deadline.issuing, deadline.by_rule, deadline.travel_date
+    who_en = {
+        "in_province": "For residents of Zhejiang",
+        "out_of_province": "For residents of other provinces",
+        "expedited": "Expedited (with proof)",
+    }
+    who_zh = {
+        "in_province": "浙江省内居民",
+        "out_of_province": "外省居民",
+        "expedited": "加急办理（需证明）",
+    }
     return Reason(
         zh=f"您 {_zh(travel)} 出行；{who_zh[i.rule]}出证需 {i.days} {i.unit_zh}，"
         f"证件须在出行前一天办好，所以最晚 {_zh(last)} 递交申请。",
         en=f"You travel on {_en(travel)}. {who_en[i.rule]}, issuing takes {i.days} "
         f"{i.unit_en} and the document must be ready the day before travel, so apply by "
         f"{_en(last)} at the latest.",
+    )
+
+
+def moved_deadline_reason(deadline: Deadline, office: Office, closed: list[DayInfo]) -> Reason:
+    """The office is closed on the rule's last day: the last day to go is earlier."""
+    first, last = closed[0].date, closed[-1].date
+    names_en = list(dict.fromkeys(d.holiday_en for d in closed if d.holiday_en))
+    names_zh = list(dict.fromkeys(d.holiday_zh for d in closed if d.holiday_zh))
+    why_en = f" ({', '.join(names_en)})" if names_en else ""
+    why_zh = f"（{'、'.join(names_zh)}）" if names_zh else ""
+    span_en = _en(first) if first == last else f"{_en(first)} to {_en(last)}"
+    span_zh = _zh(first) if first == last else f"{_zh(first)} 至 {_zh(last)}"
+    open_en, open_zh = _en(deadline.last_day_to_apply), _zh(deadline.last_day_to_apply)
+    return Reason(
+        zh=f"{office.name_zh}{span_zh}不开放{why_zh}，所以在这里最晚 {open_zh} 递交申请。",
+        en=f"{office.name_en} is closed {'on' if first == last else 'from'} {span_en}{why_en}, "
+        f"so the last day you can apply there is {open_en}.",
     )
 
 
@@ -65,9 +89,9 @@ def estimated_reason(year_from: int) -> Reason:
 def too_late_reason(deadline: Deadline, first: dt.date) -> Reason:
     """The last day to apply is before the first day one could still go."""
     return Reason(
-        zh=f"最晚递交日 {_zh(deadline.last_day_to_apply)} 早于最早能去办理的 {_zh(first)}，"
+        zh=f"最晚递交日 {_zh(deadline.by_rule)} 早于最早能去办理的 {_zh(first)}，"
         "按正常出证时限已来不及。",
-        en=f"The last day to apply, {_en(deadline.last_day_to_apply)}, is before the first "
+        en=f"The last day to apply, {_en(deadline.by_rule)}, is before the first "
         f"day you could still go ({_en(first)}): the normal issuing time cannot make it.",
     )
 
@@ -80,8 +104,9 @@ def walk_in_only_reason(office: Office) -> Reason:
     )
 
 
-def appointment_reason(office: Office, date: dt.date, lead: float | None, source: str,
-                       option: HourOption | None) -> Reason:
+def appointment_reason(
+    office: Office, date: dt.date, lead: float | None, source: str, option: HourOption | None
+) -> Reason:
     """When the appointment would be, and its wait on the day."""
     if source == "caller":
         zh = f"您查到的最早预约是 {_zh(date)}"
@@ -90,8 +115,10 @@ def appointment_reason(office: Office, date: dt.date, lead: float | None, source
         days = _min(lead or 0.0)
         kind_zh, kind_en = ("预计", "predicted") if source == "predicted" else ("假定", "assumed")
         zh = f"{office.name_zh}的预约{kind_zh}要提前约 {days} 天，最早约在 {_zh(date)}"
-        en = (f"Appointments at {office.name_en} are booked about {days} days ahead "
-              f"({kind_en}), so the earliest is about {_en(date)}")
+        en = (
+            f"Appointments at {office.name_en} are booked about {days} days ahead "
+            f"({kind_en}), so the earliest is about {_en(date)}"
+        )
     if option is None:
         return Reason(zh=zh + "。", en=en + ".")
     return Reason(
@@ -112,16 +139,34 @@ def not_in_time_reason(date: dt.date, deadline: Deadline) -> Reason:
     )
 
 
+def _where(office: Office, option: HourOption) -> tuple[str, str]:
+    """The office's name with how far it is, in both languages."""
+    if not option.distance_km:
+        return office.name_zh, office.name_en
+    km = f"{option.distance_km:.0f}"
+    trip_zh = trip_en = ""
+    if option.travel_minutes:
+        trip_zh = f"，往返约 {_min(option.travel_minutes)} 分钟"
+        trip_en = f", about {_min(option.travel_minutes)} min there and back"
+    return (
+        f"{office.name_zh}（约 {km} 公里{trip_zh}）",
+        f"{office.name_en} (about {km} km{trip_en})",
+    )
+
+
 def walk_in_reason(best: HourOption, office: Office, n_near_best: int, n_days: int) -> Reason:
-    """The best walk-in time, and how many others are about as good."""
-    where_zh = office.name_zh + (f"（约 {best.distance_km:.0f} 公里）" if best.distance_km else "")
-    where_en = office.name_en + (f" (about {best.distance_km:.0f} km)" if best.distance_km else "")
+    """The first walk-in time, how far it is, and how many others are about as good."""
+    where_zh, where_en = _where(office, best)
     spread_zh = spread_en = ""
     if n_near_best > 1:
-        spread_zh = (f"共有 {n_near_best} 个时段（{n_days} 天）差不多一样好，任选其一，"
-                     "避免大家挤在同一时段。")
-        spread_en = (f" {n_near_best} hours over {n_days} days are about as good: pick any, "
-                     "so that not everyone comes at the same hour.")
+        spread_zh = (
+            f"共有 {n_near_best} 个时段（{n_days} 天）差不多一样好，任选其一，"
+            "避免大家挤在同一时段。"
+        )
+        spread_en = (
+            f" {n_near_best} hours over {n_days} days are about as good: pick any, "
+            "so that not everyone comes at the same hour."
+        )
     return Reason(
         zh=f"现场取号：{where_zh} {_zh(best.date)} {best.hour}:00 起预计等 {_min(best.p50)} 分钟"
         f"（十人中九人在 {_min(best.p90)} 分钟内），闭馆前叫到号的把握约 {_pct(best.p_called)}%。"
@@ -132,14 +177,21 @@ def walk_in_reason(best: HourOption, office: Office, n_near_best: int, n_days: i
     )
 
 
-def own_office_reason(office: Office, own: HourOption, best: HourOption) -> Reason:
-    """The office itself is much slower for walk-ins than the best nearby one."""
+def own_office_reason(office: Office, own: HourOption, best: HourOption, nearby: bool) -> Reason:
+    """The office itself costs much more for walk-ins than the first suggested one."""
+    if nearby:
+        others_zh, others_en = "附近的窗口", "nearby offices are listed first"
+    else:
+        km = f"{best.distance_km or 0:.0f}"
+        others_zh = f"其他窗口（约 {km} 公里，已计入路上时间）"
+        others_en = f"other offices are listed first (about {km} km away, travel included)"
     return Reason(
-        zh=f"在{office.name_zh}本身现场取号，最好的时段预计平均等 {_min(own.expected_wait)} 分钟，"
-        f"而上面推荐的时段约 {_min(best.expected_wait)} 分钟，所以先列出附近的窗口。",
-        en=f"Walking in at {office.name_en} itself, the best hour averages about "
-        f"{_min(own.expected_wait)} min against {_min(best.expected_wait)} min at the "
-        "suggested one, so nearby offices are listed first.",
+        zh=f"在{office.name_zh}本身现场取号，最好的时段预计共花约 "
+        f"{_min(own.cost_minutes or 0)} 分钟，而上面推荐的时段约 "
+        f"{_min(best.cost_minutes or 0)} 分钟，所以先列出{others_zh}。",
+        en=f"Walking in at {office.name_en} itself, the best hour costs about "
+        f"{_min(own.cost_minutes or 0)} min against {_min(best.cost_minutes or 0)} min at the "
+        f"suggested one, counting travel and the chance of a second trip, so {others_en}.",
     )
 
 
@@ -153,8 +205,9 @@ def no_walk_in_reason(last: dt.date, min_p_called: float) -> Reason:
     )
 
 
-def decision_reason(kind: str, short_p90: float, good: HourOption | None,
-                    ready: dt.date | None) -> Reason:
+def decision_reason(
+    kind: str, short_p90: float, good: HourOption | None, ready: dt.date | None
+) -> Reason:
     """The advice itself, in one sentence."""
     ready_zh = f"预计 {_zh(ready)} 出证。" if ready else ""
     ready_en = f" The document would be ready by {_en(ready)}." if ready else ""
@@ -179,5 +232,7 @@ def decision_reason(kind: str, short_p90: float, good: HourOption | None,
             f"called within {_min(good.p90)} min (at most {_min(short_p90)}), so there is no "
             "need to book." + ready_en,
         )
-    return Reason(zh="建议在上述推荐时段现场取号办理。" + ready_zh,
-                  en="Walk in at one of the suggested times." + ready_en)
+    return Reason(
+        zh="建议在上述推荐时段现场取号办理。" + ready_zh,
+        en="Walk in at one of the suggested times." + ready_en,
+    )

@@ -8,16 +8,17 @@ Issuing times after the application is accepted (Hangzhou exit-entry bureau, Jun
 
 Working days are counted on the China working-day calendar: public holidays do not count,
 make-up working days (调休) do. The day of the application does not count. The document
-must be ready **by the day before travel**. Pure: no I/O, no clock.
+must be ready **by the day before travel**. Pure: no I/O, no clock; the calendar is the
+one :meth:`serving.advice.context.AdviceContext.calendar_of` gives for the office.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from features.calendar_cn import ChinaCalendar
+from features.calendar_base import WorkCalendar
 from features.errors import ParameterError
 
 ONE_DAY = dt.timedelta(days=1)
@@ -66,12 +67,23 @@ ISSUING_TIMES = {
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    """The last day to apply so that the document is ready the day before travel."""
+    """The last day to apply so that the document is ready the day before travel.
+
+    ``by_rule`` is the latest application date the issuing rule allows;
+    ``last_day_to_apply`` is the last day on or before it that the office opens (the two
+    differ when the office is closed then, e.g. over the Spring Festival).
+    """
 
     travel_date: dt.date
     issuing: IssuingTime
     last_day_to_apply: dt.date
     calendar_estimated: bool  # some day in [last_day_to_apply, travel_date] is estimated
+    by_rule: dt.date
+
+    @property
+    def moved(self) -> bool:
+        """True when the office is closed on the rule's last day."""
+        return self.last_day_to_apply != self.by_rule
 
 
 def issuing_time(residency: Residency | str, expedited: bool) -> IssuingTime:
@@ -86,7 +98,7 @@ def issuing_time(residency: Residency | str, expedited: bool) -> IssuingTime:
     return ISSUING_TIMES[rule]
 
 
-def ready_date(apply_date: dt.date, issuing: IssuingTime, calendar: ChinaCalendar) -> dt.date:
+def ready_date(apply_date: dt.date, issuing: IssuingTime, calendar: WorkCalendar) -> dt.date:
     """The day the document is ready when the application is accepted on ``apply_date``."""
     if issuing.working_days:
         return calendar.add_working_days(apply_date, issuing.days)
@@ -94,7 +106,7 @@ def ready_date(apply_date: dt.date, issuing: IssuingTime, calendar: ChinaCalenda
 
 
 def last_day_to_apply(
-    travel_date: dt.date, issuing: IssuingTime, calendar: ChinaCalendar
+    travel_date: dt.date, issuing: IssuingTime, calendar: WorkCalendar
 ) -> dt.date:
     """The latest application date whose document is ready by the day before travel.
 
@@ -114,11 +126,17 @@ def last_day_to_apply(
         day -= ONE_DAY
 
 
-def deadline_for(
-    travel_date: dt.date, issuing: IssuingTime, calendar: ChinaCalendar
-) -> Deadline:
-    """The deadline of a trip, flagged when the calendar of any day it spans is estimated."""
+def deadline_for(travel_date: dt.date, issuing: IssuingTime, calendar: WorkCalendar) -> Deadline:
+    """The deadline of a trip by the issuing rule (any office open on that day), flagged
+    when the calendar of any day it spans is estimated."""
     last = last_day_to_apply(travel_date, issuing, calendar)
     span = (travel_date - last).days
-    estimated = any(calendar.is_estimated(last + dt.timedelta(days=k)) for k in range(span + 1))
-    return Deadline(travel_date, issuing, last, estimated)
+    estimated = any(calendar.day(last + dt.timedelta(days=k)).estimated for k in range(span + 1))
+    return Deadline(travel_date, issuing, last, estimated, last)
+
+
+def on_open_day(deadline: Deadline, last_open: dt.date | None) -> Deadline:
+    """The deadline moved to the office's last open day on or before the rule's day."""
+    if last_open is None or last_open == deadline.by_rule:
+        return deadline
+    return replace(deadline, last_day_to_apply=last_open)

@@ -1,0 +1,39 @@
+"""A small model in a registry, shared by the CLI tests that need one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from features.calendar_cn import default_calendar
+from features.calendars import Calendars
+from features.dataset import prepare_data
+from features.offices import OfficeRegistry, load_offices
+from models.bundle import save_bundle
+from models.registry import ModelRegistry
+from training.pipeline import TrainConfig, fit_forecaster
+from training.simulate import simulate
+
+TODAY = dt.date(2025, 9, 15)  # a Monday; the model's data end the day before
+MODEL_OFFICES = ("hz-city", "hz-shangcheng", "hz-qiantang")
+CAL, OFFICES = default_calendar(), load_offices()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry whose current model is small and trained on simulated tickets."""
+    chosen = OfficeRegistry([o for o in OFFICES if o.id in MODEL_OFFICES])
+    tickets = simulate(chosen, CAL, TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1),
+                       seed=5)
+    data = prepare_data(tickets.drop(columns=["documents"]), None, OFFICES, Calendars(CAL))
+    config = TrainConfig(n_estimators=10, horizon_days=14, origin_step_days=14,
+                         calibration_days=14, num_leaves=15, n_jobs=1)
+    forecaster = fit_forecaster(data, config).forecaster
+    root = tmp_path_factory.mktemp("advise") / "registry"
+    models = ModelRegistry(root)
+    models.promote(models.publish(lambda folder: save_bundle(forecaster, folder), {}))
+    return root
+
+
