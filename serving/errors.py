@@ -8,10 +8,12 @@ Serving adds these to the domain hierarchy of :mod:`features.errors`::
         ├── ReloadFailedError         503 reload_failed (or the cause's code): old model serves
         ├── ReloadBusyError           409 reload_in_progress
         ├── MissingTokenError         401 unauthorized
+        ├── UnknownApiKeyError        401 unknown_api_key: an X-API-Key no partner holds
         ├── WrongTokenError           403 forbidden
         ├── NotFoundError             404 not_found
         ├── RateLimitedError          429 rate_limited, with Retry-After
         ├── CorsRefusedError          400 cors_refused: a preflight CORS does not allow
+        ├── StateStoreError           503 state_store_unavailable: WAITCAST_STATE_URL fails
         └── PayloadTooLargeError      413 payload_too_large (also a Starlette HTTPException,
                                       so FastAPI's body reader lets it through)
 
@@ -68,6 +70,10 @@ class MissingTokenError(ServingError):
     """The request carries no bearer token."""
 
 
+class UnknownApiKeyError(ServingError):
+    """An ``X-API-Key`` that is no partner's (never issued, or revoked)."""
+
+
 class WrongTokenError(ServingError):
     """The bearer token does not match."""
 
@@ -88,6 +94,10 @@ class CorsRefusedError(ServingError):
     """A CORS preflight whose origin, method or headers are not allowed."""
 
 
+class StateStoreError(ServingError):
+    """The state store (``WAITCAST_STATE_URL``) cannot be opened, read or written."""
+
+
 class PayloadTooLargeError(StarletteHTTPException, ServingError):
     """The request body is larger than ``WAITCAST_MAX_BODY_BYTES``."""
 
@@ -102,10 +112,12 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
     (NoModelError, 503, "no_model"),
     (ReloadBusyError, 409, "reload_in_progress"),
     (MissingTokenError, 401, "unauthorized"),
+    (UnknownApiKeyError, 401, "unknown_api_key"),
     (WrongTokenError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (RateLimitedError, 429, "rate_limited"),
     (CorsRefusedError, 400, "cors_refused"),
+    (StateStoreError, 503, "state_store_unavailable"),
     (ModelNotFoundError, 503, "model_not_found"),
     (ModelIntegrityError, 503, "model_integrity"),
     (RegistryError, 503, "registry_unavailable"),
@@ -157,6 +169,9 @@ def _classify(exc: Exception) -> tuple[int, str]:
 def _domain_message(exc: WaitcastError) -> str:
     if isinstance(exc, UnknownOfficeError):
         return f"unknown office {exc.office_id[:64]!r}: see GET /v1/offices"
+    if isinstance(exc, StateStoreError):  # its text names a server path or host: log it
+        log.warning("%s", exc)
+        return "the state store is unavailable; please try again later"
     return str(exc)
 
 

@@ -19,6 +19,7 @@ from features.calendar_cn import default_calendar
 from features.offices import OfficeRegistry, load_offices
 from models.forecaster import Forecaster
 from serving.app import create_app
+from tests.serving.redisserver import redis_server
 from tests.serving.support import MODEL_OFFICES, TODAY, FakeClock, at, publish, settings_for
 from training.pipeline import TrainConfig, fit_forecaster, prepare_data
 from training.simulate import simulate
@@ -73,3 +74,10 @@ def shared_client(base_registry: Path) -> Iterator[TestClient]:
     app = create_app(settings_for(base_registry), FakeClock(at(TODAY, 10, 30)))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of this test process, on a free loopback port."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
