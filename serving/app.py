@@ -107,7 +107,7 @@ def create_app(settings: Settings | None = None,
     # inside the request middleware (counted and logged).
     app.add_middleware(RateLimitMiddleware, store=store,
                        per_minute=settings.rate_limit_per_minute,
-                       burst=settings.rate_limit_burst)
+                       burst=settings.rate_limit_burst, clock=lambda: state.clock().timestamp())
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "PUT", "POST", "DELETE"],
