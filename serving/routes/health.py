@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import APIRouter, Response
 
 from serving.deps import MetricsDep, StateDep
@@ -11,7 +9,6 @@ from serving.metrics import CONTENT_TYPE
 from serving.schemas import ErrorBody, LiveResponse, ReadyResponse
 
 router = APIRouter(tags=["health"])
-WORKER_HEADER = "X-Worker"
 
 
 @router.get("/health/live", response_model=LiveResponse, summary="Liveness")
@@ -26,13 +23,10 @@ async def live() -> LiveResponse:
     responses={503: {"model": ErrorBody, "description": "No model is loaded yet."}},
     summary="Readiness",
     description="503 until a model is loaded. A model whose data end more than "
-                "`WAITCAST_STALE_AFTER_DAYS` before today is still ready but `stale`. "
-                "`X-Worker` names the worker process that answered (`waitcast serve "
-                "--workers N`).",
+                "`WAITCAST_STALE_AFTER_DAYS` before today is still ready but `stale`.",
 )
-async def ready(state: StateDep, response: Response) -> ReadyResponse:
-    """Ready when a model is loaded; says which version answers and whether it is stale."""
-    response.headers[WORKER_HEADER] = str(os.getpid())
+async def ready(state: StateDep) -> ReadyResponse:
+    """Ready when a model is loaded; says whether it is stale."""
     model = state.require_model()
     stale = state.is_stale(model)
     return ReadyResponse(status="stale" if stale else "ready", model_version=model.version,

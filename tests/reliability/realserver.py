@@ -1,4 +1,4 @@
-"""A real ``waitcast serve`` (uvicorn, one worker) on loopback, for the fault tests."""
+"""A real ``waitcast serve`` (uvicorn, one worker or more) on loopback, for the fault tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,19 +41,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(registry: Path, log: Path, **env: str) -> Iterator[Server]:
+def running_server(registry: Path, log: Path, args: Sequence[str] = (), port: int | None = None,
+                   **env: str) -> Iterator[Server]:
     """``waitcast serve`` on 127.0.0.1 with the test token (production settings), until ready.
 
     Extra ``WAITCAST_*`` settings come as keyword arguments (the rate limit is off unless
-    given).
+    given), extra options of ``waitcast serve`` (``--workers 2``) as ``args``.
     """
-    port = free_port()
+    port = port or free_port()
     environment = {**os.environ, "WAITCAST_ENV": "production", "WAITCAST_ADMIN_TOKEN": TOKEN,
                    "WAITCAST_RATE_LIMIT_PER_MINUTE": "0", **env}
-    with log.open("wb") as sink:
+    with log.open("ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--registry", str(registry)],
+             str(port), "--registry", str(registry), *args],
             cwd=REPO, env=environment, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", port, process, log)
     try:
