@@ -21,13 +21,23 @@ keys_app = typer.Typer(
     no_args_is_help=True,
 )
 
-RegistryOption = Annotated[Path | None, typer.Option(
-    "--registry", help="Registry folder; the default state store is beside it (default: "
-                       "$WAITCAST_REGISTRY, else .waitcast/registry).")]
-StateUrlOption = Annotated[str | None, typer.Option(
-    "--state-url", envvar="WAITCAST_STATE_URL",
-    help="The server's state store: sqlite:///PATH or redis://HOST:PORT/DB (default: "
-         "$WAITCAST_STATE_URL, else SQLite beside the registry).")]
+RegistryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--registry",
+        help="Registry folder; the default state store is beside it (default: "
+        "$WAITCAST_REGISTRY, else .waitcast/registry).",
+    ),
+]
+StateUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state-url",
+        envvar="WAITCAST_STATE_URL",
+        help="The server's state store: sqlite:///PATH or redis://HOST:PORT/DB (default: "
+        "$WAITCAST_STATE_URL, else SQLite beside the registry).",
+    ),
+]
 NameArgument = Annotated[str, typer.Argument(help="The partner's name, e.g. booking-site.")]
 
 
@@ -54,10 +64,15 @@ def _now() -> dt.datetime:
 @keys_app.command("add")
 def add(
     name: NameArgument,
-    per_minute: Annotated[int, typer.Option(
-        "--per-minute", min=1, max=keys.MAX_PER_MINUTE,
-        help="The key's quota: requests a minute (ten seconds' worth at once).")]
-    = keys.DEFAULT_PER_MINUTE,
+    per_minute: Annotated[
+        int,
+        typer.Option(
+            "--per-minute",
+            min=1,
+            max=keys.MAX_PER_MINUTE,
+            help="The key's quota: requests a minute (ten seconds' worth at once).",
+        ),
+    ] = keys.DEFAULT_PER_MINUTE,
     registry: RegistryOption = None,
     state_url: StateUrlOption = None,
 ) -> None:
@@ -68,7 +83,10 @@ def add(
     common.console.print(
         f"added key {name!r}: {per_minute:,} requests a minute, {burst:,} at once, sent as "
         "'X-API-Key: KEY' (or 'Authorization: Bearer KEY'). Only its hash is kept: store the "
-        "key now, it is not shown again:", highlight=False, soft_wrap=True)
+        "key now, it is not shown again:",
+        highlight=False,
+        soft_wrap=True,
+    )
     typer.echo(key)
 
 
@@ -76,36 +94,52 @@ def add(
 def list_keys(
     registry: RegistryOption = None,
     state_url: StateUrlOption = None,
-    output_format: Annotated[ListFormat, typer.Option("--format", help="table or json.")]
-    = ListFormat.table,
+    output_format: Annotated[
+        ListFormat, typer.Option("--format", help="table or json.")
+    ] = ListFormat.table,
 ) -> None:
     """List the keys (never the keys themselves: their first characters), oldest first."""
     found = _store(registry, state_url).list_keys()
-    rows = [{"name": k.name, "key": f"{k.prefix}…", "per_minute": k.per_minute,
-             "created_at": k.created_at, "revoked_at": k.revoked_at} for k in found]
+    rows = [
+        {
+            "name": k.name,
+            "key": f"{k.prefix}…",
+            "per_minute": k.per_minute,
+            "created_at": k.created_at,
+            "revoked_at": k.revoked_at,
+        }
+        for k in found
+    ]
     if output_format is ListFormat.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if not rows:
-        common.console.print("no partner keys: add one with `waitcast keys add NAME`",
-                             highlight=False)
+        common.console.print(
+            "no partner keys: add one with `waitcast keys add NAME`", highlight=False
+        )
         return
     table = Table(title="partner keys")
     for column in ("name", "key", "per minute", "created", "revoked"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row["name"], row["key"], f"{row['per_minute']:,}", row["created_at"],
-                      row["revoked_at"] or "-")
+    for k in found:
+        table.add_row(
+            k.name, f"{k.prefix}…", f"{k.per_minute:,}", k.created_at, k.revoked_at or "-"
+        )
     common.console.print(table)
 
 
 @keys_app.command("revoke")
-def revoke(name: NameArgument, registry: RegistryOption = None,
-           state_url: StateUrlOption = None) -> None:
+def revoke(
+    name: NameArgument, registry: RegistryOption = None, state_url: StateUrlOption = None
+) -> None:
     """Revoke a partner's key: requests with it are refused (401) from now on."""
     revoked = keys.revoke_key(_store(registry, state_url), name, _now())
-    common.console.print(f"revoked key {revoked.name!r} ({revoked.prefix}…): requests with it "
-                         "are refused with 401 unknown_api_key", highlight=False, soft_wrap=True)
+    common.console.print(
+        f"revoked key {revoked.name!r} ({revoked.prefix}…): requests with it "
+        "are refused with 401 unknown_api_key",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -37,8 +37,11 @@ def partner_limit(per_minute: int) -> Limit:
 def check_name(name: str) -> str:
     """A key's name: 1-64 letters, digits, ``.``, ``_`` or ``-`` (ParameterError otherwise)."""
     if not _NAME.fullmatch(name):
-        raise ParameterError("NAME", f"{name[:70]!r}: use 1-64 letters, digits, '.', '_' or '-', "
-                                     "starting with a letter or digit")
+        raise ParameterError(
+            "NAME",
+            f"{name[:70]!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+        )
     return name
 
 
@@ -52,11 +55,15 @@ def add_key(store: StateStore, name: str, per_minute: int, now: dt.datetime) -> 
     if not 1 <= per_minute <= MAX_PER_MINUTE:
         raise ParameterError("--per-minute", f"{per_minute} is not in 1..{MAX_PER_MINUTE:,}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    record = PartnerKey(name, digest(key), key[:SHOWN_CHARACTERS], per_minute,
-                        now.isoformat(timespec="seconds"))
+    record = PartnerKey(
+        name, digest(key), key[:SHOWN_CHARACTERS], per_minute, now.isoformat(timespec="seconds")
+    )
     if not store.add_key(record):
-        raise ParameterError("NAME", f"a key named {name!r} exists: revoke it first "
-                                     f"(`waitcast keys revoke {name}`) or pick another name")
+        raise ParameterError(
+            "NAME",
+            f"a key named {name!r} exists: revoke it first "
+            f"(`waitcast keys revoke {name}`) or pick another name",
+        )
     return key
 
 

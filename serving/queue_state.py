@@ -34,16 +34,21 @@ EXAMPLE_TIME = "2026-11-26T10:05:00+08:00"
 
 def _iso_time_with_offset(value: Any) -> dt.datetime:
     if not isinstance(value, str):
-        raise PydanticCustomError("iso_time", f"expected an ISO 8601 time string with a UTC "
-                                              f"offset, like {EXAMPLE_TIME}, not a number")
+        raise PydanticCustomError(
+            "iso_time",
+            f"expected an ISO 8601 time string with a UTC "
+            f"offset, like {EXAMPLE_TIME}, not a number",
+        )
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise PydanticCustomError("iso_time", f"{value[:40]!r} is not an ISO 8601 time; "
-                                              f"expected one like {EXAMPLE_TIME}") from None
+        raise PydanticCustomError(
+            "iso_time", f"{value[:40]!r} is not an ISO 8601 time; expected one like {EXAMPLE_TIME}"
+        ) from None
     if parsed.tzinfo is None:
-        raise PydanticCustomError("iso_time", f"{value[:40]!r} has no UTC offset; add one, "
-                                              f"like {EXAMPLE_TIME}")
+        raise PydanticCustomError(
+            "iso_time", f"{value[:40]!r} has no UTC offset; add one, like {EXAMPLE_TIME}"
+        )
     return parsed
 
 
@@ -58,15 +63,29 @@ class Waiting(BaseModel):
 class QueueStateIn(BaseModel):
     """What an office's queue system posts."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"waiting": {"walk_in": 23, "appointment": 4}, "windows_open": 6,
-         "observed_at": EXAMPLE_TIME}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "waiting": {"walk_in": 23, "appointment": 4},
+                    "windows_open": 6,
+                    "observed_at": EXAMPLE_TIME,
+                }
+            ]
+        },
+    )
     waiting: Waiting
-    windows_open: StrictInt = Field(ge=1, le=MAX_WINDOWS, description=(
-        "Windows serving now: at most the office's windows in GET /v1/offices."))
+    windows_open: StrictInt = Field(
+        ge=1,
+        le=MAX_WINDOWS,
+        description=("Windows serving now: at most the office's windows in GET /v1/offices."),
+    )
     observed_at: Annotated[dt.datetime, BeforeValidator(_iso_time_with_offset)] | None = Field(
-        None, description="When counted: an ISO 8601 time with a UTC offset, at most a minute "
-                          "ahead and no older than the freshness window (default: now).")
+        None,
+        description="When counted: an ISO 8601 time with a UTC offset, at most a minute "
+        "ahead and no older than the freshness window (default: now).",
+    )
 
 
 class QueueStateAck(BaseModel):
@@ -84,29 +103,44 @@ class QueueStateCleared(BaseModel):
     cleared: bool = Field(description="False when no state was stored.")
 
 
-def to_state(body: QueueStateIn, office: Office, calendar: ChinaCalendar, now: dt.datetime,
-             fresh_for: dt.timedelta) -> QueueState:
+def to_state(
+    body: QueueStateIn,
+    office: Office,
+    calendar: ChinaCalendar,
+    now: dt.datetime,
+    fresh_for: dt.timedelta,
+) -> QueueState:
     """The queue state ``body`` posts for ``office`` at ``now`` (office time), or a
     :class:`ParameterError` naming the field and why."""
     observed = body.observed_at.astimezone(now.tzinfo) if body.observed_at else now
     observed = observed.replace(microsecond=0)
     if observed - now > MAX_AHEAD:
-        raise ParameterError("observed_at", f"{observed.isoformat()} is more than a minute "
-                                            f"ahead of the server's clock ({now.isoformat()})")
+        raise ParameterError(
+            "observed_at",
+            f"{observed.isoformat()} is more than a minute "
+            f"ahead of the server's clock ({now.isoformat()})",
+        )
     if now - observed > fresh_for:
-        raise ParameterError("observed_at", f"{observed.isoformat()} is older than "
-                             f"{fresh_for.total_seconds() / 60:g} minutes "
-                             "(WAITCAST_LIVE_FRESH_MINUTES): it would never be shown")
+        raise ParameterError(
+            "observed_at",
+            f"{observed.isoformat()} is older than "
+            f"{fresh_for.total_seconds() / 60:g} minutes "
+            "(WAITCAST_LIVE_FRESH_MINUTES): it would never be shown",
+        )
     if not is_open(office, calendar, observed):
         raise ParameterError("observed_at", closed_message(office, calendar, observed))
     windows = office.windows or MAX_WINDOWS
     if body.windows_open > windows:
-        raise ParameterError("windows_open", f"{body.windows_open} is more than the "
-                                             f"{windows} windows of office {office.id}")
+        raise ParameterError(
+            "windows_open",
+            f"{body.windows_open} is more than the {windows} windows of office {office.id}",
+        )
     if body.waiting.appointment and not office.takes_appointments:
         raise ParameterError("waiting.appointment", f"office {office.id} is walk-in only")
-    waiting = {s.Channel.WALK_IN.value: body.waiting.walk_in,
-               s.Channel.APPOINTMENT.value: body.waiting.appointment}
+    waiting = {
+        s.Channel.WALK_IN.value: body.waiting.walk_in,
+        s.Channel.APPOINTMENT.value: body.waiting.appointment,
+    }
     return QueueState(waiting, body.windows_open, observed, now)
 
 
@@ -116,5 +150,7 @@ def closed_message(office: Office, calendar: ChinaCalendar, moment: dt.datetime)
     holiday = f" ({day.holiday_en})" if day.holiday and day.holiday_en else ""
     opening = next_opening(office, calendar, moment)
     then = f"; it opens {opening.strftime('%Y-%m-%d %H:%M')}" if opening else ""
-    return (f"office {office.id} is closed at {moment.strftime('%Y-%m-%d %H:%M')}{holiday}"
-            f"{then}: a queue state is taken only while it is open")
+    return (
+        f"office {office.id} is closed at {moment.strftime('%Y-%m-%d %H:%M')}{holiday}"
+        f"{then}: a queue state is taken only while it is open"
+    )

@@ -11,8 +11,8 @@ the workers share (queue states, keys, rate limits) is in ``store``.
 
 from __future__ import annotations
 
-import datetime as dt
 import dataclasses
+import datetime as dt
 import functools
 import gc
 import logging

@@ -42,7 +42,7 @@ def default_state_url(registry: Path) -> str:
 
 def redacted(url: str) -> str:
     """The URL without a password (for messages and logs)."""
-    return re.sub(r"(?<=://)([^/@]*)@", lambda m: ("***@" if m.group(1) else "@"), url)
+    return re.sub(r"(?<=://)([^/@]*)@", lambda m: "***@" if m.group(1) else "@", url)
 
 
 def check_state_url(url: str) -> str:
@@ -59,8 +59,7 @@ def check_state_url(url: str) -> str:
             raise ValueError(f"{redacted(url)!r}: {exc}; expected {EXPECTED}") from None
         database = parts.path.strip("/")
         if not parts.hostname or (database and not database.isdigit()):
-            raise ValueError(f"{redacted(url)!r} is not redis://HOST:PORT/DB "
-                             "(DB a number)")
+            raise ValueError(f"{redacted(url)!r} is not redis://HOST:PORT/DB (DB a number)")
         return url
     raise ValueError(f"{redacted(url)[:80]!r} is not a state store URL; expected {EXPECTED}")
 

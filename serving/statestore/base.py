@@ -41,7 +41,11 @@ class Limit:
 
 
 def gcra(tat_us: int | None, now_us: int, limit: Limit) -> tuple[int | None, int]:
-    """One request against a bucket: the bucket's new state and the wait.
+    """One request against a bucket: what to store, and the wait.
+
+    A bucket whose time is more than a full bucket ahead of ``now_us`` (the clock was set
+    back between two requests) counts as empty, not as blocked for as long as the clock
+    jumped: its time is capped, and the cap stored.
 
     Args:
         tat_us: the bucket's theoretical arrival time (None or past: a full bucket).
@@ -49,14 +53,18 @@ def gcra(tat_us: int | None, now_us: int, limit: Limit) -> tuple[int | None, int
         limit: the bucket's limit.
 
     Returns:
-        ``(new_tat_us, 0)`` when the request is allowed; ``(None, wait_us)`` when it is
-        refused, with the microseconds until it would be allowed (the bucket unchanged).
+        ``(time_to_store, wait_us)``: the request is allowed when ``wait_us`` is 0, else
+        refused with the microseconds until it would be; ``time_to_store`` is None when the
+        bucket stays as it was.
     """
     emission = limit.emission_us
-    advanced = max(tat_us or 0, now_us) + emission
+    stored = max(tat_us or 0, now_us)
+    cap = now_us + limit.burst * emission
+    tat = min(stored, cap)
+    advanced = tat + emission
     allowed_at = advanced - limit.burst * emission
     if allowed_at > now_us:
-        return None, allowed_at - now_us
+        return (tat if stored > cap else None), allowed_at - now_us
     return advanced, 0
 
 
@@ -73,16 +81,30 @@ class PartnerKey:
 
     def to_json(self) -> str:
         """The record as JSON text."""
-        return json.dumps({"name": self.name, "digest": self.digest, "prefix": self.prefix,
-                           "per_minute": self.per_minute, "created_at": self.created_at,
-                           "revoked_at": self.revoked_at}, sort_keys=True)
+        return json.dumps(
+            {
+                "name": self.name,
+                "digest": self.digest,
+                "prefix": self.prefix,
+                "per_minute": self.per_minute,
+                "created_at": self.created_at,
+                "revoked_at": self.revoked_at,
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> PartnerKey:
         """The record from :meth:`to_json`'s text."""
         data = json.loads(text)
-        return cls(str(data["name"]), str(data["digest"]), str(data["prefix"]),
-                   int(data["per_minute"]), str(data["created_at"]), data.get("revoked_at"))
+        return cls(
+            str(data["name"]),
+            str(data["digest"]),
+            str(data["prefix"]),
+            int(data["per_minute"]),
+            str(data["created_at"]),
+            data.get("revoked_at"),
+        )
 
 
 def micros(moment: dt.datetime) -> int:
@@ -92,17 +114,26 @@ def micros(moment: dt.datetime) -> int:
 
 def queue_state_json(state: QueueState) -> str:
     """A queue state as JSON text."""
-    return json.dumps({"waiting": state.waiting, "windows_open": state.windows_open,
-                       "observed_at": state.observed_at.isoformat(),
-                       "received_at": state.received_at.isoformat()}, sort_keys=True)
+    return json.dumps(
+        {
+            "waiting": state.waiting,
+            "windows_open": state.windows_open,
+            "observed_at": state.observed_at.isoformat(),
+            "received_at": state.received_at.isoformat(),
+        },
+        sort_keys=True,
+    )
 
 
 def queue_state_from_json(text: str | bytes) -> QueueState:
     """A queue state from :func:`queue_state_json`'s text."""
     data: dict[str, Any] = json.loads(text)
-    return QueueState({str(k): int(v) for k, v in data["waiting"].items()},
-                      int(data["windows_open"]), dt.datetime.fromisoformat(data["observed_at"]),
-                      dt.datetime.fromisoformat(data["received_at"]))
+    return QueueState(
+        {str(k): int(v) for k, v in data["waiting"].items()},
+        int(data["windows_open"]),
+        dt.datetime.fromisoformat(data["observed_at"]),
+        dt.datetime.fromisoformat(data["received_at"]),
+    )
 
 
 class StateStore(Protocol):

@@ -61,17 +61,28 @@ redis.call('SET', where, text)
 return text
 """
 # KEYS the bucket; ARGV now_us, emission_us, burst. The GCRA of base.gcra, in Lua:
-# returns 0 (allowed, bucket advanced) or the microseconds to wait (bucket unchanged).
+# returns 0 (allowed, bucket advanced) or the microseconds to wait (bucket unchanged, but
+# for a time capped after the clock was set back). A bucket expires once full again.
 _TAKE = """
 local now = tonumber(ARGV[1])
 local emission = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
+local burst = tonumber(ARGV[3])
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+if stored < now then stored = now end
+local cap = now + burst * emission
+local tat = stored
+if tat > cap then tat = cap end
 local advanced = tat + emission
-local allowed_at = advanced - tonumber(ARGV[3]) * emission
-if allowed_at > now then return allowed_at - now end
-redis.call('SET', KEYS[1], string.format('%.0f', advanced),
-           'PX', math.ceil((advanced - now) / 1000) + 1000)
+local allowed_at = advanced - burst * emission
+local function store(value)
+    redis.call('SET', KEYS[1], string.format('%.0f', value),
+               'PX', math.ceil((value - now) / 1000) + 1000)
+end
+if allowed_at > now then
+    if stored > cap then store(tat) end
+    return allowed_at - now
+end
+store(advanced)
 return 0
 """
 
@@ -87,8 +98,9 @@ class RedisStore:
     def __init__(self, url: str, description: str) -> None:
         self.description = description
         with self._errors("cannot be opened"):
-            self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS,
-                                               socket_connect_timeout=TIMEOUT_SECONDS)
+            self._redis = redis.Redis.from_url(
+                url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+            )
         self._put_state = self._redis.register_script(_PUT_STATE)
         self._add_key = self._redis.register_script(_ADD_KEY)
         self._revoke_key = self._redis.register_script(_REVOKE_KEY)
@@ -102,8 +114,10 @@ class RedisStore:
     def put_queue_state(self, office_id: str, state: QueueState) -> QueueState:
         """Store ``state`` unless a newer observation is stored; return what is stored."""
         with self._errors("cannot be written"):
-            body = self._put_state(keys=[f"{PREFIX}queue-state:{office_id}"],
-                                   args=[micros(state.observed_at), queue_state_json(state)])
+            body = self._put_state(
+                keys=[f"{PREFIX}queue-state:{office_id}"],
+                args=[micros(state.observed_at), queue_state_json(state)],
+            )
         return queue_state_from_json(body)
 
     def queue_state(self, office_id: str) -> QueueState | None:
@@ -120,8 +134,10 @@ class RedisStore:
     def add_key(self, key: PartnerKey) -> bool:
         """Store a new key; False when an active key already has its name."""
         with self._errors("cannot be written"):
-            added = self._add_key(keys=[_NAMES, _KEYS, f"{PREFIX}key:{key.digest}"],
-                                  args=[key.name, key.digest, key.to_json()])
+            added = self._add_key(
+                keys=[_NAMES, _KEYS, f"{PREFIX}key:{key.digest}"],
+                args=[key.name, key.digest, key.to_json()],
+            )
         return bool(added)
 
     def find_key(self, digest: str) -> PartnerKey | None:
@@ -148,8 +164,9 @@ class RedisStore:
     def take(self, bucket: str, limit: Limit, now_us: int) -> int:
         """Spend one request of ``bucket``: 0 when allowed, else microseconds to wait."""
         with self._errors("cannot be written"):
-            wait = self._take(keys=[f"{PREFIX}rate:{bucket}"],
-                              args=[now_us, limit.emission_us, limit.burst])
+            wait = self._take(
+                keys=[f"{PREFIX}rate:{bucket}"], args=[now_us, limit.emission_us, limit.burst]
+            )
         return max(0, math.ceil(float(wait)))
 
     def close(self) -> None:
@@ -167,4 +184,5 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StateStoreError(
                 f"the state store {self.description} {problem}: {exc}; start Redis there "
-                "or set WAITCAST_STATE_URL") from exc
+                "or set WAITCAST_STATE_URL"
+            ) from exc

@@ -55,8 +55,9 @@ class SQLiteStore:
         self._takes = 0
         with self._errors("cannot be opened"):
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS,
-                                         isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
@@ -73,23 +74,27 @@ class SQLiteStore:
                 "INSERT INTO queue_states (office_id, observed_us, body) VALUES (?, ?, ?) "
                 "ON CONFLICT (office_id) DO UPDATE SET observed_us = excluded.observed_us, "
                 "body = excluded.body WHERE excluded.observed_us >= queue_states.observed_us",
-                (office_id, micros(state.observed_at), queue_state_json(state)))
-            row = conn.execute("SELECT body FROM queue_states WHERE office_id = ?",
-                               (office_id,)).fetchone()
+                (office_id, micros(state.observed_at), queue_state_json(state)),
+            )
+            row = conn.execute(
+                "SELECT body FROM queue_states WHERE office_id = ?", (office_id,)
+            ).fetchone()
         return queue_state_from_json(row[0])
 
     def queue_state(self, office_id: str) -> QueueState | None:
         """The office's latest queue state, if any."""
         with self._errors("cannot be read"), self._lock:
-            row = self._conn.execute("SELECT body FROM queue_states WHERE office_id = ?",
-                                     (office_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT body FROM queue_states WHERE office_id = ?", (office_id,)
+            ).fetchone()
         return queue_state_from_json(row[0]) if row else None
 
     def clear_queue_state(self, office_id: str) -> bool:
         """Forget the office's queue state; True when there was one."""
         with self._errors("cannot be written"), self._lock:
-            cursor = self._conn.execute("DELETE FROM queue_states WHERE office_id = ?",
-                                        (office_id,))
+            cursor = self._conn.execute(
+                "DELETE FROM queue_states WHERE office_id = ?", (office_id,)
+            )
         return cursor.rowcount > 0
 
     def add_key(self, key: PartnerKey) -> bool:
@@ -98,8 +103,15 @@ class SQLiteStore:
             try:
                 self._conn.execute(
                     f"INSERT INTO partner_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                    (key.name, key.digest, key.prefix, key.per_minute, key.created_at,
-                     key.revoked_at))
+                    (
+                        key.name,
+                        key.digest,
+                        key.prefix,
+                        key.per_minute,
+                        key.created_at,
+                        key.revoked_at,
+                    ),
+                )
             except sqlite3.IntegrityError:
                 return False
         return True
@@ -108,15 +120,17 @@ class SQLiteStore:
         """The active key with this digest, if any."""
         with self._errors("cannot be read"), self._lock:
             row = self._conn.execute(
-                f"SELECT {_KEY_COLUMNS} FROM partner_keys "
-                "WHERE digest = ? AND revoked_at IS NULL", (digest,)).fetchone()
+                f"SELECT {_KEY_COLUMNS} FROM partner_keys WHERE digest = ? AND revoked_at IS NULL",
+                (digest,),
+            ).fetchone()
         return PartnerKey(*row) if row else None
 
     def list_keys(self) -> list[PartnerKey]:
         """Every key, active and revoked, oldest first."""
         with self._errors("cannot be read"), self._lock:
             rows = self._conn.execute(
-                f"SELECT {_KEY_COLUMNS} FROM partner_keys ORDER BY created_at, name").fetchall()
+                f"SELECT {_KEY_COLUMNS} FROM partner_keys ORDER BY created_at, name"
+            ).fetchall()
         return [PartnerKey(*row) for row in rows]
 
     def revoke_key(self, name: str, at: str) -> PartnerKey | None:
@@ -124,19 +138,24 @@ class SQLiteStore:
         with self._transaction("cannot be written") as conn:
             row = conn.execute(
                 f"UPDATE partner_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL "
-                f"RETURNING {_KEY_COLUMNS}", (at, name)).fetchone()
+                f"RETURNING {_KEY_COLUMNS}",
+                (at, name),
+            ).fetchone()
         return PartnerKey(*row) if row else None
 
     def take(self, bucket: str, limit: Limit, now_us: int) -> int:
         """Spend one request of ``bucket``: 0 when allowed, else microseconds to wait."""
         with self._transaction("cannot be written") as conn:
-            row = conn.execute("SELECT tat_us FROM rate_limits WHERE bucket = ?",
-                               (bucket,)).fetchone()
-            advanced, wait = gcra(row[0] if row else None, now_us, limit)
-            if advanced is not None:
-                conn.execute("INSERT INTO rate_limits (bucket, tat_us) VALUES (?, ?) "
-                             "ON CONFLICT (bucket) DO UPDATE SET tat_us = excluded.tat_us",
-                             (bucket, advanced))
+            row = conn.execute(
+                "SELECT tat_us FROM rate_limits WHERE bucket = ?", (bucket,)
+            ).fetchone()
+            stored, wait = gcra(row[0] if row else None, now_us, limit)
+            if stored is not None:
+                conn.execute(
+                    "INSERT INTO rate_limits (bucket, tat_us) VALUES (?, ?) "
+                    "ON CONFLICT (bucket) DO UPDATE SET tat_us = excluded.tat_us",
+                    (bucket, stored),
+                )
             self._takes += 1
             if self._takes % PURGE_EVERY == 0:  # a bucket past its time is full: forget it
                 conn.execute("DELETE FROM rate_limits WHERE tat_us < ?", (now_us,))
@@ -170,4 +189,5 @@ class SQLiteStore:
         except (sqlite3.Error, OSError) as exc:
             raise StateStoreError(
                 f"the state store {self.description} {problem}: {exc}; fix its folder's "
-                "permissions or free space, or set WAITCAST_STATE_URL") from exc
+                "permissions or free space, or set WAITCAST_STATE_URL"
+            ) from exc

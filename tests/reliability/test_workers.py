@@ -12,44 +12,29 @@ can be posted whatever the time of the run. Each figure is printed.
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from features.offices import WEEKDAYS, OfficeRegistry, Session
 from models.forecaster import Forecaster
-from tests.reliability.realserver import REPO, Server, running_server
+from tests.reliability.realserver import (
+    REPO,
+    Server,
+    always_open,
+    calendar_without_holiday_today,
+    hangzhou_now,
+    running_server,
+)
 from tests.serving.support import auth, publish
 
 pytestmark = pytest.mark.slow
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-ALL_DAY = (Session(open=dt.time(0, 0), close=dt.time(23, 59)),)
 PROMISED_SECONDS = 30.0
-
-
-def always_open(forecaster: Forecaster) -> Forecaster:
-    """The forecaster, with every office open 00:00-23:59 every day."""
-    offices = [o.model_copy(update={"sessions": dict.fromkeys(WEEKDAYS, ALL_DAY)})
-               for o in forecaster.offices]
-    return dataclasses.replace(forecaster, offices=OfficeRegistry(offices))
-
-
-def hangzhou_now() -> dt.datetime:
-    """Now in Hangzhou, after waiting out 23:59 (the one closed minute of ALL_DAY)."""
-    now = dt.datetime.now(SHANGHAI)
-    if now.hour == 23 and now.minute == 59:
-        time.sleep(61 - now.second)
-        now = dt.datetime.now(SHANGHAI)
-    return now
 
 
 @pytest.fixture
@@ -64,19 +49,22 @@ def open_registry(tmp_path: Path, forecaster: Forecaster) -> Path:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """A calendar in which today (and this whole year but one other day) is a working day."""
-    today = dt.datetime.now(SHANGHAI).date()
-    other = today.replace(month=1 if today.month > 1 else 12, day=15)
-    calendar = tmp_path / "calendar.csv"
-    calendar.write_text(f"date,kind,name\n{other.isoformat()},holiday,Test day\n")
-    return {"WAITCAST_CALENDAR_FILE": str(calendar)}
+    """A calendar in which today is a working day."""
+    return {"WAITCAST_CALENDAR_FILE": str(calendar_without_holiday_today(tmp_path))}
 
 
 def post_state(server: Server, headers: dict[str, str] | None = None) -> dict:
-    body = {"waiting": {"walk_in": 12, "appointment": 3}, "windows_open": 2,
-            "observed_at": hangzhou_now().isoformat(timespec="seconds")}
-    answer = httpx.put(f"{server.url}/v1/offices/hz-city/queue-state", json=body,
-                       headers={**auth(), **(headers or {})}, timeout=10)
+    body = {
+        "waiting": {"walk_in": 12, "appointment": 3},
+        "windows_open": 2,
+        "observed_at": hangzhou_now().isoformat(timespec="seconds"),
+    }
+    answer = httpx.put(
+        f"{server.url}/v1/offices/hz-city/queue-state",
+        json=body,
+        headers={**auth(), **(headers or {})},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
@@ -87,9 +75,14 @@ def fresh_get(server: Server, path: str, headers: dict[str, str] | None = None) 
         return client.get(server.url + path, headers=headers)
 
 
-def from_every_worker(server: Server, path: str, workers: int,
-                      check: Callable[[httpx.Response], bool], seconds: float = 60.0,
-                      headers: dict[str, str] | None = None) -> dict[str, float]:
+def from_every_worker(
+    server: Server,
+    path: str,
+    workers: int,
+    check: Callable[[httpx.Response], bool],
+    seconds: float = 60.0,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     """Ask ``path`` on new connections until each of ``workers`` workers has answered so
     that ``check`` holds; the seconds at which each did, first time."""
     started, seen = time.monotonic(), {}
@@ -113,15 +106,20 @@ def from_every_worker(server: Server, path: str, workers: int,
 
 
 def waitcast(*argv: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "cli.main", *argv], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def test_a_queue_state_survives_a_restart(open_registry: Path, tmp_path: Path,
-                                          env: dict[str, str],
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_queue_state_survives_a_restart(
+    open_registry: Path, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     log = tmp_path / "server.log"
     with running_server(open_registry, log, **env) as server:
         posted = post_state(server)
@@ -139,20 +137,26 @@ def test_a_queue_state_survives_a_restart(open_registry: Path, tmp_path: Path,
 
 
 def test_two_workers_share_state_and_limits_and_follow_promotions(
-        open_registry: Path, tmp_path: Path, env: dict[str, str],
-        capsys: pytest.CaptureFixture[str]) -> None:
+    open_registry: Path, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     limits = {"WAITCAST_RATE_LIMIT_PER_MINUTE": "1", "WAITCAST_RATE_LIMIT_BURST": "10"}
-    key = waitcast("keys", "add", "tester", "--per-minute", "1000000",
-                   "--registry", str(open_registry)).split()[-1]
+    key = waitcast(
+        "keys", "add", "tester", "--per-minute", "1000000", "--registry", str(open_registry)
+    ).split()[-1]
     partner = {"X-API-Key": key}  # the partner's own bucket: anonymous ones stay unspent
-    with running_server(open_registry, tmp_path / "server.log", args=("--workers", "2"),
-                        **env, **limits) as server:
+    with running_server(
+        open_registry, tmp_path / "server.log", args=("--workers", "2"), **env, **limits
+    ) as server:
         from_every_worker(server, "/health/ready", 2, lambda a: a.status_code == 200)
         # one queue state, answered live by both workers
         post_state(server, partner)
-        from_every_worker(server, "/v1/offices/hz-city/now", 2,
-                          lambda a: a.status_code == 200 and a.json()["source"] == "live",
-                          headers=partner)
+        from_every_worker(
+            server,
+            "/v1/offices/hz-city/now",
+            2,
+            lambda a: a.status_code == 200 and a.json()["source"] == "live",
+            headers=partner,
+        )
         # one bucket per address for both workers: 10 at once, then 429 from either
         answers = [fresh_get(server, "/v1/offices") for _ in range(40)]
         codes = [a.status_code for a in answers]
@@ -161,16 +165,20 @@ def test_two_workers_share_state_and_limits_and_follow_promotions(
         # a promotion, then a rollback, reach both workers by the watch alone
         started = time.monotonic()
         waitcast("models", "promote", "v0002", "--registry", str(open_registry))
-        promoted = from_every_worker(server, "/health/ready", 2,
-                                     lambda a: a.json().get("model_version") == "v0002")
+        promoted = from_every_worker(
+            server, "/health/ready", 2, lambda a: a.json().get("model_version") == "v0002"
+        )
         promote_seconds = time.monotonic() - started
         started = time.monotonic()
         waitcast("models", "rollback", "--registry", str(open_registry))
-        from_every_worker(server, "/health/ready", 2,
-                          lambda a: a.json().get("model_version") == "v0001")
+        from_every_worker(
+            server, "/health/ready", 2, lambda a: a.json().get("model_version") == "v0001"
+        )
         rollback_seconds = time.monotonic() - started
     assert promote_seconds <= PROMISED_SECONDS and rollback_seconds <= PROMISED_SECONDS
     with capsys.disabled():
-        print(f"\n2 workers: every worker served v0002 {promote_seconds:.1f} s after "
-              f"`waitcast models promote` (first at {min(promoted.values()):.1f} s), and "
-              f"v0001 again {rollback_seconds:.1f} s after `rollback`")
+        print(
+            f"\n2 workers: every worker served v0002 {promote_seconds:.1f} s after "
+            f"`waitcast models promote` (first at {min(promoted.values()):.1f} s), and "
+            f"v0001 again {rollback_seconds:.1f} s after `rollback`"
+        )

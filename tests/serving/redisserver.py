@@ -29,13 +29,29 @@ def redis_server(folder: Path) -> Iterator[str]:
     ``redis://`` URL (database 0); stop it afterwards."""
     binary = shutil.which(REDIS_SERVER)
     if binary is None:
-        pytest.fail("redis-server is missing: `make test` installs it "
-                    "(apt-get install redis-server)")
+        pytest.fail(
+            "redis-server is missing: `make test` installs it (apt-get install redis-server)"
+        )
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder), "--protected-mode", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+            "--protected-mode",
+            "yes",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1)

@@ -48,8 +48,9 @@ def url() -> str:
 @pytest.fixture
 def limited(base_registry: Path, url: str) -> Iterator[TestClient]:
     """An app with a low per-address limit (30 a minute, 5 at once) on the store ``url``."""
-    app = create_app(settings_for(base_registry, state_url=url, **ANONYMOUS),
-                     FakeClock(at(TODAY, 10, 30)))
+    app = create_app(
+        settings_for(base_registry, state_url=url, **ANONYMOUS), FakeClock(at(TODAY, 10, 30))
+    )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
@@ -59,7 +60,8 @@ def statuses(client: TestClient, n: int, headers: dict[str, str] | None = None) 
 
 
 def test_add_prints_the_key_once_as_the_last_word_and_stores_only_its_hash(
-        capsys: pytest.CaptureFixture[str], url: str) -> None:
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
     code, out, err = run(capsys, "add", "booking-site", "--per-minute", "600", "--state-url", url)
     assert code == 0 and err == ""
     key = out.split()[-1]
@@ -75,8 +77,9 @@ def test_add_prints_the_key_once_as_the_last_word_and_stores_only_its_hash(
     assert another != key
 
 
-def test_list_json_revoke_and_a_name_freed_for_a_new_key(capsys: pytest.CaptureFixture[str],
-                                                         url: str) -> None:
+def test_list_json_revoke_and_a_name_freed_for_a_new_key(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
     add(capsys, url, "booking-site")
     code, out, _ = run(capsys, "list", "--state-url", url, "--format", "json")
     assert code == 0 and '"per_minute": 12000' in out and '"revoked_at": null' in out
@@ -105,12 +108,12 @@ def test_keys_errors_are_one_line(capsys: pytest.CaptureFixture[str], url: str) 
     one_line_error(err, "--state-url", "sqlite:///PATH or redis://HOST:PORT/DB")
 
 
-def test_keys_default_to_the_store_beside_the_registry(capsys: pytest.CaptureFixture[str],
-                                                       tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_default_to_the_store_beside_the_registry(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("WAITCAST_STATE_URL", raising=False)
     registry = tmp_path / "registry"
-    code, out, err = run(capsys, "add", "booking-site", "--registry", str(registry))
+    code, _, err = run(capsys, "add", "booking-site", "--registry", str(registry))
     assert code == 0, err
     assert (tmp_path / "registry-state.sqlite3").is_file()
     assert default_state_url(registry).endswith("registry-state.sqlite3")
@@ -127,7 +130,8 @@ def test_keys_work_on_redis_too(capsys: pytest.CaptureFixture[str], redis_url: s
 
 @pytest.mark.parametrize("header", ["X-API-Key", "Authorization"])
 def test_a_partner_gets_its_keys_quota_not_the_addresss(
-        capsys: pytest.CaptureFixture[str], url: str, limited: TestClient, header: str) -> None:
+    capsys: pytest.CaptureFixture[str], url: str, limited: TestClient, header: str
+) -> None:
     key = add(capsys, url, "booking-site", "--per-minute", "600")  # 100 at once
     sent = {header: key if header == "X-API-Key" else f"Bearer {key}"}
     assert statuses(limited, 100, sent) == [200] * 100  # anonymous callers get 5 at once
@@ -138,11 +142,15 @@ def test_a_partner_gets_its_keys_quota_not_the_addresss(
     assert statuses(limited, 6) == [200] * 5 + [429]  # the address's bucket is its own
 
 
-def test_unknown_and_revoked_keys_are_refused(capsys: pytest.CaptureFixture[str], url: str,
-                                              limited: TestClient) -> None:
+def test_unknown_and_revoked_keys_are_refused(
+    capsys: pytest.CaptureFixture[str], url: str, limited: TestClient
+) -> None:
     key = add(capsys, url, "booking-site")
-    for sent in ({"X-API-Key": "wck_not-a-key"}, {"X-API-Key": "guess"},
-                 {"Authorization": "Bearer wck_not-a-key"}):
+    for sent in (
+        {"X-API-Key": "wck_not-a-key"},
+        {"X-API-Key": "guess"},
+        {"Authorization": "Bearer wck_not-a-key"},
+    ):
         answer = limited.get(OFFICES, headers=sent)
         assert answer.status_code == 401 and answer.json()["error"] == "unknown_api_key", sent
     assert limited.get(OFFICES, headers={"X-API-Key": key}).status_code == 200
@@ -167,9 +175,9 @@ def test_limits_are_shared_by_every_app_on_the_store(base_registry: Path, url: s
         assert statuses(one, 3) + statuses(two, 3) == [200] * 5 + [429]
 
 
-def test_a_failing_store_lets_requests_through(limited: TestClient,
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_store_lets_requests_through(
+    limited: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     store = limited.app.state.serving.store  # type: ignore[attr-defined]
 
     def broken(*_args: object) -> int:
@@ -181,8 +189,12 @@ def test_a_failing_store_lets_requests_through(limited: TestClient,
     assert sum("rate limit not applied" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_keys_never_reach_the_log(capsys: pytest.CaptureFixture[str], url: str,
-                                  limited: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_keys_never_reach_the_log(
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    limited: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     key = add(capsys, url, "booking-site")
     with caplog.at_level(logging.DEBUG):
         limited.get(OFFICES, headers={"X-API-Key": key})

@@ -22,8 +22,8 @@ from serving.statestore import (
     gcra,
     open_store,
     redacted,
+    sqlite_store,
 )
-from serving.statestore import sqlite_store
 from tests.serving.redisserver import free_port
 from tests.serving.support import TODAY, at
 
@@ -103,6 +103,9 @@ def test_a_bucket_allows_its_burst_then_refills_at_its_rate(store: StateStore) -
     later = NOW + 3600 * SECOND
     assert [store.take("ip:a", limit, later) for _ in range(3)] == [0, 0, 0]  # never above burst
     assert store.take("ip:a", limit, later) > 0
+    earlier = NOW - 3600 * SECOND  # the clock set back an hour: the bucket is empty, no more
+    assert store.take("ip:a", limit, earlier) == SECOND
+    assert store.take("ip:a", limit, earlier + SECOND) == 0
 
 
 def test_takes_from_several_connections_are_atomic(store_url: str) -> None:
@@ -138,8 +141,9 @@ def test_the_sqlite_file_is_in_wal_mode_and_survives_a_reopen(tmp_path: Path) ->
     again.close()
 
 
-def test_sqlite_forgets_full_buckets_now_and_then(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sqlite_forgets_full_buckets_now_and_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sqlite_store, "PURGE_EVERY", 10)
     store = sqlite_store.SQLiteStore(tmp_path / "state.sqlite3")
     limit = Limit(per_minute=60, burst=5)
@@ -160,7 +164,7 @@ def test_redis_buckets_expire_once_full(redis_url: str) -> None:
 def test_an_unusable_store_is_one_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    with pytest.raises(StateStoreError, match="cannot be opened.*WAITCAST_STATE_URL"):
+    with pytest.raises(StateStoreError, match=r"cannot be opened.*WAITCAST_STATE_URL"):
         open_store(f"sqlite:///{blocker}/state.sqlite3")
     absent = open_store(f"redis://:hunter2@127.0.0.1:{free_port()}/0")
     with pytest.raises(StateStoreError, match="does not answer") as raised:
@@ -170,17 +174,31 @@ def test_an_unusable_store_is_one_clear_error(tmp_path: Path) -> None:
     assert "hunter2" not in str(raised.value)
 
 
-@pytest.mark.parametrize("url", ["sqlite:///rel/state.sqlite3", "sqlite:////abs/s.sqlite3",
-                                 "redis://localhost:6379/0", "redis://h:1", "rediss://:pw@h:6380/2"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///rel/state.sqlite3",
+        "sqlite:////abs/s.sqlite3",
+        "redis://localhost:6379/0",
+        "redis://h:1",
+        "rediss://:pw@h:6380/2",
+    ],
+)
 def test_state_urls_of_both_kinds_are_taken(url: str) -> None:
     assert check_state_url(url) == url
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("postgres://h/db", "not a state store URL"), ("sqlite:///", "names no file"),
-    ("sqlite://relative", "not a state store URL"), ("redis://h:port/0", "redis"),
-    ("redis://h:6379/zero", "DB a number"), ("redis:///0", "redis://HOST:PORT/DB"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("postgres://h/db", "not a state store URL"),
+        ("sqlite:///", "names no file"),
+        ("sqlite://relative", "not a state store URL"),
+        ("redis://h:port/0", "redis"),
+        ("redis://h:6379/zero", "DB a number"),
+        ("redis:///0", "redis://HOST:PORT/DB"),
+    ],
+)
 def test_bad_state_urls_say_what_is_expected(url: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
         check_state_url(url)

@@ -54,8 +54,9 @@ def manual(registry: Path, clock: FakeClock) -> Iterator[TestClient]:
         yield client
 
 
-def test_a_promotion_and_a_rollback_are_followed(manual: TestClient, registry: Path,
-                                                 forecaster: Forecaster) -> None:
+def test_a_promotion_and_a_rollback_are_followed(
+    manual: TestClient, registry: Path, forecaster: Forecaster
+) -> None:
     state = state_of(manual)
     assert state.refresh() is None  # nothing new
     publish(registry, forecaster)
@@ -70,7 +71,8 @@ def test_a_promotion_and_a_rollback_are_followed(manual: TestClient, registry: P
 
 
 def test_a_broken_promotion_is_tried_once_and_the_old_version_keeps_serving(
-        manual: TestClient, registry: Path, forecaster: Forecaster) -> None:
+    manual: TestClient, registry: Path, forecaster: Forecaster
+) -> None:
     state = state_of(manual)
     bad = publish(registry, forecaster)
     tamper(registry, bad)
@@ -81,8 +83,9 @@ def test_a_broken_promotion_is_tried_once_and_the_old_version_keeps_serving(
     assert state.refresh() == "reloaded" and ready(manual)["model_version"] == good
 
 
-def test_the_watch_follows_a_promotion_by_itself(registry: Path, clock: FakeClock,
-                                                 forecaster: Forecaster) -> None:
+def test_the_watch_follows_a_promotion_by_itself(
+    registry: Path, clock: FakeClock, forecaster: Forecaster
+) -> None:
     settings = settings_for(registry, watch_seconds=0.05)
     with TestClient(create_app(settings, clock)) as client:
         assert ready(client)["model_version"] == "v0001"
