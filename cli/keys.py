@@ -57,6 +57,11 @@ def _store(registry: Path | None, state_url: str | None) -> StateStore:
     return open_store(url)
 
 
+def _minute(iso: str) -> str:
+    """An ISO time as ``YYYY-MM-DD HH:MM`` (UTC, as stored)."""
+    return iso[:16].replace("T", " ")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -119,11 +124,15 @@ def list_keys(
         )
         return
     table = Table(title="partner keys")
-    for column in ("name", "key", "per minute", "created", "revoked"):
+    for column in ("name", "key", "per minute", "created (UTC)", "revoked (UTC)"):
         table.add_column(column, overflow="fold")
     for k in found:
         table.add_row(
-            k.name, f"{k.prefix}…", f"{k.per_minute:,}", k.created_at, k.revoked_at or "-"
+            k.name,
+            f"{k.prefix}…",
+            f"{k.per_minute:,}",
+            _minute(k.created_at),
+            _minute(k.revoked_at) if k.revoked_at else "-",
         )
     common.console.print(table)
 

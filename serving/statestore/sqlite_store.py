@@ -1,9 +1,9 @@
 """The SQLite state store: one file, in WAL mode, shared by every worker of one host.
 
-Each process opens one connection (used under a lock by its threads). Writes that read
-first (the rate-limit bucket, the newest queue state) run in ``BEGIN IMMEDIATE``
-transactions, so two workers never interleave them; readers never wait for writers
-(WAL). ``synchronous=NORMAL``: a commit survives a crash of the process, and the last
+Each process opens one connection (used under a lock by its threads). A rate-limit take
+is one statement (an upsert returning the verdict); the other writes that read first
+(the newest queue state, a revocation) run in ``BEGIN IMMEDIATE`` transactions: two
+workers never interleave them, and readers never wait for writers (WAL). ``synchronous=NORMAL``: a commit survives a crash of the process, and the last
 commits before a power cut may be lost (never the file's consistency).
 """
 
@@ -20,7 +20,6 @@ from serving.live import QueueState
 from serving.statestore.base import (
     Limit,
     PartnerKey,
-    gcra,
     micros,
     queue_state_from_json,
     queue_state_json,
@@ -36,7 +35,20 @@ CREATE TABLE IF NOT EXISTS partner_keys (
     per_minute INTEGER NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS partner_keys_active_name
     ON partner_keys (name) WHERE revoked_at IS NULL;
-CREATE TABLE IF NOT EXISTS rate_limits (bucket TEXT PRIMARY KEY, tat_us INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rate_limits (
+    bucket TEXT PRIMARY KEY, tat_us INTEGER NOT NULL, allowed INTEGER NOT NULL);
+"""
+# base.gcra in one statement (SET sees the row as it was): a new bucket allows; else the
+# time, capped at a full bucket ahead of now, advances by one emission when that stays
+# within the burst (allowed), or stays (capped) when it would not.
+_TIME = "min(max(tat_us, :now), :now + :full)"
+TAKE = f"""
+INSERT INTO rate_limits (bucket, tat_us, allowed) VALUES (:bucket, :now + :emission, 1)
+ON CONFLICT (bucket) DO UPDATE SET
+    allowed = ({_TIME} + :emission - :full <= :now),
+    tat_us = CASE WHEN {_TIME} + :emission - :full <= :now THEN {_TIME} + :emission
+                  ELSE {_TIME} END
+RETURNING tat_us, allowed
 """
 _KEY_COLUMNS = "name, digest, prefix, per_minute, created_at, revoked_at"
 
@@ -144,22 +156,26 @@ class SQLiteStore:
         return PartnerKey(*row) if row else None
 
     def take(self, bucket: str, limit: Limit, now_us: int) -> int:
-        """Spend one request of ``bucket``: 0 when allowed, else microseconds to wait."""
-        with self._transaction("cannot be written") as conn:
-            row = conn.execute(
-                "SELECT tat_us FROM rate_limits WHERE bucket = ?", (bucket,)
+        """Spend one request of ``bucket``: 0 when allowed, else microseconds to wait.
+
+        One statement (:data:`TAKE`, the GCRA of :func:`~serving.statestore.base.gcra`),
+        so one short write transaction per request.
+        """
+        emission = limit.emission_us
+        with self._errors("cannot be written"), self._lock:
+            tat, allowed = self._conn.execute(
+                TAKE,
+                {
+                    "bucket": bucket,
+                    "now": now_us,
+                    "emission": emission,
+                    "full": limit.burst * emission,
+                },
             ).fetchone()
-            stored, wait = gcra(row[0] if row else None, now_us, limit)
-            if stored is not None:
-                conn.execute(
-                    "INSERT INTO rate_limits (bucket, tat_us) VALUES (?, ?) "
-                    "ON CONFLICT (bucket) DO UPDATE SET tat_us = excluded.tat_us",
-                    (bucket, stored),
-                )
             self._takes += 1
             if self._takes % PURGE_EVERY == 0:  # a bucket past its time is full: forget it
-                conn.execute("DELETE FROM rate_limits WHERE tat_us < ?", (now_us,))
-        return wait
+                self._conn.execute("DELETE FROM rate_limits WHERE tat_us < ?", (now_us,))
+        return 0 if allowed else int(tat + emission - limit.burst * emission - now_us)
 
     def rate_buckets(self) -> int:
         """How many buckets are stored (full ones are purged now and then)."""

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from serving.errors import StateStoreError
 from serving.live import QueueState
@@ -222,3 +225,33 @@ def test_gcra_is_a_token_bucket() -> None:
     assert gcra(tat, NOW, limit) == (None, SECOND // 2)
     assert gcra(NOW - 3600 * SECOND, NOW, limit) == (NOW + SECOND // 2, 0)  # long idle: full
     assert Limit(per_minute=7, burst=1).emission_us == 8_571_429  # rounded up: never faster
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(-3 * SECOND, 5 * SECOND), st.sampled_from("ab")),
+        min_size=1,
+        max_size=40,
+    ),
+    per_minute=st.integers(1, 600),
+    burst=st.integers(1, 8),
+)
+def test_both_stores_decide_as_gcra_does(
+    store_url: str, steps: list[tuple[int, str]], per_minute: int, burst: int
+) -> None:
+    """The store's atomic take (SQL or Lua) against :func:`gcra`, the reference, over
+    random steps of the clock (some backwards) for two buckets."""
+    store = open_store(store_url)
+    limit, prefix = Limit(per_minute, burst), uuid.uuid4().hex  # new buckets every example
+    times: dict[str, int | None] = {"a": None, "b": None}
+    now = NOW
+    for step, bucket in steps:
+        now += step
+        stored, expected = gcra(times[bucket], now, limit)
+        if stored is not None:
+            times[bucket] = stored
+        assert store.take(prefix + bucket, limit, now) == expected
+    store.close()
