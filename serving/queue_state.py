@@ -149,8 +149,8 @@ def closed_message(office: Office, calendar: ChinaCalendar, moment: dt.datetime)
     day = calendar.day(moment.date())
     holiday = f" ({day.holiday_en})" if day.holiday and day.holiday_en else ""
     opening = next_opening(office, calendar, moment)
-    then = f"; it opens {opening.strftime('%Y-%m-%d %H:%M')}" if opening else ""
+    then = f" (next opening {opening.strftime('%Y-%m-%d %H:%M')})" if opening else ""
     return (
-        f"office {office.id} is closed at {moment.strftime('%Y-%m-%d %H:%M')}{holiday}"
-        f"{then}: a queue state is taken only while it is open"
+        f"office {office.id} is closed at {moment.strftime('%Y-%m-%d %H:%M')}{holiday}: a queue "
+        f"state is taken only while it is open{then}"
     )

@@ -3,8 +3,9 @@
 Each process opens one connection (used under a lock by its threads). A rate-limit take
 is one statement (an upsert returning the verdict); the other writes that read first
 (the newest queue state, a revocation) run in ``BEGIN IMMEDIATE`` transactions: two
-workers never interleave them, and readers never wait for writers (WAL). ``synchronous=NORMAL``: a commit survives a crash of the process, and the last
-commits before a power cut may be lost (never the file's consistency).
+workers never interleave them, and readers never wait for writers (WAL).
+``synchronous=NORMAL``: a commit survives a crash of the process; the last commits
+before a power cut may be lost (never the file's consistency).
 """
 
 from __future__ import annotations

@@ -177,10 +177,11 @@ def test_the_errors_say_what_to_send(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(("moment", "why"), [
-    (at(TODAY, 2, 29), "closed at 2026-11-26 02:29; it opens 2026-11-26 09:00"),
-    (at(TODAY, 12, 30), "closed at 2026-11-26 12:30; it opens 2026-11-26 13:30"),
-    (at(TODAY, 17, 0), "closed at 2026-11-26 17:00; it opens 2026-11-27 09:00"),
-    (at(dt.date(2026, 11, 29), 10, 0), "closed at 2026-11-29 10:00; it opens 2026-11-30 09:00"),
+    (at(TODAY, 2, 29), "closed at 2026-11-26 02:29: {taken} (next opening 2026-11-26 09:00)"),
+    (at(TODAY, 12, 30), "closed at 2026-11-26 12:30: {taken} (next opening 2026-11-26 13:30)"),
+    (at(TODAY, 17, 0), "closed at 2026-11-26 17:00: {taken} (next opening 2026-11-27 09:00)"),
+    (at(dt.date(2026, 11, 29), 10, 0),
+     "closed at 2026-11-29 10:00: {taken} (next opening 2026-11-30 09:00)"),
     (at(dt.date(2027, 1, 1), 10, 0), "closed at 2027-01-01 10:00 (New Year"),
 ])
 def test_a_state_for_a_closed_office_hour_is_refused(client: TestClient, clock: FakeClock,
@@ -189,6 +190,7 @@ def test_a_state_for_a_closed_office_hour_is_refused(client: TestClient, clock: 
     answer = put(client)
     assert answer.status_code == 422, answer.text
     message = answer.json()["message"]
+    why = why.format(taken="a queue state is taken only while it is open")
     assert message.startswith("observed_at: office hz-city is") and why in message, message
     reply = now(client)
     assert reply["source"] == "forecast" and reply["closed"] is True and reply["live"] is None
