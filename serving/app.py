@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import importlib
 import importlib.util
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import metadata
@@ -59,7 +60,8 @@ def _version() -> str:
 
 def create_app(settings: Settings | None = None,
                clock: Callable[[], dt.datetime] | None = None,
-               store: StateStore | None = None) -> FastAPI:
+               store: StateStore | None = None,
+               rate_clock: Callable[[], float] | None = None) -> FastAPI:
     """Build the app.
 
     Args:
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None,
             ones outside development).
         clock: returns the current time (aware); tests inject a fixed one.
         store: the state store (default: opened from ``settings.state_store_url``).
+        rate_clock: seconds since the epoch for the rate limits (default: the real time,
+            whatever ``clock`` says, so that buckets refill in tests that fix the date).
 
     Raises:
         serving.errors.StateStoreError: the state store cannot be opened.
@@ -107,7 +111,7 @@ def create_app(settings: Settings | None = None,
     # inside the request middleware (counted and logged).
     app.add_middleware(RateLimitMiddleware, store=store,
                        per_minute=settings.rate_limit_per_minute,
-                       burst=settings.rate_limit_burst, clock=lambda: state.clock().timestamp())
+                       burst=settings.rate_limit_burst, clock=rate_clock or time.time)
     if settings.cors_origins:
         app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "PUT", "POST", "DELETE"],

@@ -24,6 +24,7 @@ exception escapes as a 500 and no message carries a stack trace or a server path
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -127,6 +128,7 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
 )
 # FastAPI's answer to a body it cannot decode (not UTF-8, say): a bad body, so a named 422.
 _UNPARSABLE_BODY = "There was an error parsing the body"
+_METHODS = ("get", "put", "post", "delete", "patch")
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large", 415: "unsupported_media_type"}
 
@@ -185,13 +187,27 @@ def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -
     if status == 404:
         message = f"no such resource: {method} {path}"
     elif status == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        message = f"method {method} is not allowed on {path}; allowed: {allowed}"
+        headers = {**(exc.headers or {}), **_allow(scope)}
+        exc = StarletteHTTPException(405, exc.detail, headers)
+        message = f"method {method} is not allowed on {path}; allowed: {headers.get('Allow', '')}"
     elif isinstance(exc.detail, str):
         message = exc.detail
     else:
         message = "the request cannot be handled"
     return error_response(status, code, message, dict(exc.headers or {}))
+
+
+def _allow(scope: MutableMapping[str, Any]) -> dict[str, str]:
+    """``Allow`` naming every documented method of this path: Starlette's 405 names only
+    the first route's, and a path can have one route per method (PUT and DELETE)."""
+    app, path = scope.get("app"), str(scope.get("path", ""))
+    paths = app.openapi().get("paths", {}) if isinstance(app, FastAPI) else {}
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = [m.upper() for m in operations if m in _METHODS]
+            return {"Allow": ", ".join(methods)} if methods else {}
+    return {}
 
 
 def _validation_message(exc: RequestValidationError) -> str:

@@ -21,6 +21,11 @@ OFFICES = "/v1/offices"
 ANONYMOUS = {"rate_limit_per_minute": 30, "rate_limit_burst": 5}
 
 
+def frozen() -> float:
+    """The rate limits' clock, stopped: no bucket refills during a test."""
+    return 1_795_000_000.0
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["keys", *argv])
     captured = capsys.readouterr()
@@ -49,7 +54,9 @@ def url() -> str:
 def limited(base_registry: Path, url: str) -> Iterator[TestClient]:
     """An app with a low per-address limit (30 a minute, 5 at once) on the store ``url``."""
     app = create_app(
-        settings_for(base_registry, state_url=url, **ANONYMOUS), FakeClock(at(TODAY, 10, 30))
+        settings_for(base_registry, state_url=url, **ANONYMOUS),
+        FakeClock(at(TODAY, 10, 30)),
+        rate_clock=frozen,
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
@@ -169,8 +176,12 @@ def test_the_admin_token_is_no_partner_key(url: str, limited: TestClient) -> Non
 def test_limits_are_shared_by_every_app_on_the_store(base_registry: Path, url: str) -> None:
     """Two apps on one store, as two workers are: one bucket per address between them."""
     clock = FakeClock(at(TODAY, 10, 30))
-    first = create_app(settings_for(base_registry, state_url=url, **ANONYMOUS), clock)
-    second = create_app(settings_for(base_registry, state_url=url, **ANONYMOUS), clock)
+    first, second = (
+        create_app(
+            settings_for(base_registry, state_url=url, **ANONYMOUS), clock, rate_clock=frozen
+        )
+        for _ in range(2)
+    )
     with TestClient(first) as one, TestClient(second) as two:
         assert statuses(one, 3) + statuses(two, 3) == [200] * 5 + [429]
 

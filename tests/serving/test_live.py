@@ -255,3 +255,9 @@ def test_live_wait_range_and_priorities() -> None:
     empty = live_wait(QueueState({"walk_in": 0, "appointment": 0}, 3, moment, moment),
                       "walk_in", 6.0)
     assert (empty.p10, empty.p50, empty.p90) == (0.0, 0.0, 0.0)
+
+
+def test_a_method_the_path_lacks_names_both_it_has(client: TestClient) -> None:
+    answer = client.request("POST", "/v1/offices/hz-city/queue-state", json={})
+    assert answer.status_code == 405 and answer.headers["allow"] == "PUT, DELETE"
+    assert answer.json()["message"].endswith("allowed: PUT, DELETE")
