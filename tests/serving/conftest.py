@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from features.calendar_cn import default_calendar
@@ -20,7 +21,15 @@ from features.offices import OfficeRegistry, load_offices
 from models.forecaster import Forecaster
 from serving.app import create_app
 from tests.serving.redisserver import redis_server
-from tests.serving.support import MODEL_OFFICES, TODAY, FakeClock, at, publish, settings_for
+from tests.serving.support import (
+    MODEL_OFFICES,
+    TODAY,
+    FakeClock,
+    at,
+    private_state_url,
+    publish,
+    settings_for,
+)
 from training.pipeline import TrainConfig, fit_forecaster, prepare_data
 from training.simulate import simulate
 
@@ -81,3 +90,15 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server of this test process, on a free loopback port."""
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty state store of each kind: a SQLite file, or the Redis flushed."""
+    if request.param == "sqlite":
+        return private_state_url()
+    url: str = request.getfixturevalue("redis_url")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

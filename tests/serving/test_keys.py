@@ -173,12 +173,12 @@ def test_the_admin_token_is_no_partner_key(url: str, limited: TestClient) -> Non
     assert statuses(limited, 5, auth()) == [200] * 4 + [429]
 
 
-def test_limits_are_shared_by_every_app_on_the_store(base_registry: Path, url: str) -> None:
+def test_limits_are_shared_by_every_app_on_the_store(base_registry: Path, store_url: str) -> None:
     """Two apps on one store, as two workers are: one bucket per address between them."""
     clock = FakeClock(at(TODAY, 10, 30))
     first, second = (
         create_app(
-            settings_for(base_registry, state_url=url, **ANONYMOUS), clock, rate_clock=frozen
+            settings_for(base_registry, state_url=store_url, **ANONYMOUS), clock, rate_clock=frozen
         )
         for _ in range(2)
     )

@@ -19,7 +19,6 @@ from tests.serving.support import (
     FakeClock,
     at,
     auth,
-    private_state_url,
     settings_for,
 )
 
@@ -91,10 +90,10 @@ def test_an_older_observation_never_replaces_a_newer_one(client: TestClient) -> 
     assert now(client)["live"]["windows_open"] == 6
 
 
-def test_a_state_is_shared_by_apps_on_the_same_store(base_registry: Path,
-                                                     clock: FakeClock) -> None:
+def test_a_state_is_shared_by_apps_on_the_same_store(base_registry: Path, clock: FakeClock,
+                                                     store_url: str) -> None:
     """What one worker (or the process before a restart) stored, another answers from."""
-    url = private_state_url()
+    url = store_url
     with TestClient(create_app(settings_for(base_registry, state_url=url), clock)) as first:
         assert put(first).status_code == 200
     with TestClient(create_app(settings_for(base_registry, state_url=url), clock)) as second:

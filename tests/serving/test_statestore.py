@@ -34,19 +34,6 @@ SECOND = 1_000_000
 NOW = 1_795_000_000 * SECOND  # some moment in 2026, in microseconds
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty store of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/state.sqlite3"
-        return
-    url: str = request.getfixturevalue("redis_url")
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    yield url
-
-
 @pytest.fixture
 def store(store_url: str) -> Iterator[StateStore]:
     opened = open_store(store_url)
