@@ -1,9 +1,7 @@
 """Operations benchmark: state that survives, partner keys, several workers, midnight.
 
-In one run, on loopback only, with real ``waitcast serve`` processes (production settings)
-and the model of ``bench_serving.py`` (the 15 Hangzhou offices), made open around the
-clock with a calendar without a holiday today, so that queue states can be posted
-whatever the time of the run:
+On loopback, real ``waitcast serve`` processes serve ``bench_serving.py``'s model (the 15
+offices), open around the clock with no holiday today (to post queue states any time):
 
 1. **partner keys**: 50 threads from one address ask 40 forecasts each (2,000), first
    anonymously (the per-address default: 1,200 a minute, 200 at once), then with a
@@ -11,14 +9,14 @@ whatever the time of the run:
 2. **rate-limit cost**: forecast throughput at 50 connections with the limit off, and
    on (every request one atomic bucket update) in SQLite and in Redis (when
    ``redis-server`` is installed): three servers side by side, loaded in turn for
-   ``--rounds`` rounds; the median ratio to "off";
+   ``--rounds`` rounds; medians of the throughput ratio to "off" and of the server's CPU
+   time per request;
 3. **restart**: a queue state posted, the server stopped and started again: whether
    ``/now`` still answers from it, and the seconds from the stop to ready;
 4. **promotion**: ``--workers 2``; ``waitcast models promote`` / ``rollback`` (``--trials``
    switches): seconds until every worker serves the new version, by its watch alone
    (``WAITCAST_WATCH_SECONDS``, default 5; target <= 30 s);
-5. **midnight**: in-process, a clock moved past midnight: the cube rolls forward on the
-   next refresh; its build time.
+5. **midnight**: in-process, a clock moved past midnight: the cube's roll and its time.
 
     .venv/bin/python bench/bench_ops.py [--seconds 10] [--trials 3]
 """
@@ -32,11 +30,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -44,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 from bench_serving import BENCH_REGISTRY, cached_registry, forecast_paths, load, server_kind
+from loadgen import LoadResult
 
 from features.calendar_cn import default_calendar
 from features.offices import load_offices
@@ -93,24 +91,16 @@ def waitcast(*argv: str) -> str:
 
 def burst_of_forecasts(server: Server, paths: list[str], headers: dict[str, str]) -> Counter:
     """THREADS threads, PER_THREAD forecasts each, keep-alive: the answers' statuses."""
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
 
-    def ask(offset: int) -> None:
+    def ask(offset: int) -> Counter[int]:
         with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-            mine = Counter(
+            return Counter(
                 client.get(paths[(offset * PER_THREAD + i) % len(paths)]).status_code
                 for i in range(PER_THREAD)
             )
-        with lock:
-            statuses.update(mine)
 
-    threads = [threading.Thread(target=ask, args=(k,)) for k in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
+    with ThreadPoolExecutor(THREADS) as pool:
+        return sum(pool.map(ask, range(THREADS)), Counter())
 
 
 def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> None:
@@ -132,10 +122,18 @@ def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> None:
             )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def limit_cost(
     registry: Path, folder: Path, env: dict[str, str], seconds: float, rounds: int, tool: str
 ) -> None:
-    """Three servers side by side (limit off, SQLite, Redis), loaded in turn each round."""
+    """Three servers side by side (limit off, SQLite, Redis), loaded in turn each round;
+    throughput, and the server's CPU per request (steadier than throughput on a shared
+    machine; Redis's own CPU is not counted)."""
     paths = forecast_paths()
     phases = [
         ("limit off", {"WAITCAST_RATE_LIMIT_PER_MINUTE": "0"}, False),
@@ -143,37 +141,33 @@ def limit_cost(
     ]
     if shutil.which("redis-server"):
         phases.append(("limit on, Redis", UNLIMITED, True))
-    results: dict[str, list] = {label: [] for label, _, _ in phases}
+    results: dict[str, list[tuple[LoadResult, float]]] = {label: [] for label, _, _ in phases}
     with ExitStack() as stack:
         servers = {}
         for label, limits, on_redis in phases:
-            store_env = stack.enter_context(_store_env(on_redis, folder))
+            redis_url = stack.enter_context(redis_server(folder)) if on_redis else None
+            store_env = {"WAITCAST_STATE_URL": redis_url} if redis_url else {}
             servers[label] = stack.enter_context(
                 running_server(registry, folder / "cost.log", **env, **limits, **store_env)
             )
             load(servers[label].port, paths, 2, 200_000, tool)  # warm-up
         for _ in range(rounds):
             for label, server in servers.items():
-                results[label].append(load(server.port, paths, seconds, 2_000_000, tool))
+                used = cpu_seconds(server.process.pid)
+                result = load(server.port, paths, seconds, 2_000_000, tool)
+                cpu_us = (cpu_seconds(server.process.pid) - used) / result.requests * 1e6
+                results[label].append((result, cpu_us))
     off = results["limit off"]
+    off_cpu = sorted(c for _, c in off)[rounds // 2]
     for label, runs in results.items():
-        ratios = sorted(r.rps / o.rps for r, o in zip(runs, off, strict=True))
-        mid = sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+        ratios = sorted(r.rps / o.rps for (r, _), (o, _) in zip(runs, off, strict=True))
+        mid = sorted((r for r, _ in runs), key=lambda r: r.rps)[rounds // 2]
+        cpu = sorted(c for _, c in runs)[rounds // 2]
         print(
-            f"  {label:17}: {mid.rps:7.0f} req/s (median of {rounds}; "
-            f"{ratios[len(ratios) // 2]:.2f} of off, median ratio)  p50 {mid.p50_ms:6.2f} ms  "
-            f"p99 {mid.p99_ms:6.2f} ms  errors {sum(r.errors for r in runs)}"
+            f"  {label:17}: {mid.rps:5.0f} req/s ({ratios[rounds // 2]:.2f} of off)  p99 "
+            f"{mid.p99_ms:6.2f} ms  server CPU {cpu:4.0f} µs a request ({cpu - off_cpu:+4.0f})"
+            f"  errors {sum(r.errors for r, _ in runs)}"
         )
-
-
-@contextmanager
-def _store_env(on_redis: bool, folder: Path) -> Iterator[dict[str, str]]:
-    """The environment naming the store: none (SQLite beside the registry), or a Redis."""
-    if not on_redis:
-        yield {}
-        return
-    with redis_server(folder) as url:
-        yield {"WAITCAST_STATE_URL": url}
 
 
 def restart(registry: Path, folder: Path, env: dict[str, str]) -> None:
