@@ -6,19 +6,16 @@ offices), open around the clock with no holiday today (to post queue states any 
 1. **partner keys**: 50 threads from one address ask 40 forecasts each (2,000), first
    anonymously (the per-address default: 1,200 a minute, 200 at once), then with a
    partner key of the default quota (``waitcast keys add``): 429s of each;
-2. **rate-limit cost**: forecast throughput at 50 connections with the limit off, and
-   on (every request one atomic bucket update) in SQLite and in Redis (when
-   ``redis-server`` is installed): three servers side by side, loaded in turn for
-   ``--rounds`` rounds; medians of the throughput ratio to "off" and of the server's CPU
-   time per request;
-3. **restart**: a queue state posted, the server stopped and started again: whether
+2. **restart**: a queue state posted, the server stopped and started again: whether
    ``/now`` still answers from it, and the seconds from the stop to ready;
-4. **promotion**: ``--workers 2``; ``waitcast models promote`` / ``rollback`` (``--trials``
+3. **promotion**: ``--workers 2``; ``waitcast models promote`` / ``rollback`` (``--trials``
    switches): seconds until every worker serves the new version, by its watch alone
    (``WAITCAST_WATCH_SECONDS``, default 5; target <= 30 s);
-5. **midnight**: in-process, a clock moved past midnight: the cube's roll and its time.
+4. **midnight**: in-process, a clock moved past midnight: the cube's roll and its time.
 
-    .venv/bin/python bench/bench_ops.py [--seconds 10] [--trials 3]
+The cost of the rate limits: ``bench_ratelimit.py``.
+
+    .venv/bin/python bench/bench_ops.py [--trials 3]
 """
 
 from __future__ import annotations
@@ -26,22 +23,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from bench_serving import BENCH_REGISTRY, cached_registry, forecast_paths, load, server_kind
-from loadgen import LoadResult
+from bench_serving import BENCH_REGISTRY, cached_registry, forecast_paths, server_kind
 
 from features.calendar_cn import default_calendar
 from features.offices import load_offices
@@ -57,12 +51,10 @@ from tests.reliability.realserver import (
     hangzhou_now,
     running_server,
 )
-from tests.serving.redisserver import redis_server
 from tests.serving.support import FakeClock, auth, settings_for
 
 TARGET_PROMOTION_S = 30.0
 THREADS, PER_THREAD = 50, 40
-UNLIMITED = {"WAITCAST_RATE_LIMIT_PER_MINUTE": "1000000", "WAITCAST_RATE_LIMIT_BURST": "1000000"}
 
 
 def open_registry(source: Path, root: Path) -> Path:
@@ -120,54 +112,6 @@ def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> None:
                 f"  {label:12}: {counts[429]:5,} of {sum(counts.values()):,} answered 429, "
                 f"{counts[200]:5,} 200 ({time.monotonic() - started:.1f} s)"
             )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def limit_cost(
-    registry: Path, folder: Path, env: dict[str, str], seconds: float, rounds: int, tool: str
-) -> None:
-    """Three servers side by side (limit off, SQLite, Redis), loaded in turn each round;
-    throughput, and the server's CPU per request (steadier than throughput on a shared
-    machine; Redis's own CPU is not counted)."""
-    paths = forecast_paths()
-    phases = [
-        ("limit off", {"WAITCAST_RATE_LIMIT_PER_MINUTE": "0"}, False),
-        ("limit on, SQLite", UNLIMITED, False),
-    ]
-    if shutil.which("redis-server"):
-        phases.append(("limit on, Redis", UNLIMITED, True))
-    results: dict[str, list[tuple[LoadResult, float]]] = {label: [] for label, _, _ in phases}
-    with ExitStack() as stack:
-        servers = {}
-        for label, limits, on_redis in phases:
-            redis_url = stack.enter_context(redis_server(folder)) if on_redis else None
-            store_env = {"WAITCAST_STATE_URL": redis_url} if redis_url else {}
-            servers[label] = stack.enter_context(
-                running_server(registry, folder / "cost.log", **env, **limits, **store_env)
-            )
-            load(servers[label].port, paths, 2, 200_000, tool)  # warm-up
-        for _ in range(rounds):
-            for label, server in servers.items():
-                used = cpu_seconds(server.process.pid)
-                result = load(server.port, paths, seconds, 2_000_000, tool)
-                cpu_us = (cpu_seconds(server.process.pid) - used) / result.requests * 1e6
-                results[label].append((result, cpu_us))
-    off = results["limit off"]
-    off_cpu = sorted(c for _, c in off)[rounds // 2]
-    for label, runs in results.items():
-        ratios = sorted(r.rps / o.rps for (r, _), (o, _) in zip(runs, off, strict=True))
-        mid = sorted((r for r, _ in runs), key=lambda r: r.rps)[rounds // 2]
-        cpu = sorted(c for _, c in runs)[rounds // 2]
-        print(
-            f"  {label:17}: {mid.rps:5.0f} req/s ({ratios[rounds // 2]:.2f} of off)  p99 "
-            f"{mid.p99_ms:6.2f} ms  server CPU {cpu:4.0f} µs a request ({cpu - off_cpu:+4.0f})"
-            f"  errors {sum(r.errors for r, _ in runs)}"
-        )
 
 
 def restart(registry: Path, folder: Path, env: dict[str, str]) -> None:
@@ -264,20 +208,12 @@ def midnight(registry: Path) -> None:
 def main() -> int:
     """Run the benchmark; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="Per throughput phase.")
-    parser.add_argument("--rounds", type=int, default=3, help="Rate-limit cost rounds.")
     parser.add_argument("--trials", type=int, default=3, help="Promotions and rollbacks.")
     parser.add_argument("--registry", type=Path, help="Use this registry's current model.")
-    parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
     args = parser.parse_args()
-    tool = (
-        "wrk"
-        if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-        else "asyncio"
-    )
     print(
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
-        f"(1 min) at the start; uvicorn with {server_kind()}; load generator {tool}"
+        f"(1 min) at the start; uvicorn with {server_kind()}"
     )
     source = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
     with tempfile.TemporaryDirectory(prefix="waitcast-bench-ops-") as tmp:
@@ -287,13 +223,11 @@ def main() -> int:
         env = {"WAITCAST_CALENDAR_FILE": str(calendar_file)}
         print(f"1. partner keys ({THREADS} threads x {PER_THREAD} forecasts, one address):")
         partner_keys(registry, folder, env)
-        print(f"2. rate-limit cost (forecasts, 50 connections, {args.seconds:.0f} s a phase):")
-        limit_cost(registry, folder, env, args.seconds, args.rounds, tool)
-        print("3. restart (1 worker, the SQLite store beside the registry):")
+        print("2. restart (1 worker, the SQLite store beside the registry):")
         restart(registry, folder, env)
-        print("4. promotion (--workers 2, WAITCAST_WATCH_SECONDS default 5):")
+        print("3. promotion (--workers 2, WAITCAST_WATCH_SECONDS default 5):")
         promotion(registry, folder, env, args.trials)
-        print("5. midnight (in-process, clock injected, the offices' real hours):")
+        print("4. midnight (in-process, clock injected, the offices' real hours):")
         midnight(source)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min)")
     return 0
