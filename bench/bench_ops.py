@@ -15,7 +15,10 @@ offices), open around the clock with no holiday today (to post queue states any 
 
 The cost of the rate limits: ``bench_ratelimit.py``.
 
-    .venv/bin/python bench/bench_ops.py [--trials 3]
+Targets: no partner request refused, the state kept, every worker within 30 s; ``--strict``
+exits 1 when one is missed.
+
+    .venv/bin/python bench/bench_ops.py [--trials 3] [--strict]
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ def burst_of_forecasts(server: Server, paths: list[str], headers: dict[str, str]
         return sum(pool.map(ask, range(THREADS)), Counter())
 
 
-def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> None:
+def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> bool:
     key = waitcast("keys", "add", "bench-partner", "--registry", str(registry)).split()[-1]
     paths = forecast_paths()
     with running_server(
@@ -112,9 +115,10 @@ def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> None:
                 f"  {label:12}: {counts[429]:5,} of {sum(counts.values()):,} answered 429, "
                 f"{counts[200]:5,} 200 ({time.monotonic() - started:.1f} s)"
             )
+    return counts[429] == 0  # the partner's run, the last
 
 
-def restart(registry: Path, folder: Path, env: dict[str, str]) -> None:
+def restart(registry: Path, folder: Path, env: dict[str, str]) -> bool:
     log = folder / "restart.log"
     state = {
         "waiting": {"walk_in": 12, "appointment": 3},
@@ -136,6 +140,7 @@ def restart(registry: Path, folder: Path, env: dict[str, str]) -> None:
         f"  queue state after a restart: {'live, as posted' if survived else 'LOST'}; "
         f"serving again {back:.1f} s after the stop (model load and cube included)"
     )
+    return survived
 
 
 def ready_version(server: Server) -> tuple[str, str]:
@@ -157,7 +162,7 @@ def every_worker(server: Server, workers: int, version: str, limit: float = 120)
     return time.monotonic() - started
 
 
-def promotion(registry: Path, folder: Path, env: dict[str, str], trials: int) -> None:
+def promotion(registry: Path, folder: Path, env: dict[str, str], trials: int) -> bool:
     with running_server(registry, folder / "workers.log", args=("--workers", "2"), **env) as server:
         every_worker(server, 2, "v0001")
         timings = []
@@ -177,6 +182,7 @@ def promotion(registry: Path, folder: Path, env: dict[str, str], trials: int) ->
         f"  worst of {trials}: {worst:.1f} s (target <= {TARGET_PROMOTION_S:.0f} s)  "
         f"{'PASS' if worst <= TARGET_PROMOTION_S else 'FAIL'}"
     )
+    return worst <= TARGET_PROMOTION_S
 
 
 def midnight(registry: Path) -> None:
@@ -210,6 +216,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=3, help="Promotions and rollbacks.")
     parser.add_argument("--registry", type=Path, help="Use this registry's current model.")
+    parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     args = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
@@ -222,15 +229,15 @@ def main() -> int:
         calendar_file = calendar_without_holiday_today(folder)
         env = {"WAITCAST_CALENDAR_FILE": str(calendar_file)}
         print(f"1. partner keys ({THREADS} threads x {PER_THREAD} forecasts, one address):")
-        partner_keys(registry, folder, env)
+        met = [partner_keys(registry, folder, env)]
         print("2. restart (1 worker, the SQLite store beside the registry):")
-        restart(registry, folder, env)
+        met.append(restart(registry, folder, env))
         print("3. promotion (--workers 2, WAITCAST_WATCH_SECONDS default 5):")
-        promotion(registry, folder, env, args.trials)
+        met.append(promotion(registry, folder, env, args.trials))
         print("4. midnight (in-process, clock injected, the offices' real hours):")
         midnight(source)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min)")
-    return 0
+    return 1 if args.strict and not all(met) else 0
 
 
 if __name__ == "__main__":
