@@ -91,6 +91,7 @@ class ServingState:
         self.last_error: str | None = None
         self.reload_failures = 0
         self._failed_version: str | None = None  # the pointer's version that failed to load
+        self._failed_roll: tuple[str, dt.date] | None = None  # a roll that failed: not again
         self._reload_lock = threading.Lock()
 
     def require_model(self) -> LoadedModel:
@@ -186,10 +187,15 @@ class ServingState:
             model = self.model
             assert model is not None  # only a reload swaps it, under this lock
             start = self._cube_start(model.forecaster)
-            if start <= model.cube.start:
+            if start <= model.cube.start or (model.version, start) == self._failed_roll:
                 return False
             began = time.perf_counter()
-            cube = self._build_cube(model.forecaster, model.version, start)
+            try:
+                cube = self._build_cube(model.forecaster, model.version, start)
+            except Exception:  # the old cube keeps serving; tried again on the next day
+                self._failed_roll = (model.version, start)
+                log.exception("the cube of %s could not be rolled to %s", model.version, start)
+                return False
             self.model = dataclasses.replace(model, cube=cube,
                                              cube_seconds=time.perf_counter() - began)
             settle_heap()

@@ -128,3 +128,20 @@ def test_the_watch_rolls_the_cube_by_itself(registry: Path) -> None:
         assert ready(client)["cube_start"] == str(TODAY)
         clock.advance(seconds=2)
         eventually(lambda: ready(client)["cube_start"] == str(TOMORROW))
+
+
+def test_a_roll_that_fails_keeps_the_old_cube_and_is_not_retried_all_day(
+    manual: TestClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = state_of(manual)
+    calls: list[dt.date] = []
+
+    def broken(_forecaster: object, _version: str, start: dt.date) -> None:
+        calls.append(start)
+        raise RuntimeError("no memory left")
+
+    monkeypatch.setattr(state, "_build_cube", broken)
+    clock.at = at(TOMORROW, 0, 1)
+    assert state.refresh() is None and state.refresh() is None
+    assert calls == [TOMORROW] and state.require_model().cube.start == TODAY
+    assert manual.get("/v1/offices/hz-city/now").status_code == 200  # still answering
