@@ -1,11 +1,14 @@
-# waitcast: the HTTP API and the citizens' page, one uvicorn worker.
+# waitcast: the HTTP API and the citizens' page (WAITCAST_WORKERS uvicorn workers, default 1).
 #
 #   docker build -t waitcast .
 #   docker run -p 8000:8000 -e WAITCAST_ADMIN_TOKEN="$(openssl rand -hex 24)" \
-#       -v "$PWD/.waitcast/registry:/data/registry" waitcast
+#       -e WAITCAST_WORKERS=2 -v "$PWD/.waitcast:/data" waitcast
 #
-# The model registry is mounted at /data/registry; the server starts without a model
-# (readiness answers 503) and loads one on POST /v1/admin/reload.
+# /data holds the model registry (/data/registry) and, beside it, the state store
+# (/data/registry-state.sqlite3: queue states, partner keys, rate limits), so mount the
+# folder, not the registry alone; or set WAITCAST_STATE_URL=redis://HOST:PORT/DB. The
+# server starts without a model (readiness answers 503) and loads one as soon as the
+# registry has a current version.
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 \
@@ -30,7 +33,7 @@ RUN apt-get update \
     && groupadd --system --gid 10001 waitcast \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin waitcast \
     && mkdir -p /data/registry \
-    && chown 10001:10001 /data/registry
+    && chown 10001:10001 /data /data/registry
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -8,7 +8,7 @@ HISTORY_START ?= 2023-01-02
 SEED   ?= 42
 export WAITCAST_REGISTRY ?= .waitcast/registry
 
-.PHONY: run test lint bench browser default-data default-model port-free clean
+.PHONY: run test lint bench browser redis default-data default-model port-free clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,12 @@ browser:
 	@dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium fonts-wqy-microhei; }
 
-test: $(STAMP) browser
+# Debian's redis-server: the tests of the Redis state store start their own on a free port.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y redis-server; }
+
+test: $(STAMP) browser redis
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2
 

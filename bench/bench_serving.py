@@ -105,9 +105,11 @@ def settings(registry: Path) -> Settings:
 def time_model_load(registry: Path) -> tuple[float, float, int]:
     """Seconds to load and verify the model, seconds to build its cube, office count."""
     from serving.state import ServingState
+    from serving.statestore import open_store
 
-    state = ServingState(settings(registry), lambda: dt.datetime.now(dt.UTC),
-                         default_calendar(), load_offices())
+    chosen = settings(registry)
+    state = ServingState(chosen, lambda: dt.datetime.now(dt.UTC), default_calendar(),
+                         load_offices(), open_store(chosen.state_store_url))
     model = state.load()
     return model.load_seconds, model.cube_seconds, len(model.cube.offices)
 

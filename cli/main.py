@@ -32,6 +32,7 @@ COMMANDS = {
     "advise": "cli.advise",
     "models": "cli.models",
     "serve": "cli.serve",
+    "keys": "cli.keys",
 }
 
 

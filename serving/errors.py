@@ -8,10 +8,12 @@ Serving adds these to the domain hierarchy of :mod:`features.errors`::
         ├── ReloadFailedError         503 reload_failed (or the cause's code): old model serves
         ├── ReloadBusyError           409 reload_in_progress
         ├── MissingTokenError         401 unauthorized
+        ├── UnknownApiKeyError        401 unknown_api_key: an X-API-Key no partner holds
         ├── WrongTokenError           403 forbidden
         ├── NotFoundError             404 not_found
         ├── RateLimitedError          429 rate_limited, with Retry-After
         ├── CorsRefusedError          400 cors_refused: a preflight CORS does not allow
+        ├── StateStoreError           503 state_store_unavailable: WAITCAST_STATE_URL fails
         └── PayloadTooLargeError      413 payload_too_large (also a Starlette HTTPException,
                                       so FastAPI's body reader lets it through)
 
@@ -22,6 +24,7 @@ exception escapes as a 500 and no message carries a stack trace or a server path
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -68,6 +71,10 @@ class MissingTokenError(ServingError):
     """The request carries no bearer token."""
 
 
+class UnknownApiKeyError(ServingError):
+    """An ``X-API-Key`` that is no partner's (never issued, or revoked)."""
+
+
 class WrongTokenError(ServingError):
     """The bearer token does not match."""
 
@@ -88,6 +95,10 @@ class CorsRefusedError(ServingError):
     """A CORS preflight whose origin, method or headers are not allowed."""
 
 
+class StateStoreError(ServingError):
+    """The state store (``WAITCAST_STATE_URL``) cannot be opened, read or written."""
+
+
 class PayloadTooLargeError(StarletteHTTPException, ServingError):
     """The request body is larger than ``WAITCAST_MAX_BODY_BYTES``."""
 
@@ -102,10 +113,12 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
     (NoModelError, 503, "no_model"),
     (ReloadBusyError, 409, "reload_in_progress"),
     (MissingTokenError, 401, "unauthorized"),
+    (UnknownApiKeyError, 401, "unknown_api_key"),
     (WrongTokenError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
     (RateLimitedError, 429, "rate_limited"),
     (CorsRefusedError, 400, "cors_refused"),
+    (StateStoreError, 503, "state_store_unavailable"),
     (ModelNotFoundError, 503, "model_not_found"),
     (ModelIntegrityError, 503, "model_integrity"),
     (RegistryError, 503, "registry_unavailable"),
@@ -115,6 +128,7 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
 )
 # FastAPI's answer to a body it cannot decode (not UTF-8, say): a bad body, so a named 422.
 _UNPARSABLE_BODY = "There was an error parsing the body"
+_METHODS = ("get", "put", "post", "delete", "patch")
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
                413: "payload_too_large", 415: "unsupported_media_type"}
 
@@ -157,6 +171,9 @@ def _classify(exc: Exception) -> tuple[int, str]:
 def _domain_message(exc: WaitcastError) -> str:
     if isinstance(exc, UnknownOfficeError):
         return f"unknown office {exc.office_id[:64]!r}: see GET /v1/offices"
+    if isinstance(exc, StateStoreError):  # its text names a server path or host: log it
+        log.warning("%s", exc)
+        return "the state store is unavailable; please try again later"
     return str(exc)
 
 
@@ -170,13 +187,27 @@ def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -
     if status == 404:
         message = f"no such resource: {method} {path}"
     elif status == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        message = f"method {method} is not allowed on {path}; allowed: {allowed}"
+        headers = {**(exc.headers or {}), **_allow(scope)}
+        exc = StarletteHTTPException(405, exc.detail, headers)
+        message = f"method {method} is not allowed on {path}; allowed: {headers.get('Allow', '')}"
     elif isinstance(exc.detail, str):
         message = exc.detail
     else:
         message = "the request cannot be handled"
     return error_response(status, code, message, dict(exc.headers or {}))
+
+
+def _allow(scope: MutableMapping[str, Any]) -> dict[str, str]:
+    """``Allow`` naming every documented method of this path: Starlette's 405 names only
+    the first route's, and a path can have one route per method (PUT and DELETE)."""
+    app, path = scope.get("app"), str(scope.get("path", ""))
+    paths = app.openapi().get("paths", {}) if isinstance(app, FastAPI) else {}
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = [m.upper() for m in operations if m in _METHODS]
+            return {"Allow": ", ".join(methods)} if methods else {}
+    return {}
 
 
 def _validation_message(exc: RequestValidationError, scope: MutableMapping[str, Any]) -> str:

@@ -1,4 +1,6 @@
-"""Live queue states posted by the offices, and the wait they imply. Pure but for a lock.
+"""Live queue states posted by the offices, and the wait they imply. Pure.
+
+The states themselves are kept by the state store (:mod:`serving.statestore`).
 
 Estimate for a number taken now: appointment holders are called first, so
 
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 from dataclasses import dataclass
 
 from features import schema as s
@@ -49,32 +50,6 @@ class LiveWait:
     p10: float
     p50: float
     p90: float
-
-
-class LiveBoard:
-    """The latest queue state per office (bounded by the number of known offices)."""
-
-    def __init__(self) -> None:
-        self._states: dict[str, QueueState] = {}
-        self._lock = threading.Lock()
-
-    def put(self, office_id: str, state: QueueState) -> None:
-        """Store ``state`` unless a newer observation is already stored."""
-        with self._lock:
-            old = self._states.get(office_id)
-            if old is None or old.observed_at <= state.observed_at:
-                self._states[office_id] = state
-
-    def get(self, office_id: str) -> QueueState | None:
-        """The office's latest state, if any."""
-        return self._states.get(office_id)
-
-    def fresh(self, office_id: str, now: dt.datetime, fresh_for: dt.timedelta) -> QueueState | None:
-        """The office's state when observed within ``fresh_for`` of ``now``, else None."""
-        state = self._states.get(office_id)
-        if state is None or state.age(now) > fresh_for:
-            return None
-        return state
 
 
 def people_ahead(state: QueueState, channel: str) -> int:

@@ -1,9 +1,12 @@
-"""The request middleware (pure ASGI, so it costs microseconds): request id, body limit,
-metrics and the access log line, and the last-resort answer to anything unexpected; and
+"""The request middleware (pure ASGI, so it costs microseconds): request id, the worker
+that answered (``X-Worker``: its process id, with ``waitcast serve --workers N``), body
+limit, metrics and the access log line, and the last-resort answer to anything
+unexpected; and
 Starlette's CORS middleware answering a refused preflight with the JSON error shape."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import uuid
@@ -18,6 +21,7 @@ from serving.logging import log_request
 from serving.metrics import Metrics
 
 REQUEST_ID_HEADER = b"x-request-id"
+WORKER_HEADER = b"x-worker"
 _SAFE_ID = re.compile(rb"[A-Za-z0-9._\-]{1,64}")
 UNMATCHED = "<unmatched>"
 
@@ -33,6 +37,7 @@ class RequestMiddleware:
 
     def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+        self.worker = (WORKER_HEADER, str(os.getpid()).encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one request (other scope types pass through)."""
@@ -43,12 +48,12 @@ class RequestMiddleware:
         request_id, length = _read_headers(scope)
         scope["waitcast.request_id"] = request_id
         status = [0]
-        header = (REQUEST_ID_HEADER, request_id.encode())
+        headers = (REQUEST_ID_HEADER, request_id.encode()), self.worker
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status[0] = message["status"]
-                message = {**message, "headers": [*message.get("headers", ()), header]}
+                message = {**message, "headers": [*message.get("headers", ()), *headers]}
             await send(message)
 
         try:

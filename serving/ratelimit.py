@@ -1,91 +1,112 @@
-"""A per-client rate limit: a token bucket per client IP, in-process (pure ASGI middleware).
+"""Rate limits per partner key and per client address, kept in the state store (pure ASGI).
 
-Each client (``scope["client"]`` host: the peer address, or the one uvicorn took from
-``X-Forwarded-For`` when the peer is a trusted proxy, see ``FORWARDED_ALLOW_IPS``) may make
-``burst`` requests at once and ``per_minute`` a minute on average. A request over the limit
-is answered 429 ``rate_limited`` with ``Retry-After`` (whole seconds) and never reaches the
-app. Liveness, readiness and metrics are never limited, so probes and scrapers keep working.
-At most ``max_clients`` buckets are kept (least recently seen dropped first), so a flood of
-addresses cannot grow memory without bound.
+A request carrying a partner's key (``X-API-Key: KEY``, or ``Authorization: Bearer KEY``)
+counts against that key's quota (:func:`serving.keys.partner_limit`); any other request
+against its client address (``scope["client"]`` host: the peer address, or the one
+uvicorn took from ``X-Forwarded-For`` when the peer is a trusted proxy, see
+``FORWARDED_ALLOW_IPS``), which may make ``burst`` requests at once and ``per_minute`` a
+minute on average. The buckets live in the state store, so all workers (and, with
+Redis, all hosts) share them.
+
+A key that no partner holds (mistyped or revoked) is refused with 401 ``unknown_api_key``:
+any ``X-API-Key``, and a bearer token that looks like a partner key (``wck_…``). Another
+bearer token is left to the route (it may be the admin token, which is never a partner
+key and gets the address's limit). Over
+the limit: 429 ``rate_limited`` with ``Retry-After`` (whole seconds); the request never
+reaches the app. Liveness, readiness and metrics are never limited. When the store
+fails, requests pass (logged) and the store is left alone for ``FAIL_OPEN_SECONDS``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from serving.errors import RateLimitedError, response_for
+from serving import keys
+from serving.errors import (
+    RateLimitedError,
+    StateStoreError,
+    UnknownApiKeyError,
+    response_for,
+)
+from serving.statestore import Limit, PartnerKey, StateStore
 
 EXEMPT_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
-MAX_CLIENTS = 100_000
+API_KEY_HEADER = b"x-api-key"
+FAIL_OPEN_SECONDS = 5.0
+log = logging.getLogger("waitcast.serving")
 
 
-class TokenBuckets:
-    """Token buckets keyed by client; :meth:`take` spends one token or says how long to wait.
-
-    Args:
-        per_minute: tokens added a minute (the sustained rate).
-        burst: the bucket's size (requests allowed at once).
-        clock: monotonic seconds.
-        max_clients: buckets kept at most (least recently seen dropped first).
-    """
-
-    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = MAX_CLIENTS) -> None:
-        self.rate, self.burst = per_minute / 60.0, float(burst)
-        self.clock, self.max_clients = clock, max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def take(self, client: str) -> float:
-        """Spend a token of ``client``: 0.0 when allowed, else the seconds until one is there."""
-        now = self.clock()
-        tokens, last = self._buckets.pop(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        wait = 0.0
-        if tokens >= 1.0:
-            tokens -= 1.0
-        else:
-            wait = (1.0 - tokens) / self.rate
-        self._buckets[client] = (tokens, now)
-        if len(self._buckets) > self.max_clients:
-            self._buckets.popitem(last=False)
-        return wait
-
-    def __len__(self) -> int:
-        return len(self._buckets)
+def presented_key(scope: Scope) -> tuple[str | None, bool]:
+    """The key a request carries, and whether it came as ``X-API-Key`` (else Bearer)."""
+    bearer: str | None = None
+    for name, value in scope.get("headers", ()):
+        if name == API_KEY_HEADER:
+            return value.decode("latin-1").strip(), True
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                bearer = token.strip()
+    return bearer, False
 
 
 class RateLimitMiddleware:
-    """Refuses requests over a client's rate limit with 429 (see the module docstring).
+    """Refuses requests over their key's or address's limit (see the module docstring).
 
     Args:
         app: the inner ASGI app.
-        per_minute: requests a minute per client; 0 turns the limit off.
-        burst: requests a client may make at once.
-        clock: monotonic seconds (tests inject one).
+        store: where the buckets and partner keys are.
+        per_minute: requests a minute per client address; 0 turns every limit off.
+        burst: requests an address may make at once.
+        clock: seconds since the epoch (tests inject one).
     """
 
-    def __init__(self, app: ASGIApp, per_minute: int, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.app, self.per_minute = app, per_minute
-        self.buckets = TokenBuckets(per_minute, burst, clock) if per_minute > 0 else None
+    def __init__(self, app: ASGIApp, store: StateStore, per_minute: int, burst: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.app, self.store, self.clock = app, store, clock
+        self.anonymous = Limit(per_minute, burst) if per_minute > 0 else None
+        self._store_down_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on, or answer 429."""
-        if self.buckets is None or scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
+        """Pass the request on, or answer 401 or 429."""
+        if self.anonymous is None or scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        wait = self.buckets.take(client[0] if client else "-")
-        if wait <= 0.0:
+        now = self.clock()
+        try:
+            refusal = self._check(scope, now) if now >= self._store_down_until else None
+        except StateStoreError as exc:
+            log.warning("rate limit not applied for %.0f s: %s", FAIL_OPEN_SECONDS, exc)
+            self._store_down_until = now + FAIL_OPEN_SECONDS
+            refusal = None
+        if refusal is None:
             await self.app(scope, receive, send)
-            return
-        retry_after = max(1, math.ceil(wait))
-        error = RateLimitedError(
-            f"too many requests from this client (at most {self.per_minute} a minute); "
-            f"retry after {retry_after} s", retry_after)
-        await response_for(error, scope)(scope, receive, send)
+        else:
+            await response_for(refusal, scope)(scope, receive, send)
+
+    def _check(self, scope: Scope, now: float) -> Exception | None:
+        assert self.anonymous is not None
+        key, from_header = presented_key(scope)
+        partner: PartnerKey | None = None
+        if key and (from_header or key.startswith(keys.KEY_PREFIX)):
+            partner = self.store.find_key(keys.digest(key))
+            if partner is None:
+                return UnknownApiKeyError("no partner holds this API key (mistyped or "
+                                          "revoked); send none to be limited per address")
+        if partner is not None:
+            bucket, limit = f"key:{partner.name}", keys.partner_limit(partner.per_minute)
+            who = f"with the key {partner.name!r}"
+        else:
+            client = scope.get("client")
+            bucket, limit = f"ip:{client[0] if client else '-'}", self.anonymous
+            who = "from this client"
+        wait_us = self.store.take(bucket, limit, round(now * 1_000_000))
+        if wait_us <= 0:
+            return None
+        retry_after = max(1, math.ceil(wait_us / 1_000_000))
+        return RateLimitedError(f"too many requests {who} (at most {limit.per_minute} a "
+                                f"minute); retry after {retry_after} s", retry_after)

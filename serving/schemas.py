@@ -9,9 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from features.schema import Channel, OfficeMode
 
-MAX_WAITING = 100_000
-MAX_WINDOWS = 500
-
 
 class ErrorBody(BaseModel):
     """Every error answer."""
@@ -93,34 +90,6 @@ class ForecastResponse(BaseModel):
     makeup_day: bool = Field(description="A weekend day declared a working day (调休).")
     calendar_estimated: bool = Field(description="The holidays of this year are estimated.")
     hours: list[HourForecast]
-
-
-class Waiting(BaseModel):
-    """People waiting per channel."""
-
-    model_config = ConfigDict(extra="forbid")
-    walk_in: int = Field(0, ge=0, le=MAX_WAITING)
-    appointment: int = Field(0, ge=0, le=MAX_WAITING)
-
-
-class QueueStateIn(BaseModel):
-    """What an office's queue system posts."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"waiting": {"walk_in": 23, "appointment": 4}, "windows_open": 6,
-         "observed_at": "2026-11-26T10:05:00+08:00"}]})
-    waiting: Waiting
-    windows_open: int = Field(ge=1, le=MAX_WINDOWS, description="Windows serving now.")
-    observed_at: dt.datetime | None = Field(
-        None, description="When counted (default: now); without an offset, office time.")
-
-
-class QueueStateAck(BaseModel):
-    """The stored queue state."""
-
-    office_id: str
-    observed_at: dt.datetime
-    fresh_until: dt.datetime = Field(description="Until then GET …/now answers from it.")
 
 
 class LiveInfo(BaseModel):

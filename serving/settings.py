@@ -11,11 +11,14 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from serving.statestore import check_state_url, default_state_url
 
 DEFAULT_ADMIN_TOKEN = "changethis"
 MIN_TOKEN_LENGTH = 16
+MIN_WATCH_SECONDS = 0.05
 _UNSAFE_TOKENS = frozenset({DEFAULT_ADMIN_TOKEN, "changeme", "secret", "admin", "token"})
 
 
@@ -59,11 +62,33 @@ class Settings(BaseSettings):
     live_fresh_minutes: int = Field(default=15, ge=1, le=24 * 60)
     stale_after_days: int = Field(default=14, ge=1, le=3650)
     calendar_file: Path | None = Field(default=None, description="Calendar override CSV.")
+    state_url: str | None = Field(
+        default=None, description="The state store (queue states, partner keys, rate limits): "
+                                  "sqlite:///PATH (default: a file beside the registry) or "
+                                  "redis://HOST:PORT/DB.")
+    watch_seconds: float = Field(
+        default=5.0, ge=0, le=25.0,
+        description="How often each worker looks at the registry's current version (and "
+                    "loads a newly promoted one) and at the date (and rolls its cube); 0 "
+                    "turns it off (then only POST /v1/admin/reload switches versions).")
+
+    @field_validator("state_url")
+    @classmethod
+    def _known_store(cls, value: str | None) -> str | None:
+        return check_state_url(value.strip()) if value and value.strip() else None
+
+    @property
+    def state_store_url(self) -> str:
+        """The state store's URL: ``WAITCAST_STATE_URL``, else SQLite beside the registry."""
+        return self.state_url or default_state_url(self.registry)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.horizon_days < self.cube_days:
             raise ValueError("WAITCAST_HORIZON_DAYS must be at least WAITCAST_CUBE_DAYS")
+        if 0 < self.watch_seconds < MIN_WATCH_SECONDS:
+            raise ValueError(f"WAITCAST_WATCH_SECONDS must be 0 (off) or at least "
+                             f"{MIN_WATCH_SECONDS}")
         token = self.admin_token.get_secret_value() if self.admin_token else ""
         unsafe = token.lower() in _UNSAFE_TOKENS or len(token) < MIN_TOKEN_LENGTH
         if not unsafe:

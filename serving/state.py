@@ -3,11 +3,15 @@
 :meth:`ServingState.load` loads the registry's current version (checksums verified by
 :func:`models.bundle.load_from_registry`), builds its forecast cube, and only then
 assigns ``self.model``: requests see the old model or the new one, never a mixture,
-and a failed load leaves the old one serving.
+and a failed load leaves the old one serving. :meth:`ServingState.refresh`, called every
+``WAITCAST_WATCH_SECONDS`` by each worker, follows the registry's current pointer (a
+promotion or rollback) and rolls the cube forward when the offices' date changes. What
+the workers share (queue states, keys, rate limits) is in ``store``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -27,8 +31,8 @@ from models.forecaster import Forecaster
 from models.registry import ModelRegistry
 from serving.cube import ForecastCube
 from serving.errors import NoModelError, ReloadBusyError, ReloadFailedError
-from serving.live import LiveBoard
 from serving.settings import Settings
+from serving.statestore import StateStore
 
 Clock = Callable[[], dt.datetime]
 log = logging.getLogger("waitcast.serving")
@@ -77,16 +81,17 @@ class LoadedModel:
 
 
 class ServingState:
-    """The server's mutable state: the model (or None), the live board, load history."""
+    """The server's mutable state: the model (or None), the state store, load history."""
 
     def __init__(self, settings: Settings, clock: Clock, calendar: ChinaCalendar,
-                 builtin_offices: OfficeRegistry) -> None:
+                 builtin_offices: OfficeRegistry, store: StateStore) -> None:
         self.settings, self.clock, self.calendar = settings, clock, calendar
-        self.builtin_offices = builtin_offices
-        self.board = LiveBoard()
+        self.builtin_offices, self.store = builtin_offices, store
         self.model: LoadedModel | None = None
         self.last_error: str | None = None
         self.reload_failures = 0
+        self._failed_version: str | None = None  # the pointer's version that failed to load
+        self._failed_roll: tuple[str, dt.date] | None = None  # a roll that failed: not again
         self._reload_lock = threading.Lock()
 
     def require_model(self) -> LoadedModel:
@@ -127,7 +132,7 @@ class ServingState:
                             exc_info=not isinstance(exc, WaitcastError))
                 raise ReloadFailedError(message, exc) from exc
             self.model = loaded  # the swap: one reference assignment
-            self.last_error = None
+            self.last_error, self._failed_version = None, None
             settle_heap()
             return loaded
         finally:
@@ -141,18 +146,82 @@ class ServingState:
         except WaitcastError:
             pass
 
+    def refresh(self) -> str | None:
+        """Follow the registry and the clock: load a newly current version (promoted or
+        rolled back), else roll the cube forward when the offices' date has changed.
+
+        A version that failed to load is not tried again until the pointer moves (or an
+        admin reload). Returns ``"reloaded"``, ``"rolled"`` or None (nothing to do).
+        """
+        try:
+            current = ModelRegistry(self.settings.registry).current_version()
+        except WaitcastError as exc:
+            log.warning("registry pointer unreadable: %s", exc)
+            current = None
+        serving = self.model.version if self.model else None
+        if current is not None and current not in (serving, self._failed_version):
+            try:
+                loaded = self.load()
+            except ReloadBusyError:
+                return None
+            except ReloadFailedError:
+                self._failed_version = current
+                return None
+            log.info("serving model %s (was %s): the registry's current version", loaded.version,
+                     serving)
+            return "reloaded"
+        return "rolled" if self.roll() else None
+
+    def roll(self) -> bool:
+        """Rebuild the cube from the offices' today when that is after its start (midnight).
+
+        The model stays; only its cube moves. False when there was nothing to roll or a
+        reload is running (which builds today's cube anyway).
+        """
+        model = self.model
+        if model is None or self._cube_start(model.forecaster) <= model.cube.start:
+            return False
+        if not self._reload_lock.acquire(blocking=False):
+            return False
+        try:
+            model = self.model
+            assert model is not None  # only a reload swaps it, under this lock
+            start = self._cube_start(model.forecaster)
+            if start <= model.cube.start or (model.version, start) == self._failed_roll:
+                return False
+            began = time.perf_counter()
+            try:
+                cube = self._build_cube(model.forecaster, model.version, start)
+            except Exception:  # the old cube keeps serving; tried again on the next day
+                self._failed_roll = (model.version, start)
+                log.exception("the cube of %s could not be rolled to %s", model.version, start)
+                return False
+            self.model = dataclasses.replace(model, cube=cube,
+                                             cube_seconds=time.perf_counter() - began)
+            settle_heap()
+            log.info("rolled the cube of %s forward to %s", model.version, start)
+            return True
+        finally:
+            self._reload_lock.release()
+
     def _load(self) -> LoadedModel:
         started = time.perf_counter()
         forecaster = load_from_registry(ModelRegistry(self.settings.registry), china=self.calendar)
         version = str(forecaster.metadata.get("version", "unknown"))
         loaded = time.perf_counter()
-        zones = {o.timezone for o in forecaster.offices} or {s.DEFAULT_TIMEZONE}
-        start = min(self.today(z) for z in zones)
-        cube = ForecastCube.build(forecaster, self.calendar, version, start,
-                                  self.settings.cube_days, self.settings.ondemand_cache_days)
+        cube = self._build_cube(forecaster, version, self._cube_start(forecaster))
         done = time.perf_counter()
         return LoadedModel(version, forecaster, cube, local_now(self.clock, "UTC"),
                            loaded - started, done - loaded)
+
+    def _cube_start(self, forecaster: Forecaster) -> dt.date:
+        """The cube's first day: the earliest of the offices' todays."""
+        zones = {o.timezone for o in forecaster.offices} or {s.DEFAULT_TIMEZONE}
+        return min(self.today(z) for z in zones)
+
+    def _build_cube(self, forecaster: Forecaster, version: str, start: dt.date) -> ForecastCube:
+        return ForecastCube.build(forecaster, self.calendar, version, start,
+                                  self.settings.cube_days, self.settings.ondemand_cache_days)
 
     def _failure_message(self, exc: Exception) -> str:
         text = str(exc) if isinstance(exc, WaitcastError) else (

@@ -1,21 +1,34 @@
-"""Live queue states: `PUT /v1/offices/{id}/queue-state` and `GET /v1/offices/{id}/now`."""
+"""Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from fastapi import APIRouter
 
-from features import schema as s
-from features.errors import ParameterError
 from serving import now as now_answers
 from serving.deps import AdminDep, ModelDep, StateDep
+from serving.errors import StateStoreError
 from serving.live import QueueState
-from serving.schemas import ErrorBody, NowResponse, QueueStateAck, QueueStateIn
-from serving.state import local_now, zone
+from serving.queue_state import QueueStateAck, QueueStateCleared, QueueStateIn, to_state
+from serving.schemas import ErrorBody, NowResponse
+from serving.state import ServingState, local_now
 
 router = APIRouter(prefix="/v1", tags=["live"])
-MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+log = logging.getLogger("waitcast.serving")
+STORE_DOWN = {"model": ErrorBody, "description": "The state store is unavailable."}
+
+
+def fresh_state(state: ServingState, office_id: str, now: dt.datetime) -> QueueState | None:
+    """The office's stored queue state when fresh at ``now`` (None when the store fails)."""
+    try:
+        posted = state.store.queue_state(office_id)
+    except StateStoreError as exc:
+        log.warning("live state not read, answering from the forecast: %s", exc)
+        return None
+    fresh_for = dt.timedelta(minutes=state.settings.live_fresh_minutes)
+    return posted if posted is not None and posted.age(now) <= fresh_for else None
 
 
 @router.get(
@@ -24,18 +37,18 @@ MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
     responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     summary="The wait for a number taken now",
     description="`source: live` from the office's queue state when it is fresher than "
-                "`WAITCAST_LIVE_FRESH_MINUTES` (people ahead × minutes per ticket ÷ windows "
-                "open, with a range); else `source: forecast`, this hour's forecast, or "
-                "`closed: true` with the next opening.",
+                "`WAITCAST_LIVE_FRESH_MINUTES` and the office is open (people ahead × "
+                "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
+                "this hour's forecast, or `closed: true` with the next opening.",
 )
 def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
-    """Live when fresh, else the current hour's forecast."""
+    """Live when fresh and open, else the current hour's forecast (or closed)."""
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
-    fresh_for = dt.timedelta(minutes=state.settings.live_fresh_minutes)
-    posted = state.board.fresh(office.id, now, fresh_for)
-    if posted is not None:
-        return now_answers.live_answer(model, office, posted, now)
+    if now_answers.is_open(office, state.calendar, now):
+        posted = fresh_state(state, office.id, now)
+        if posted is not None:
+            return now_answers.live_answer(model, office, posted, now)
     day = model.cube.day(office.id, now.date()) if now.date() >= model.cube.start else None
     return now_answers.forecast_answer(
         model, office, day, model.forecaster.calendars.of(office), now
@@ -46,24 +59,35 @@ def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
     "/offices/{office_id}/queue-state",
     response_model=QueueStateAck,
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-               404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+               404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: STORE_DOWN},
     summary="Post the office's queue state (admin token)",
+    description="Refused (422, naming the field) when a count is not a JSON integer, "
+                "`observed_at` has no UTC offset, is more than a minute ahead or older than "
+                "the freshness window, the office is closed at that time, or `windows_open` "
+                "exceeds the office's windows.",
 )
-async def put_queue_state(office_id: str, body: QueueStateIn, state: StateDep,
-                          _admin: AdminDep) -> QueueStateAck:
-    """Store people waiting per channel and windows open."""
+def put_queue_state(office_id: str, body: QueueStateIn, state: StateDep,
+                    _admin: AdminDep) -> QueueStateAck:
+    """Store people waiting per channel and windows open (kept when newer than the stored)."""
     office = state.office(office_id)
     now = local_now(state.clock, office.timezone)
-    observed = body.observed_at or now.replace(microsecond=0)
-    if observed.tzinfo is None:
-        observed = observed.replace(tzinfo=zone(office.timezone))
-    if observed - now > MAX_CLOCK_SKEW:
-        raise ParameterError("observed_at", f"{observed.isoformat()} is in the future")
-    if body.waiting.appointment and not office.takes_appointments:
-        raise ParameterError("waiting.appointment", f"office {office.id} is walk-in only")
-    waiting = {s.Channel.WALK_IN.value: body.waiting.walk_in,
-               s.Channel.APPOINTMENT.value: body.waiting.appointment}
-    state.board.put(office.id, QueueState(waiting, body.windows_open, observed, now))
-    fresh_until = observed + dt.timedelta(minutes=state.settings.live_fresh_minutes)
-    return QueueStateAck(office_id=office.id, observed_at=observed.astimezone(now.tzinfo),
+    fresh_for = dt.timedelta(minutes=state.settings.live_fresh_minutes)
+    posted = to_state(body, office, state.calendar, now.replace(microsecond=0), fresh_for)
+    stored = state.store.put_queue_state(office.id, posted)
+    fresh_until = stored.observed_at + fresh_for
+    return QueueStateAck(office_id=office.id, observed_at=stored.observed_at.astimezone(now.tzinfo),
                          fresh_until=fresh_until.astimezone(now.tzinfo))
+
+
+@router.delete(
+    "/offices/{office_id}/queue-state",
+    response_model=QueueStateCleared,
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+               404: {"model": ErrorBody}, 503: STORE_DOWN},
+    summary="Clear the office's queue state (admin token)",
+    description="`GET …/now` then answers from the forecast until a new state is posted.",
+)
+def delete_queue_state(office_id: str, state: StateDep, _admin: AdminDep) -> QueueStateCleared:
+    """Forget the office's queue state."""
+    office = state.office(office_id)
+    return QueueStateCleared(office_id=office.id, cleared=state.store.clear_queue_state(office.id))

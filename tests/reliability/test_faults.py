@@ -226,7 +226,9 @@ def _hammer(server: Server, paths: list[tuple[str, str, dict | None]], stop: thr
 
 @pytest.fixture
 def server(registry: Path, tmp_path: Path) -> Iterator[Server]:
-    with running_server(registry, tmp_path / "server.log") as running:
+    """A real server switched by the admin reload alone: no registry watch, which would
+    load each published version itself (and make a reload meanwhile a 409)."""
+    with running_server(registry, tmp_path / "server.log", WAITCAST_WATCH_SECONDS="0") as running:
         yield running
 
 

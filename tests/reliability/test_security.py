@@ -24,7 +24,6 @@ from models.registry import ModelRegistry
 from serving.app import create_app
 from serving.cube import ForecastCube
 from serving.logging import configure
-from serving.ratelimit import TokenBuckets
 from serving.state import ServingState
 from tests.serving.support import TODAY, TOKEN, FakeClock, at, auth, settings_for
 
@@ -218,23 +217,6 @@ def test_the_default_limit_is_high_and_zero_turns_it_off(base_registry: Path) ->
         paths = client.get("/openapi.json").json()["paths"]
         assert "429" in paths["/v1/offices"]["get"]["responses"]
         assert "429" not in paths["/health/ready"]["get"]["responses"]
-
-
-def test_token_buckets_refill_at_the_rate_and_stay_bounded() -> None:
-    now = [0.0]
-    buckets = TokenBuckets(per_minute=60, burst=3, clock=lambda: now[0], max_clients=2)
-    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert buckets.take("a") == pytest.approx(1.0)
-    now[0] += 0.5
-    assert buckets.take("a") == pytest.approx(0.5)  # a refused request spends nothing
-    now[0] += 0.5
-    assert buckets.take("a") == 0.0 and buckets.take("a") == pytest.approx(1.0)
-    now[0] += 3600
-    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]  # never above the burst
-    assert buckets.take("a") > 0
-    buckets.take("b")
-    buckets.take("c")
-    assert len(buckets) == 2  # "a", the least recently seen, was dropped
 
 
 # --- no server detail in any error -----------------------------------------------------------

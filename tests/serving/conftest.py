@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from features.calendar_cn import default_calendar
@@ -21,7 +22,16 @@ from features.dataset import prepare_data
 from features.offices import OfficeRegistry, load_offices
 from models.forecaster import Forecaster
 from serving.app import create_app
-from tests.serving.support import MODEL_OFFICES, TODAY, FakeClock, at, publish, settings_for
+from tests.serving.redisserver import redis_server
+from tests.serving.support import (
+    MODEL_OFFICES,
+    TODAY,
+    FakeClock,
+    at,
+    private_state_url,
+    publish,
+    settings_for,
+)
 from training.pipeline import TrainConfig, fit_forecaster
 from training.simulate import simulate
 
@@ -82,3 +92,22 @@ def shared_client(base_registry: Path) -> Iterator[TestClient]:
     app = create_app(settings_for(base_registry), FakeClock(at(TODAY, 10, 30)))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server of this test process, on a free loopback port."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty state store of each kind: a SQLite file, or the Redis flushed."""
+    if request.param == "sqlite":
+        return private_state_url()
+    url: str = request.getfixturevalue("redis_url")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url

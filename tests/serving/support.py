@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,10 +40,21 @@ def at(date: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(date.year, date.month, date.day, hour, minute, tzinfo=SHANGHAI)
 
 
+_STATE_FILES = tempfile.TemporaryDirectory(prefix="waitcast-state-")
+_STATE_NUMBERS = itertools.count()
+
+
+def private_state_url() -> str:
+    """A new, empty SQLite state store of this test process (removed at exit)."""
+    return f"sqlite:///{_STATE_FILES.name}/state-{next(_STATE_NUMBERS)}.sqlite3"
+
+
 def settings_for(registry: Path, **overrides: object) -> Settings:
-    """Production settings with a good token."""
+    """Production settings with a good token, a private state store (so that no two apps
+    share queue states or rate limits) and no registry watch, unless overridden."""
     values: dict[str, object] = {"registry": registry, "env": "production",
-                                 "admin_token": TOKEN, **overrides}
+                                 "admin_token": TOKEN, "state_url": private_state_url(),
+                                 "watch_seconds": 0, **overrides}
     return Settings(**values)  # type: ignore[arg-type]
 
 
