@@ -12,15 +12,19 @@ import pandas as pd
 import typer
 
 from cli import common
-from cli.inputs import load_inputs
+from cli.store_inputs import load_source, training_data  # issue 14
+from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ParameterError
+from store.duck import DEFAULT_MEMORY_LIMIT  # issue 14
 from training.backtest import rolling_origins, run_backtest
-from training.pipeline import TrainConfig, prepare_data
+from training.pipeline import TrainConfig
 from training.report import make_figures, render_markdown
 
 
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="Ticket logs and/or wait observations.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Ticket logs and/or wait observations.")
+    ] = None,
     origins: Annotated[int, typer.Option("--origins", help="Number of rolling origins.")] = 4,
     horizon_days: Annotated[
         int, typer.Option("--horizon-days", help="Days forecast from each origin.")
@@ -51,6 +55,8 @@ def evaluate(
         ),
     ] = 42,
     max_reject_share: Annotated[float, typer.Option("--max-reject-share")] = 0.05,
+    store_dir: StoreDirOpt = None,  # issue 14: a store instead of files
+    memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,  # issue 14
 ) -> None:
     """Backtest the model and the baselines; write report.md, metrics.json and plots."""
     if not 1 <= origins <= 24:
@@ -59,13 +65,15 @@ def evaluate(
         raise ParameterError("--horizon-days", f"must be between 1 and 90, got {horizon_days}")
     if replays < 0:
         raise ParameterError("--replays", "must be >= 0")
-    inputs = load_inputs(paths, offices, calendar, max_reject_share)
-    if until is not None:
-        cut = common.parse_date(until, "--until")
+    cut = common.parse_date(until, "--until") if until is not None else None
+    inputs = load_source(  # issue 14: files or --store (a store is cut by SQL)
+        paths, store_dir, offices, calendar, max_reject_share, memory_limit, cut
+    )
+    if cut is not None:
         inputs.tickets = _before(inputs.tickets, "issued_at", cut)
         inputs.observations = _before(inputs.observations, "observed_at", cut)
     config = dataclasses.replace(TrainConfig(), horizon_days=horizon_days)
-    data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
+    data = training_data(inputs)  # issue 14
     expected = None
     if replays:
         from training.expected import expected_waits

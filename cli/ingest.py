@@ -9,18 +9,15 @@ import typer
 from rich.table import Table
 
 from cli import common
+from cli.store_options import MemoryLimitOpt
 from features.offices import load_offices
 from store.chunks import DEFAULT_CHUNK_ROWS
-from store.duck import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_OPTION, check_memory_limit
+from store.duck import DEFAULT_MEMORY_LIMIT, check_memory_limit
 from store.ingest import IngestResult, ingest
 from store.layout import Store
 
 StoreOpt = Annotated[
     Path, typer.Option("--store", help="The store folder (created when new or empty).")
-]
-MemoryLimitOpt = Annotated[
-    str,
-    typer.Option(MEMORY_LIMIT_OPTION, help="DuckDB's memory limit; past it, work spills to disk."),
 ]
 
 

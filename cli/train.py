@@ -11,17 +11,19 @@ from typing import Annotated, Any
 import typer
 
 from cli import common
-from cli.inputs import load_inputs
+from cli.store_inputs import load_source, source_fingerprint, training_data  # issue 14
+from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ModelError
 from models.bundle import save_bundle
 from models.registry import ModelRegistry
+from store.duck import DEFAULT_MEMORY_LIMIT  # issue 14
 from training.backtest import backtest_and_fit, run_backtest
-from training.pipeline import TrainConfig, prepare_data
+from training.pipeline import TrainConfig
 from training.promotion import common_folds, decide
-from training.provenance import data_fingerprint, data_summary, library_versions
+from training.provenance import data_summary, library_versions
 
 PathsArg = Annotated[
-    list[Path],
+    list[Path] | None,
     typer.Argument(
         help="Ticket logs and/or wait observations (CSV, CSV.gz, Parquet; files or folders)."
     ),
@@ -68,7 +70,7 @@ def code_version() -> str:
 
 
 def train(
-    paths: PathsArg,
+    paths: PathsArg = None,
     registry: RegistryOpt = None,
     offices: OfficesOpt = None,
     calendar: CalendarOpt = None,
@@ -83,14 +85,23 @@ def train(
     allow_rejects: Annotated[
         bool, typer.Option("--allow-rejects", help="Train whatever the rejected share.")
     ] = False,
+    store_dir: StoreDirOpt = None,  # issue 14: a store instead of files
+    memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,  # issue 14
 ) -> None:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
-    inputs = load_inputs(paths, offices, calendar, 1.0 if allow_rejects else max_reject_share)
+    inputs = load_source(  # issue 14: files or --store
+        paths,
+        store_dir,
+        offices,
+        calendar,
+        1.0 if allow_rejects else max_reject_share,
+        memory_limit,
+    )
     config = TrainConfig()
     with common.progress("preparing data"):
-        data = prepare_data(inputs.tickets, inputs.observations, inputs.offices, inputs.calendar)
+        data = training_data(inputs)  # issue 14
     with common.progress("backtest and final fit", total=origins) as bar:
         backtest, forecaster = backtest_and_fit(
             data,
@@ -99,10 +110,9 @@ def train(
             origins,
             on_fold=lambda i, n: bar.update(bar.task_ids[0], completed=i),
         )
-    frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "data": data_summary(data, inputs.files, data_fingerprint(frames)),
+        "data": data_summary(data, inputs.files, source_fingerprint(inputs)),  # issue 14
         "validation": [
             {
                 "kind": r.kind.value,
@@ -118,7 +128,9 @@ def train(
         "code_version": code_version(),
         "metrics": backtest.metrics,
     }
-    version = store.publish(lambda folder: save_bundle(forecaster, folder), metadata)
+    version = store.publish(  # issue 14: the forecast cube is computed now, stored with it
+        lambda folder: save_bundle(forecaster, folder, inputs.calendar), metadata
+    )
     current = store.current_version()
     current_metrics = _current_metrics_on(store, current, backtest.metrics, data, inputs, origins)
     decision = decide(backtest.metrics, current_metrics)

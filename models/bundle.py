@@ -9,6 +9,8 @@ Layout of a bundle folder (the registry adds ``metadata.json`` and ``manifest.js
     offices.json         the office registry the model was trained with
     history.parquet      the hourly-table tail the trailing features read
     queues.parquet       the queues the model forecasts
+    cube.parquet         the forecasts of the first days after the data (when saved with a
+                         calendar; see :mod:`models.cube_store`)
 
 Load a bundle only through ``models.registry`` (which checks the manifest's checksums
 first): :func:`load_bundle` trusts the folder it is given.
@@ -24,8 +26,10 @@ import pandas as pd
 from lightgbm.basic import LightGBMError
 
 from features.build import FeatureSpec
+from features.calendar_cn import ChinaCalendar
 from features.errors import ModelIntegrityError, ModelNotFoundError
 from features.offices import OfficeRegistry
+from models.cube_store import BUNDLE_FOLDER, save_cube
 from models.estimators import (
     QUANTILE_TARGETS,
     CountRegressor,
@@ -38,8 +42,11 @@ from models.registry import ModelRegistry
 FORMAT_VERSION = 1
 
 
-def save_bundle(forecaster: Forecaster, folder: Path) -> None:
-    """Write the forecaster's files into ``folder`` (which must exist)."""
+def save_bundle(
+    forecaster: Forecaster, folder: Path, calendar: ChinaCalendar | None = None
+) -> None:
+    """Write the forecaster's files into ``folder`` (which must exist); with a calendar,
+    its forecast cube too (computed now, so that servers only load it)."""
     (folder / "spec.json").write_text(json.dumps(forecaster.spec.to_dict(), indent=1))
     for name, text in forecaster.wait.to_texts().items():
         (folder / f"{name}.txt").write_text(text)
@@ -62,6 +69,8 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
     )
     forecaster.history.to_parquet(folder / "history.parquet", index=False)
     forecaster.queues.to_parquet(folder / "queues.parquet", index=False)
+    if calendar is not None:
+        save_cube(forecaster, calendar, folder)
 
 
 def load_bundle(folder: Path, metadata: dict | None = None) -> Forecaster:
@@ -120,4 +129,5 @@ def load_from_registry(registry: ModelRegistry, version: str | None = None) -> F
     folder = registry.verified_path(version)
     metadata = dict(registry.metadata(version))
     metadata.setdefault("version", version)
+    metadata[BUNDLE_FOLDER] = str(folder)  # where the stored cube is read from
     return load_bundle(folder, metadata)

@@ -42,6 +42,7 @@ from models.estimators import (
     WaitQuantileRegressor,
 )
 from models.forecaster import Forecaster
+from training.sampling import cap_rows  # issue 14
 
 BOOKED_DATE = "booked_date"
 
@@ -68,6 +69,9 @@ class TrainConfig:
     # OpenMP threads on a busy machine slow a fit down by an order of magnitude.
     n_jobs: int = 1
     parallel_folds: int = 2  # backtest folds fitted at once (processes)
+    # issue 14: above this many training rows a fit reads a seeded uniform sample of them
+    # (training/sampling.py); 0 = every row. One city has a few hundred thousand.
+    max_fit_rows: int = 1_000_000
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -272,6 +276,7 @@ def fit_forecaster(
     fit_rows = training_targets(
         hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days
     )
+    fit_rows = cap_rows(fit_rows, config.max_fit_rows, config.seed)  # issue 14
     X_all = build_features(fit_rows, hourly, calendar, data.offices, spec, data.bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
