@@ -48,6 +48,32 @@ con = connect(sys.argv[2], Path(sys.argv[1]) / ".spill")
 hourly = hourly_tickets(con, store.partition_files(s.InputKind.TICKETS))
 print(len(hourly))
 """
+SERVE = """
+import datetime as dt, random, sys, time
+from pathlib import Path
+from features.calendar_cn import default_calendar
+from models.bundle import load_from_registry
+from models.registry import ModelRegistry
+from serving.cube import ForecastCube
+started = time.perf_counter()
+registry = ModelRegistry(Path(sys.argv[1]))
+forecaster = load_from_registry(registry, registry.versions()[-1].version)
+calendar = default_calendar()
+cube = ForecastCube.build(forecaster, calendar, "bench", forecaster.origin, 60)
+load = time.perf_counter() - started
+keys = [(o, forecaster.origin + dt.timedelta(days=random.randrange(60))) for o in cube.offices]
+keys = [random.choice(keys) for _ in range(20000)]
+t0 = time.perf_counter()
+for office, date in keys:
+    assert cube.lookup(office, date) is not None
+first = (time.perf_counter() - t0) / len(keys)
+t0 = time.perf_counter()
+for office, date in keys:
+    cube.lookup(office, date)
+again = (time.perf_counter() - t0) / len(keys)
+print(len(cube.offices), cube.forecast_calls, round(load, 2), round(first * 1e6, 1),
+      round(again * 1e6, 2))
+"""
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:

@@ -11,6 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from cli import common
+from cli.engine import (  # issue 14
+    Engine,
+    EngineOpt,
+    SchedulerOpt,
+    WorkersOpt,
+    dask_engine,
+    engine_config,
+)
 from cli.store_inputs import load_source, source_fingerprint, training_data  # issue 14
 from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ModelError
@@ -70,6 +78,7 @@ def code_version() -> str:
 
 
 def train(
+    ctx: typer.Context,
     paths: PathsArg = None,
     registry: RegistryOpt = None,
     offices: OfficesOpt = None,
@@ -87,10 +96,14 @@ def train(
     ] = False,
     store_dir: StoreDirOpt = None,  # issue 14: a store instead of files
     memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,  # issue 14
+    engine: EngineOpt = Engine.LOCAL,  # issue 14: where the fits run (cli/engine.py)
+    scheduler: SchedulerOpt = None,  # issue 14
+    workers: WorkersOpt = None,  # issue 14
 ) -> None:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
+    ctx.with_resource(dask_engine(engine, scheduler, workers))  # issue 14: closed at exit
     inputs = load_source(  # issue 14: files or --store
         paths,
         store_dir,
@@ -99,7 +112,7 @@ def train(
         1.0 if allow_rejects else max_reject_share,
         memory_limit,
     )
-    config = TrainConfig()
+    config = engine_config(TrainConfig(), engine)  # issue 14
     with common.progress("preparing data"):
         data = training_data(inputs)  # issue 14
     with common.progress("backtest and final fit", total=origins) as bar:

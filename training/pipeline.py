@@ -72,6 +72,9 @@ class TrainConfig:
     # issue 14: above this many training rows a fit reads a seeded uniform sample of them
     # (training/sampling.py); 0 = every row. One city has a few hundred thousand.
     max_fit_rows: int = 1_000_000
+    # issue 14: "local", or "dask": features built per office partition on the workers of
+    # the current distributed.Client and LightGBM fitted with lightgbm.dask (training/dask_fit.py)
+    engine: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -254,6 +257,10 @@ def fit_forecaster(
     until: dt.date | None = None,
 ) -> FitResult:
     """Fit on data dated before ``until`` (default: all data)."""
+    if config.engine == "dask":  # issue 14: the same recipe, fitted on a Dask cluster
+        from training.dask_fit import fit_forecaster_dask
+
+        return fit_forecaster_dask(data, calendar, config, until)
     until = until or data.end + dt.timedelta(days=1)
     spec = make_spec(data, config)
     hourly = data.hourly[data.hourly[s.DATE] < until]
