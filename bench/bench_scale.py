@@ -97,27 +97,36 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[
     return {"seconds": time.perf_counter() - started, "peak_gb": peak / 1e9, "stdout": out}
 
 
-def bench_size(tickets: int, out: Path, train: bool) -> dict:
-    """Generate, aggregate and (optionally) train at one size."""
+def bench_size(tickets: int, out: Path, args: argparse.Namespace, result: dict) -> dict:
+    """Generate (or reuse), aggregate and train at one size, as ``args`` asks."""
     root = out / f"store-{tickets:.0e}"
-    shutil.rmtree(root, ignore_errors=True)
-    started = time.perf_counter()
-    made = generate_store(root, tickets)
-    result = {
-        "tickets": made["tickets"],
-        "offices": made["offices"],
-        "generate_seconds": round(time.perf_counter() - started, 1),
-        "store_gb": round(sum(f.stat().st_size for f in root.rglob("*.parquet")) / 1e9, 2),
-    }
-    print(
-        f"generated {made['tickets']:,} tickets of {made['offices']:,} offices in "
-        f"{result['generate_seconds']} s ({result['store_gb']} GB of Parquet)",
-        flush=True,
-    )
-    agg = run_measured(
-        [sys.executable, "-c", AGGREGATE, str(root), MEMORY_LIMIT],
-        {**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    if not (args.reuse and (root / "CURRENT").exists()):
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.perf_counter()
+        made = generate_store(root, tickets)
+        parquet = sum(f.stat().st_size for f in root.rglob("*.parquet"))
+        result |= {
+            "tickets": made["tickets"],
+            "offices": made["offices"],
+            "generate_seconds": round(time.perf_counter() - started, 1),
+            "store_gb": round(parquet / 1e9, 2),
+        }
+        print(
+            f"generated {made['tickets']:,} tickets of {made['offices']:,} offices in "
+            f"{result['generate_seconds']} s ({result['store_gb']} GB of Parquet)",
+            flush=True,
+        )
+    if not args.skip_aggregate:
+        aggregate(root, result)
+    if not args.no_train:
+        train(root, out / f"registry-{tickets:.0e}", args.origins, result)
+    return result
+
+
+def aggregate(root: Path, result: dict) -> None:
+    """The hourly table by DuckDB, in a fresh process: time and peak memory."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    agg = run_measured([sys.executable, "-c", AGGREGATE, str(root), MEMORY_LIMIT], env)
     result |= {
         "hourly_rows": int(agg["stdout"].split()[-1]),
         "aggregate_seconds": round(agg["seconds"], 1),
@@ -128,30 +137,48 @@ def bench_size(tickets: int, out: Path, train: bool) -> dict:
         f" peak {result['aggregate_peak_gb']} GB",
         flush=True,
     )
-    if train:
-        registry = out / f"registry-{tickets:.0e}"
-        shutil.rmtree(registry, ignore_errors=True)
-        waitcast = str(Path(sys.executable).with_name("waitcast"))
-        fit = run_measured(
-            [
-                waitcast,
-                "train",
-                "--store",
-                str(root),
-                "--registry",
-                str(registry),
-                "--memory-limit",
-                MEMORY_LIMIT,
-            ]
-        )
-        result |= {
-            "train_seconds": round(fit["seconds"], 1),
-            "train_peak_gb": round(fit["peak_gb"], 2),
-        }
-        print(
-            f"training: {result['train_seconds']} s, peak {result['train_peak_gb']} GB", flush=True
-        )
-    return result
+
+
+def train(root: Path, registry: Path, origins: int, result: dict) -> None:
+    """`waitcast train --store`, then loading its stored cube as a server does."""
+    shutil.rmtree(registry, ignore_errors=True)
+    waitcast = str(Path(sys.executable).with_name("waitcast"))
+    fit = run_measured(
+        [
+            waitcast,
+            "train",
+            "--store",
+            str(root),
+            "--registry",
+            str(registry),
+            "--memory-limit",
+            MEMORY_LIMIT,
+            "--origins",
+            str(origins),
+        ]
+    )
+    result |= {
+        "train_origins": origins,
+        "train_seconds": round(fit["seconds"], 1),
+        "train_peak_gb": round(fit["peak_gb"], 2),
+    }
+    print(f"training: {result['train_seconds']} s, peak {result['train_peak_gb']} GB", flush=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    serve = run_measured([sys.executable, "-c", SERVE, str(registry)], env)
+    offices, calls, load, first, again = serve["stdout"].split()
+    result |= {
+        "cube_offices": int(offices),
+        "cube_forecast_calls": int(calls),
+        "cube_load_seconds": float(load),
+        "lookup_first_us": float(first),
+        "lookup_again_us": float(again),
+        "serve_peak_gb": round(serve["peak_gb"], 2),
+    }
+    print(
+        f"serving: cube of {offices} offices loaded in {load} s ({calls} forecast calls), "
+        f"lookups {first} µs first, {again} µs again",
+        flush=True,
+    )
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -184,40 +211,42 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e6, 1e7])
     parser.add_argument("--out", type=Path, default=REPO / ".waitcast" / "bench-scale")
     parser.add_argument("--no-train", action="store_true", help="Aggregation only.")
+    parser.add_argument("--skip-aggregate", action="store_true", help="Training only.")
+    parser.add_argument("--origins", type=int, default=1, help="Backtest origins of training.")
     parser.add_argument("--plot", type=Path, help="Write the log-log plot here.")
     parser.add_argument("--keep", action="store_true", help="Keep the generated stores.")
+    parser.add_argument("--reuse", action="store_true", help="Reuse a store kept before.")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     saved = args.out / "results.json"
     results = {r["size"]: r for r in json.loads(saved.read_text())} if saved.exists() else {}
     print(f"load: {os.getloadavg()[0]:.2f} (1 min), {psutil.cpu_count()} cores", flush=True)
     for size in args.sizes:
-        result = bench_size(int(size), args.out, train=not args.no_train)
-        results[f"{size:.0e}"] = {
-            "size": f"{size:.0e}",
-            **result,
-            "load": round(os.getloadavg()[0], 2),
-        }
-        saved.write_text(json.dumps(sorted(results.values(), key=lambda r: r["tickets"]), indent=1))
+        key = f"{size:.0e}"
+        result = bench_size(int(size), args.out, args, dict(results.get(key, {})))
+        results[key] = {**result, "size": key, "load": round(os.getloadavg()[0], 2)}
+        ordered = sorted(results.values(), key=lambda r: r["tickets"])
+        saved.write_text(json.dumps(ordered, indent=1))
         if not args.keep:
             shutil.rmtree(args.out / f"store-{int(size):.0e}", ignore_errors=True)
     print(
         f"\n{'tickets':>12} {'offices':>8} {'hourly rows':>12} {'agg s':>7} {'agg GB':>7} "
-        f"{'train s':>8} {'train GB':>8}"
+        f"{'train s':>8} {'train GB':>8} {'cube s':>7}"
     )
     for r in sorted(results.values(), key=lambda r: r["tickets"]):
         print(
-            f"{r['tickets']:>12,} {r['offices']:>8,} {r['hourly_rows']:>12,} "
-            f"{r['aggregate_seconds']:>7} {r['aggregate_peak_gb']:>7} "
-            f"{r.get('train_seconds', '-'):>8} {r.get('train_peak_gb', '-'):>8}"
+            f"{r['tickets']:>12,} {r['offices']:>8,} {r.get('hourly_rows', 0):>12,} "
+            f"{r.get('aggregate_seconds', '-'):>7} {r.get('aggregate_peak_gb', '-'):>7} "
+            f"{r.get('train_seconds', '-'):>8} {r.get('train_peak_gb', '-'):>8} "
+            f"{r.get('cube_load_seconds', '-'):>7}"
         )
-    national = [r for r in results.values() if r["tickets"] >= 9e7]
-    for r in national:
-        ok = r["aggregate_seconds"] <= TARGET_SECONDS and r["aggregate_peak_gb"] <= TARGET_GB
-        print(
-            f"10^8 aggregation: {r['aggregate_seconds']} s (target {TARGET_SECONDS:.0f}), "
-            f"{r['aggregate_peak_gb']} GB (target {TARGET_GB}): {'met' if ok else 'MISSED'}"
-        )
+    for r in results.values():
+        if r["tickets"] >= 9e7 and "aggregate_seconds" in r:
+            ok = r["aggregate_seconds"] <= TARGET_SECONDS and r["aggregate_peak_gb"] <= TARGET_GB
+            print(
+                f"10^8 aggregation: {r['aggregate_seconds']} s (target {TARGET_SECONDS:.0f}), "
+                f"{r['aggregate_peak_gb']} GB (target {TARGET_GB}): {'met' if ok else 'MISSED'}"
+            )
     if args.plot:
         plot(list(results.values()), args.plot)
         print(f"plot: {args.plot}")
