@@ -23,6 +23,7 @@ __all__ = [
     "check_memory_limit",
     "connect",
     "duckdb_errors",
+    "limit_bytes",
 ]
 
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -37,6 +38,25 @@ def check_memory_limit(value: str) -> str:
             MEMORY_LIMIT_OPTION, f"expected a size like 512MB or 4GB, got {value!r}"
         )
     return value.strip()
+
+
+_UNITS = {
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def limit_bytes(memory_limit: str) -> int:
+    """The memory limit in bytes (``2GB`` -> 2e9)."""
+    match = re.match(r"^\s*([\d.]+)\s*([A-Za-z]+)\s*$", check_memory_limit(memory_limit))
+    assert match is not None  # checked above
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def connect(

@@ -13,19 +13,27 @@
   ``called_at`` (censored: neither zero nor dropped), ``never_called_share`` the ratio.
 
 A test checks both paths give the same table on the same data.
+
+Quantiles are holistic: DuckDB keeps every wait of a group until the group is done and
+cannot spill them. The per-office queries therefore run on batches of whole offices
+whose Parquet stays under ``batch_bytes`` (a sixth of the memory limit by default), and
+their results are concatenated: exact, since every group lies within one office.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import pandas as pd
 
 from features import schema as s
 from features.hourly import HOURLY_COLUMNS
-from store.duck import arrow_table
+from store.duck import DEFAULT_MEMORY_LIMIT, arrow_table, limit_bytes
 
 __all__ = [
     "activity_sample",
@@ -37,6 +45,34 @@ __all__ = [
 ]
 
 _APPT = s.Channel.APPOINTMENT.value
+DEFAULT_BATCH_BYTES = limit_bytes(DEFAULT_MEMORY_LIMIT) // 6
+
+
+def office_batches(files: list[Path], batch_bytes: int = DEFAULT_BATCH_BYTES) -> list[list[Path]]:
+    """Partition files in batches of whole offices (in office order), each under
+    ``batch_bytes`` of Parquet unless one office alone is larger."""
+    by_office: dict[str, list[Path]] = {}
+    for path in files:  # .../office_id=<quoted id>/month=.../part.parquet
+        office = unquote(path.parent.parent.name.partition("=")[2])
+        by_office.setdefault(office, []).append(path)
+    batches: list[list[Path]] = []
+    size = batch_bytes + 1
+    for office in sorted(by_office):
+        paths = by_office[office]
+        weight = sum(p.stat().st_size for p in paths)
+        if size + weight > batch_bytes:
+            batches.append([])
+            size = 0
+        batches[-1].extend(paths)
+        size += weight
+    return batches
+
+
+def _batched(
+    query: Callable[[list[Path]], pd.DataFrame], files: list[Path], batch_bytes: int
+) -> pd.DataFrame:
+    frames = [query(batch) for batch in office_batches(files, batch_bytes)]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _files(paths: list[Path]) -> str:
@@ -73,11 +109,20 @@ def _quantiles(filtered: str = "") -> str:
 
 
 def hourly_tickets(
-    con: duckdb.DuckDBPyConnection, files: list[Path], until: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    until: dt.date | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> pd.DataFrame:
     """The hourly table of ticket logs (queue × date × hour), as ``hourly_table`` makes it."""
     if not files:
         return pd.DataFrame(columns=HOURLY_COLUMNS)
+    return _batched(lambda batch: _hourly_tickets(con, batch, until), files, batch_bytes)
+
+
+def _hourly_tickets(
+    con: duckdb.DuckDBPyConnection, files: list[Path], until: dt.date | None
+) -> pd.DataFrame:
     keys = f"{s.OFFICE_ID}, {s.CHANNEL}, {s.SERVICE}, {s.DATE}, {s.HOUR}"
     called = f"FILTER (WHERE {s.CALLED_AT} IS NOT NULL)"
     frame = _frame(
@@ -93,11 +138,20 @@ def hourly_tickets(
 
 
 def hourly_observations(
-    con: duckdb.DuckDBPyConnection, files: list[Path], until: dt.date | None = None
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    until: dt.date | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> pd.DataFrame:
     """The hourly table of wait observations (queues per service), as ``hourly_table``."""
     if not files:
         return pd.DataFrame(columns=HOURLY_COLUMNS)
+    return _batched(lambda batch: _hourly_observations(con, batch, until), files, batch_bytes)
+
+
+def _hourly_observations(
+    con: duckdb.DuckDBPyConnection, files: list[Path], until: dt.date | None
+) -> pd.DataFrame:
     keys = f"{s.OFFICE_ID}, {s.CHANNEL}, {s.SERVICE}, {s.DATE}, {s.HOUR}"
     frame = _frame(
         con.sql(
@@ -216,28 +270,35 @@ def activity_sample(
     observations: list[Path],
     per_office: int,
     until: dt.date | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
 ) -> pd.DataFrame:
-    """``office_id, channel, at`` of up to ``per_office`` rows per office (all of them when
-    an office has fewer): what :func:`features.offices.infer_offices` reads."""
-    parts = []
-    if tickets:
-        parts.append(
-            f'SELECT {s.OFFICE_ID}, {s.CHANNEL}, {s.ISSUED_AT} AS "at", {s.TICKET_ID} AS _id '
-            f"FROM {_files(tickets)} {_before(s.ISSUED_AT, until)}"
-        )
-    if observations:
-        parts.append(
-            f"""SELECT {s.OFFICE_ID}, {s.CHANNEL}, {s.OBSERVED_AT}, {s.SERVICE}
-                FROM {_files(observations)} WHERE {s.WAIT_MINUTES} IS NOT NULL
-                {_before(s.OBSERVED_AT, until).replace("WHERE", "AND")}"""
-        )
-    if not parts:
-        return pd.DataFrame(columns=[s.OFFICE_ID, s.CHANNEL, "at"])
-    frame = _frame(
-        con.sql(
-            f"""SELECT {s.OFFICE_ID}, {s.CHANNEL}, "at" FROM ({" UNION ALL ".join(parts)})
-                QUALIFY row_number() OVER (PARTITION BY {s.OFFICE_ID} ORDER BY hash(_id, "at"))
-                    <= {int(per_office)}"""
-        )
+    """``office_id, channel, at`` of up to ``per_office`` rows per office and input kind
+    (all of them when fewer): what :func:`features.offices.infer_offices` reads."""
+    tickets_part = (
+        f'SELECT {s.OFFICE_ID}, {s.CHANNEL}, {s.ISSUED_AT} AS "at", {s.TICKET_ID} AS _id '
+        "FROM {files} " + _before(s.ISSUED_AT, until)
     )
-    return frame
+    observations_part = (
+        f'SELECT {s.OFFICE_ID}, {s.CHANNEL}, {s.OBSERVED_AT} AS "at", {s.SERVICE} AS _id '
+        f"FROM {{files}} WHERE {s.WAIT_MINUTES} IS NOT NULL "
+        + _before(s.OBSERVED_AT, until).replace("WHERE", "AND")
+    )
+
+    def sample(files: list[Path], part: str) -> pd.DataFrame:
+        rows = part.format(files=_files(files))
+        return _frame(
+            con.sql(
+                f"""SELECT {s.OFFICE_ID}, {s.CHANNEL}, "at" FROM ({rows})
+                    QUALIFY row_number() OVER (PARTITION BY {s.OFFICE_ID}
+                                               ORDER BY hash(_id, "at")) <= {int(per_office)}"""
+            )
+        )
+
+    frames = [
+        _batched(functools.partial(sample, part=part), files, batch_bytes)
+        for files, part in ((tickets, tickets_part), (observations, observations_part))
+        if files
+    ]
+    if not frames:
+        return pd.DataFrame(columns=[s.OFFICE_ID, s.CHANNEL, "at"])
+    return pd.concat(frames, ignore_index=True)

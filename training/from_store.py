@@ -43,7 +43,7 @@ class StoreLimits:
 
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     max_outcomes: int = 5_000_000
-    activity_per_office: int = 20_000
+    activity_per_office: int = 5_000
     seed: int = 0
 
 

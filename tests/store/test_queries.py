@@ -17,7 +17,7 @@ from features.validate import validate
 from store.duck import connect
 from store.ingest import ingest
 from store.layout import Store
-from store.queries import hourly_observations, hourly_tickets
+from store.queries import hourly_observations, hourly_tickets, office_batches
 from tests.factories import observations, write_table
 from tests.toy_data import toy_tickets
 from training.from_store import StoreLimits, prepare_from_store
@@ -74,7 +74,8 @@ def test_training_data_from_the_store_equals_prepare_data(
     expected = prepare_data(
         frames[s.InputKind.TICKETS], frames[s.InputKind.OBSERVATIONS], offices, calendar
     )
-    got = prepare_from_store(store, offices, calendar, StoreLimits(memory_limit="512MB"))
+    limits = StoreLimits(memory_limit="512MB", activity_per_office=100_000)
+    got = prepare_from_store(store, offices, calendar, limits)
     pd.testing.assert_frame_equal(got.hourly, expected.hourly, check_dtype=False, rtol=1e-12)
     for name in ("outcomes", "bookings"):
         pd.testing.assert_frame_equal(
@@ -106,3 +107,14 @@ def test_an_empty_store_says_to_ingest_first(
     with pytest.raises(UnusableInputError, match="ingest exports first"):
         prepare_from_store(Store.open(tmp_path / "st", create=True), offices, calendar)
     _ = write_table  # the factories write every format the reader takes
+
+
+def test_batches_of_whole_offices_give_the_same_table(stored) -> None:
+    store, _ = stored
+    files = store.partition_files(s.InputKind.TICKETS)
+    batches = office_batches(files, batch_bytes=1)  # one office a batch
+    assert len(batches) == len({f.parent.parent.name for f in files}) > 1
+    assert sorted(p for b in batches for p in b) == sorted(files)
+    con = connect("512MB")
+    whole = hourly_tickets(con, files)
+    pd.testing.assert_frame_equal(hourly_tickets(con, files, batch_bytes=1), whole)
