@@ -9,7 +9,7 @@ targets, weights, booking mask and calibration), distributed where the work is:
    its feature rows alone — a test checks they equal the single-process matrix);
 2. each worker builds the training rows and features of its partitions;
 3. rows are shuffled across partitions at random (the quantile caveat of
-   ``lightgbm.dask``, see :mod:`models.dask_estimators`) and capped like the local fit;
+   ``lightgbm.dask``, see :mod:`models.dask_estimators`), bounded as the local fit is;
 4. the five models are fitted one after another on the cluster; the calibration window
    (one origin, small) is built and scored in this process, as locally.
 
@@ -51,6 +51,7 @@ from training.pipeline import (
     lead_days,
     make_spec,
 )
+from training.sampling import bounded_targets, sample_share
 
 __all__ = ["feature_partitions", "fit_forecaster_dask", "office_partitions"]
 
@@ -74,9 +75,10 @@ def _partition_rows(
     origins: list[dt.date],
     config: TrainConfig,
     seed: int,
+    share: float = 1.0,
 ) -> pd.DataFrame:
     """Training rows of one partition of offices: features, targets and a shuffle key."""
-    rows = training_targets(hourly, origins, config.horizon_days)
+    rows = bounded_targets(hourly, origins, config.horizon_days, 0, seed, share)
     X = build_features(rows, hourly, calendar, offices, spec, bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
@@ -101,7 +103,9 @@ def feature_partitions(
     config: TrainConfig,
     n_parts: int,
 ) -> list[Any]:
-    """One delayed frame of training rows per partition of offices."""
+    """One delayed frame of training rows per partition of offices; together about
+    ``config.max_fit_rows`` of them (each partition samples its hourly rows alike)."""
+    share = sample_share(hourly, origins, config.horizon_days, config.max_fit_rows)
     parts = []
     for i, group in enumerate(office_partitions(list(spec.offices), n_parts)):
         part_hourly = hourly[hourly[s.OFFICE_ID].astype(str).isin(group)]
@@ -116,6 +120,7 @@ def feature_partitions(
                 origins,
                 config,
                 config.seed * 1000 + i,
+                share,
             )
         )
     return parts
@@ -161,9 +166,6 @@ def fit_forecaster_dask(
     futures = client.compute(parts)  # built on the workers, where they stay
     meta = client.submit(_empty_like, futures[0]).result()
     frame = dd.from_delayed(futures, meta=meta, verify_meta=False)
-    total = int(frame.shape[0].compute())
-    if config.max_fit_rows and total > config.max_fit_rows:
-        frame = frame.sample(frac=config.max_fit_rows / total, random_state=config.seed)
     frame = frame.shuffle(on=SHUFFLE, npartitions=n_workers).persist()
     wait, arrivals, called = _fit_models(frame, spec, config)
     cal_rows = training_targets(

@@ -42,7 +42,7 @@ from models.estimators import (
     WaitQuantileRegressor,
 )
 from models.forecaster import Forecaster
-from training.sampling import cap_rows  # issue 14
+from training.sampling import bounded_targets  # issue 14
 
 BOOKED_DATE = "booked_date"
 
@@ -280,10 +280,13 @@ def fit_forecaster(
             f"too little history to train: need at least {MIN_HISTORY_DAYS} days before "
             f"{until}, the data start on {data.start}"
         )
-    fit_rows = training_targets(
-        hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days
+    fit_rows = bounded_targets(  # issue 14: training_targets, at most max_fit_rows of them
+        hourly[hourly[s.DATE] < calibration_start],
+        sorted(origins),
+        config.horizon_days,
+        config.max_fit_rows,
+        config.seed,
     )
-    fit_rows = cap_rows(fit_rows, config.max_fit_rows, config.seed)  # issue 14
     X_all = build_features(fit_rows, hourly, calendar, data.offices, spec, data.bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
