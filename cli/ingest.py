@@ -93,9 +93,15 @@ def _print(result: IngestResult, store: Path) -> None:
             f"nothing new: store {store} unchanged ({rows})", highlight=False, soft_wrap=True
         )
     else:
+        rejected = sum(r.rejected for r in result.files if not r.already_ingested)
+        where = (
+            f"{rejected:,} rejected rows with their reasons in "
+            f"{store}/snapshots/{result.snapshot}/rejects/"
+            if rejected
+            else "no row rejected"
+        )
         common.console.print(
-            f"store {store}: snapshot {result.snapshot} ({rows}); rejected rows in "
-            f"{store}/snapshots/{result.snapshot}/rejects/",
+            f"store {store}: snapshot {result.snapshot} ({rows}); {where}",
             highlight=False,
             soft_wrap=True,
         )
