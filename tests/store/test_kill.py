@@ -92,3 +92,36 @@ def test_a_killed_ingest_leaves_the_store_as_it_was(tmp_path: Path, point: str) 
     assert len(stored_rows(root)) == len(rows_before) + result.files[0].added
     assert not (root / ".staging").exists()
     assert s.OFFICE_ID in stored_rows(root)
+
+
+@pytest.mark.slow
+def test_a_full_disk_in_a_real_ingest_exits_1_with_one_line(tmp_path: Path) -> None:
+    """The file-size limit of the process stands in for a full disk (EFBIG, like ENOSPC)."""
+    import resource
+
+    root = tmp_path / "st"
+    ingest(
+        Store.open(root, create=True),
+        [write_table(ticket_log(days=1), tmp_path / "a.csv")],
+        load_offices(),
+    )
+    before = tree(root)
+    big = write_table(ticket_log(per_office_day=300, days=20, seed=2), tmp_path / "b.csv")
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "ingest", str(big), "--store", str(root)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        preexec_fn=small_disk,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    assert "File too large" in done.stderr and "free some space" in done.stderr
+    assert tree(root) == before
