@@ -19,12 +19,13 @@ from features.calendar_cn import load_calendar
 from features.errors import ParameterError
 from features.offices import load_offices
 from store.duck import DEFAULT_MEMORY_LIMIT, check_memory_limit
+from store.ingest import manifest_rows
 from store.layout import Store
 from training.from_store import StoreLimits, prepare_from_store
 from training.pipeline import TrainingData, prepare_data
 from training.provenance import data_fingerprint
 
-__all__ = ["StoreInputs", "load_source", "source_fingerprint", "training_data"]
+__all__ = ["StoreInputs", "load_source", "source_fingerprint", "stored_rows", "training_data"]
 
 
 @dataclass
@@ -68,6 +69,14 @@ def load_source(
         data=data,
         fingerprint=digest,
     )
+
+
+def stored_rows(store_dir: Path | None) -> int:
+    """Rows in the store (0 without one): big stores train their folds one at a time."""
+    if store_dir is None:
+        return 0
+    store = Store.open(store_dir)
+    return sum(manifest_rows(store, store.snapshot_dir()).values())
 
 
 def training_data(inputs: Inputs) -> TrainingData:

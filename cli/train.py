@@ -19,7 +19,12 @@ from cli.engine import (  # issue 14
     dask_engine,
     engine_config,
 )
-from cli.store_inputs import load_source, source_fingerprint, training_data  # issue 14
+from cli.store_inputs import (  # issue 14
+    load_source,
+    source_fingerprint,
+    stored_rows,
+    training_data,
+)
 from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ModelError
 from models.bundle import save_bundle
@@ -112,7 +117,7 @@ def train(
         1.0 if allow_rejects else max_reject_share,
         memory_limit,
     )
-    config = engine_config(TrainConfig(), engine)  # issue 14
+    config = engine_config(TrainConfig(), engine, stored_rows(store_dir))  # issue 14
     with common.progress("preparing data"):
         data = training_data(inputs)  # issue 14
     with common.progress("backtest and final fit", total=origins) as bar:
