@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli import common
 from cli.inputs import Inputs, load_inputs
 from features.calendar_cn import load_calendar
 from features.errors import ParameterError
@@ -56,7 +57,8 @@ def load_source(
     store = Store.open(store_dir)
     offices = load_offices(offices_file)
     calendar = load_calendar(calendar_file)
-    data = prepare_from_store(store, offices, calendar, StoreLimits(memory_limit), until)
+    with common.progress("aggregating the store (DuckDB)"):
+        data = prepare_from_store(store, offices, calendar, StoreLimits(memory_limit), until)
     manifest = store.manifest()
     digest = hashlib.sha256(json.dumps([e["sha256"] for e in manifest]).encode()).hexdigest()
     return StoreInputs(
