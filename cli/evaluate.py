@@ -12,10 +12,12 @@ import pandas as pd
 import typer
 
 from cli import common
-from cli.inputs import load_inputs, make_locale
+from cli.inputs import make_locale
 from cli.options import CalendarOpt, CountryOpt, EventsOpt, OfficesOpt, RegionOpt, TimezoneOpt
-from features.dataset import prepare_data
+from cli.store_inputs import load_source, training_data  # issue 14
+from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ParameterError
+from store.duck import DEFAULT_MEMORY_LIMIT  # issue 14
 from training.backtest import plan_origins, run_backtest
 from training.metrics import MAE, MAE_EXPECTED
 from training.pipeline import TrainConfig
@@ -23,7 +25,9 @@ from training.report import make_figures, render_markdown
 
 
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="Ticket logs and/or wait observations.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Ticket logs and/or wait observations.")
+    ] = None,
     origins: Annotated[int, typer.Option("--origins", help="Number of rolling origins.")] = 4,
     horizon_days: Annotated[
         int, typer.Option("--horizon-days", help="Days forecast from each origin.")
@@ -56,6 +60,8 @@ def evaluate(
         ),
     ] = 42,
     max_reject_share: Annotated[float, typer.Option("--max-reject-share")] = 0.05,
+    store_dir: StoreDirOpt = None,  # issue 14: a store instead of files
+    memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,  # issue 14
 ) -> None:
     """Backtest the model and the baselines; write report.md, metrics.json and plots."""
     if not 1 <= origins <= 24:
@@ -65,20 +71,15 @@ def evaluate(
     if replays < 0:
         raise ParameterError("--replays", "must be >= 0")
     locale = make_locale(country, region, timezone)
-    inputs = load_inputs(paths, offices, calendar, max_reject_share, locale, events)
-    if until is not None:
-        cut = common.parse_date(until, "--until")
+    cut = common.parse_date(until, "--until") if until is not None else None
+    inputs = load_source(  # issue 14: files or --store (a store is cut by SQL)
+        paths, store_dir, offices, calendar, max_reject_share, memory_limit, cut, locale, events
+    )
+    if cut is not None:
         inputs.tickets = _before(inputs.tickets, "issued_at", cut)
         inputs.observations = _before(inputs.observations, "observed_at", cut)
     config = dataclasses.replace(TrainConfig(), horizon_days=horizon_days)
-    data = prepare_data(
-        inputs.tickets,
-        inputs.observations,
-        inputs.offices,
-        inputs.calendars,
-        inputs.locale,
-        inputs.events,
-    )
+    data = training_data(inputs)  # issue 14
     for note in data.notes:
         common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     expected = None

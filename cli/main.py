@@ -26,6 +26,7 @@ from features.errors import WaitcastError
 COMMANDS = {
     "simulate": "cli.simulate",
     "validate": "cli.validate",
+    "ingest": "cli.ingest",
     "train": "cli.train",
     "forecast": "cli.forecast",
     "evaluate": "cli.evaluate",

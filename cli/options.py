@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 PathsArg = Annotated[
-    list[Path],
+    list[Path] | None,
     typer.Argument(
-        help="Ticket logs and/or wait observations (CSV, CSV.gz, Parquet; files or folders)."
+        help="Ticket logs and/or wait observations (CSV, CSV.gz, Parquet; files or folders); "
+        "or none with --store DIR."
     ),
 ]
 RegistryOpt = Annotated[

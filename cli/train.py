@@ -11,7 +11,15 @@ from typing import Annotated, Any
 import typer
 
 from cli import common
-from cli.inputs import load_inputs, make_locale
+from cli.engine import (  # issue 14
+    Engine,
+    EngineOpt,
+    SchedulerOpt,
+    WorkersOpt,
+    dask_engine,
+    engine_config,
+)
+from cli.inputs import make_locale
 from cli.options import (
     CalendarOpt,
     CountryOpt,
@@ -23,15 +31,22 @@ from cli.options import (
     RejectOpt,
     TimezoneOpt,
 )
-from features.dataset import prepare_data
+from cli.store_inputs import (  # issue 14
+    load_source,
+    source_fingerprint,
+    stored_rows,
+    training_data,
+)
+from cli.store_options import MemoryLimitOpt, StoreDirOpt  # issue 14
 from features.errors import ModelError
 from models.bundle import save_bundle
 from models.registry import ModelRegistry
+from store.duck import DEFAULT_MEMORY_LIMIT  # issue 14
 from training.backtest import backtest_and_fit, run_backtest
 from training.metrics import MAE
 from training.pipeline import TrainConfig, recipe
 from training.promotion import current_on_same_folds, decide
-from training.provenance import data_fingerprint, data_summary, library_versions
+from training.provenance import data_summary, library_versions
 
 
 def code_version() -> str:
@@ -51,7 +66,8 @@ def code_version() -> str:
 
 
 def train(
-    paths: PathsArg,
+    ctx: typer.Context,
+    paths: PathsArg = None,
     registry: RegistryOpt = None,
     offices: OfficesOpt = None,
     calendar: CalendarOpt = None,
@@ -70,27 +86,28 @@ def train(
     allow_rejects: Annotated[
         bool, typer.Option("--allow-rejects", help="Train whatever the rejected share.")
     ] = False,
+    store_dir: StoreDirOpt = None,  # issue 14: a store instead of files
+    memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,  # issue 14
+    engine: EngineOpt = Engine.LOCAL,  # issue 14: where the fits run (cli/engine.py)
+    scheduler: SchedulerOpt = None,  # issue 14
+    workers: WorkersOpt = None,  # issue 14
 ) -> None:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
+    ctx.with_resource(dask_engine(engine, scheduler, workers))  # issue 14: closed at exit
     locale = make_locale(country, region, timezone)
     limit = 1.0 if allow_rejects else max_reject_share
-    config = TrainConfig()
+    config = engine_config(TrainConfig(), engine, stored_rows(store_dir))  # issue 14
     # --- phases told as they happen (13.10; helper: cli/common.py Phases) ---
     phases = common.Phases("train")
     with phases:
         phases.start("reading the inputs")
-        inputs = load_inputs(paths, offices, calendar, limit, locale, events)
-        phases.start("preparing the hourly table")
-        data = prepare_data(
-            inputs.tickets,
-            inputs.observations,
-            inputs.offices,
-            inputs.calendars,
-            inputs.locale,
-            inputs.events,
+        inputs = load_source(  # issue 14: files or --store
+            paths, store_dir, offices, calendar, limit, memory_limit, None, locale, events
         )
+        phases.start("preparing the hourly table")
+        data = training_data(inputs)  # issue 14
         for note in data.notes:
             common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
         phases.start(f"final fit and up to {origins} backtest folds, side by side", total=origins)
@@ -99,10 +116,9 @@ def train(
         )
         phases.start("saving the version")
     # --- end of the phases ---
-    frames = [f for f in (inputs.tickets, inputs.observations) if f is not None]
     metadata: dict[str, Any] = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "data": data_summary(data, inputs.files, data_fingerprint(frames)),
+        "data": data_summary(data, inputs.files, source_fingerprint(inputs)),  # issue 14
         "validation": [
             {
                 "kind": r.kind.value,
@@ -119,7 +135,9 @@ def train(
         "code_version": code_version(),
         "metrics": backtest.metrics,
     }
-    version = store.publish(lambda folder: save_bundle(forecaster, folder), metadata)
+    version = store.publish(  # issue 14: the forecast cube is computed now, stored with it
+        lambda folder: save_bundle(forecaster, folder, inputs.calendars.china), metadata
+    )
     current = store.current_version()
     stored, current_recipe = None, None
     if current is not None:

@@ -91,8 +91,7 @@ def prepare_data(
     activity = _activity(tickets if has_tickets else None, observations if has_obs else None)
     if activity.empty:
         raise UnusableInputError("no usable rows to train on")
-    locale = locale or Locale()
-    offices, calendars, notes = _offices_and_calendars(activity, offices, calendars, locale)
+    offices, calendars, notes = resolve_offices(activity, offices, calendars, locale or Locale())
     outcome_frames, hourly_frames, kinds = [], [], []
     bookings = pd.DataFrame(columns=BOOK_COLUMNS)
     service: dict[str, float] = {}
@@ -108,13 +107,39 @@ def prepare_data(
         hourly_frames.append(hourly_table(per_obs, from_tickets=False))
         outcome_frames.append(per_obs)
         kinds.append(s.InputKind.OBSERVATIONS.value)
-    hourly = pd.concat(hourly_frames, ignore_index=True)
+    outcomes = pd.concat(outcome_frames, ignore_index=True)
+    return assemble(
+        pd.concat(hourly_frames, ignore_index=True),
+        outcomes[[*s.QUEUE_KEYS, s.DATE, s.HOUR, s.WAIT]],
+        bookings,
+        offices,
+        calendars,
+        kinds,
+        service,
+        events,
+        notes,
+    )
+
+
+def assemble(
+    hourly: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    bookings: pd.DataFrame,
+    offices: OfficeRegistry,
+    calendars: Calendars,
+    kinds: list[str],
+    service: dict[str, float],
+    events: tuple[Event, ...],
+    notes: list[str],
+) -> TrainingData:
+    """The training data from its derived tables: the hourly table put on the open-hour
+    grid, and the queues to forecast (steps 3-4 of the module docstring, shared by the
+    pandas path and the store's SQL path)."""
     if hourly.empty or hourly[s.N_OUTCOMES].sum() == 0:
         raise UnusableInputError("the input has no waits to learn from")
     all_queues = hourly[list(s.QUEUE_KEYS)].drop_duplicates().reset_index(drop=True)
     start, end = min(hourly[s.DATE]), max(hourly[s.DATE])
     grid = open_grid(all_queues, offices, calendars, start, end)
-    outcomes = pd.concat(outcome_frames, ignore_index=True)
     queues, dropped = _active_queues(hourly, offices)
     if dropped:
         notes.append(
@@ -123,7 +148,7 @@ def prepare_data(
         )
     return TrainingData(
         hourly=with_open_hours(hourly, grid),
-        outcomes=outcomes[[*s.QUEUE_KEYS, s.DATE, s.HOUR, s.WAIT]],
+        outcomes=outcomes,
         bookings=bookings,
         offices=offices,
         calendars=calendars,
@@ -152,10 +177,15 @@ def _activity(tickets: pd.DataFrame | None, observations: pd.DataFrame | None) -
     return activity
 
 
-def _offices_and_calendars(
+def resolve_offices(
     activity: pd.DataFrame, registry: OfficeRegistry, calendars: Calendars, locale: Locale
 ) -> tuple[OfficeRegistry, Calendars, list[str]]:
-    """Inferred offices added; calendars corrected by the learned closures and openings."""
+    """Steps 1-2 of the module docstring: inferred offices added, calendars corrected by
+    the learned closures and openings, and notes on both.
+
+    ``activity`` has one row per ticket or posted wait: ``office_id``, ``channel`` and the
+    local time ``at``.
+    """
     notes: list[str] = []
     inferred = infer_offices(activity, registry, locale)
     offices = registry.merged(inferred)

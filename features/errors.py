@@ -9,6 +9,7 @@
     ├── ParameterError (ValueError)     a wrong option or argument (names the parameter)
     ├── UnknownOfficeError (LookupError) an office id that is in neither registry nor data
     ├── CalendarError (ValueError)      a bad calendar override file
+    ├── StoreError                      a data store folder that cannot be used or written
     └── ModelError                      anything about stored models
         ├── ModelNotFoundError (LookupError)  no such version, or no current model
         ├── ModelIntegrityError         a checksum or manifest does not match: refused
@@ -29,6 +30,7 @@ __all__ = [
     "ModelNotFoundError",
     "ParameterError",
     "RegistryError",
+    "StoreError",
     "UnknownOfficeError",
     "UnusableInputError",
     "WaitcastError",
@@ -72,6 +74,10 @@ class UnknownOfficeError(WaitcastError, LookupError):
 
 class CalendarError(WaitcastError, ValueError):
     """A calendar override file that cannot be used."""
+
+
+class StoreError(WaitcastError):
+    """A data store folder that is not a store, is newer than this code, or cannot be written."""
 
 
 class ModelError(WaitcastError):

@@ -33,7 +33,16 @@ import pyarrow.parquet as pq
 from features import schema as s
 from features.errors import InputError, MissingColumnError
 
-__all__ = ["RawInput", "as_text", "detect_kind", "input_files", "read_file", "read_inputs"]
+__all__ = [
+    "RawInput",
+    "arrow_text",
+    "as_text",
+    "detect_kind",
+    "header_names",
+    "input_files",
+    "read_file",
+    "read_inputs",
+]
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -195,7 +204,7 @@ def _check_utf8(data: bytes, path: Path) -> None:
             ) from None
 
 
-def _header(data: bytes, path: Path) -> list[str]:
+def header_names(data: bytes, path: Path) -> list[str]:
     """The header's column names, stripped; unnamed or repeated other columns renamed."""
     first_line = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     names = [name.strip() for name in next(csv.reader([first_line]), [])]
@@ -212,7 +221,7 @@ def _header(data: bytes, path: Path) -> list[str]:
 
 def _read_csv(data: bytes, path: Path) -> tuple[s.InputKind, pa.Table]:
     _check_utf8(data, path)
-    names = _header(data, path)
+    names = header_names(data, path)
     kind = detect_kind(names, str(path))
     keep = [name for name in names if name in CONTRACT_COLUMNS[kind]]
     try:
@@ -256,11 +265,11 @@ def _read_parquet(data: bytes, path: Path) -> tuple[s.InputKind, pa.Table]:
         table = parquet.read(columns=keep)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    columns = [_arrow_text(table.column(name), name, path) for name in keep]
+    columns = [arrow_text(table.column(name), name, path) for name in keep]
     return kind, pa.table(columns, names=keep)
 
 
-def _arrow_text(column: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
+def arrow_text(column: pa.ChunkedArray, name: str, path: Path) -> pa.ChunkedArray:
     """A Parquet column as the text a CSV would hold (null -> "")."""
     kind = column.type
     if pa.types.is_dictionary(kind):

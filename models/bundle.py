@@ -12,6 +12,8 @@ Layout of a bundle folder (the registry adds ``metadata.json`` and ``manifest.js
     offices.json         the office registry the model was trained with
     history.parquet      the hourly-table tail the trailing features read
     queues.parquet       the queues the model forecasts
+    cube.parquet         the forecasts of the first days after the data (when saved with a
+                         calendar; see :mod:`models.cube_store`)
 
 Load a bundle only through ``models.registry`` (which checks the manifest's checksums
 first): :func:`load_bundle` trusts the folder it is given.
@@ -34,6 +36,7 @@ from features.offices import OfficeRegistry
 from features.spec import FeatureSpec
 from models.baselines import HistoricalMean
 from models.blend import Blend
+from models.cube_store import BUNDLE_FOLDER, save_cube
 from models.estimators import (
     QUANTILE_TARGETS,
     CountRegressor,
@@ -46,8 +49,11 @@ from models.registry import ModelRegistry
 FORMAT_VERSION = 2
 
 
-def save_bundle(forecaster: Forecaster, folder: Path) -> None:
-    """Write the forecaster's files into ``folder`` (which must exist)."""
+def save_bundle(
+    forecaster: Forecaster, folder: Path, calendar: ChinaCalendar | None = None
+) -> None:
+    """Write the forecaster's files into ``folder`` (which must exist); with a calendar,
+    its forecast cube too (computed now, so that servers only load it)."""
     (folder / "spec.json").write_text(json.dumps(forecaster.spec.to_dict(), indent=1))
     for name, text in forecaster.wait.to_texts().items():
         (folder / f"{name}.txt").write_text(text)
@@ -82,6 +88,8 @@ def save_bundle(forecaster: Forecaster, folder: Path) -> None:
     )
     forecaster.history.to_parquet(folder / "history.parquet", index=False)
     forecaster.queues.to_parquet(folder / "queues.parquet", index=False)
+    if calendar is not None:
+        save_cube(forecaster, calendar, folder)
 
 
 def load_bundle(
@@ -165,4 +173,5 @@ def load_from_registry(
     folder = registry.verified_path(version)
     metadata = dict(registry.metadata(version))
     metadata.setdefault("version", version)
+    metadata[BUNDLE_FOLDER] = str(folder)  # where the stored cube is read from
     return load_bundle(folder, metadata, china)

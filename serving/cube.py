@@ -1,10 +1,13 @@
 """The forecast cube: forecasts computed once per model load, so requests are lookups.
 
-At load, :meth:`ForecastCube.build` runs the forecaster once for every office, channel
-and open hour of the ``days`` days starting ``start`` (today by the server's clock) and
-serialises the answer of every (office, date, channel filter) to JSON bytes with its
-ETag. A later date, up to the horizon, is computed on demand for a week of that office
-at a time and kept in a bounded LRU. Dates are checked by :func:`check_date`.
+At load, :meth:`ForecastCube.build` takes the forecasts stored with the model version
+(``cube.parquet``, computed at training; :mod:`models.cube_store`) and turns a day into
+its JSON bytes and ETag when it is first asked for, kept in a bounded LRU; lookups are
+dictionary lookups either way. Days the stored cube does not cover among the ``days``
+days starting ``start`` (today by the server's clock), and all days of a version stored
+without one, are computed at load for every office, channel and open hour and serialised
+at once. A later date, up to the horizon, is computed on demand for a week of that
+office at a time and kept in the LRU. Dates are checked by :func:`check_date`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.errors import ParameterError, UnknownOfficeError
 from features.offices import Office
+from models.cube_store import StoredCube, load_cube
 from models.forecaster import Forecaster
 from serving import payloads
 
@@ -66,14 +70,24 @@ class ForecastCube:
         self._extra: OrderedDict[tuple[str, dt.date], DayForecast] = OrderedDict()
         self._cache_days = cache_days
         self._lock = threading.Lock()
+        self._stored: StoredCube | None = None
 
     @classmethod
     def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
               start: dt.date, days: int, cache_days: int = 4096) -> ForecastCube:
         """Compute and serialise every office's forecasts for [start, start + days)."""
         cube = cls(forecaster, calendar, version, start, days, cache_days)
-        cube._days = cube._compute(list(cube.offices), start, days)
+        cube._stored = load_cube(forecaster, calendar)
+        wanted = [start + dt.timedelta(days=i) for i in range(days)]
+        missing = [d for d in wanted if not cube._stored_covers(d)]
+        if missing:
+            first, last = min(missing), max(missing)
+            cube._days = cube._compute(list(cube.offices), first, (last - first).days + 1)
         return cube
+
+    def _stored_covers(self, date: dt.date) -> bool:
+        stored = self._stored
+        return stored is not None and all(stored.covers(o, date) for o in self.offices)
 
     def office(self, office_id: str) -> Office:
         """The office, when this model forecasts it; else :class:`UnknownOfficeError`."""
@@ -92,7 +106,15 @@ class ForecastCube:
             found = self._extra.get(key)
             if found is not None:
                 self._extra.move_to_end(key)
-            return found
+                return found
+        stored = self._stored
+        if stored is None or office_id not in self.offices or not stored.covers(office_id, date):
+            return None
+        frame = stored.rows(office_id, date)
+        rows, exact = payloads.rounded_rows(frame), payloads.exact_rows(frame)
+        entry = self._entry(self.offices[office_id], date, rows, exact)
+        self._store({key: entry})
+        return entry
 
     def day(self, office_id: str, date: dt.date) -> DayForecast:
         """The day's forecast: a lookup, or an on-demand week of this office (CPU-bound)."""

@@ -37,6 +37,7 @@ from models.estimators import (
     WaitQuantileRegressor,
 )
 from models.forecaster import Forecaster
+from training.sampling import bounded_targets  # issue 14
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,12 @@ class TrainConfig:
     # OpenMP threads on a busy machine slow a fit down by an order of magnitude.
     n_jobs: int = 1
     parallel_folds: int = 2  # backtest folds fitted at once (processes)
+    # issue 14: above this many training rows a fit reads a seeded uniform sample of them
+    # (training/sampling.py); 0 = every row. One city has a few hundred thousand.
+    max_fit_rows: int = 1_000_000
+    # issue 14: "local", or "dask": features built per office partition on the workers of
+    # the current distributed.Client and LightGBM fitted with lightgbm.dask (training/dask_fit.py)
+    engine: str = "local"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -149,6 +156,10 @@ def fit_forecaster(
     data: TrainingData, config: TrainConfig, until: dt.date | None = None
 ) -> FitResult:
     """Fit on data dated before ``until`` (default: all data)."""
+    if config.engine == "dask":  # issue 14: the same recipe, fitted on a Dask cluster
+        from training.dask_fit import fit_forecaster_dask
+
+        return fit_forecaster_dask(data, config, until)
     until = until or data.end + dt.timedelta(days=1)
     spec = make_spec(data, config, until)
     calendars = data.calendars
@@ -169,8 +180,12 @@ def fit_forecaster(
             f"too little history to train: need at least {MIN_HISTORY_DAYS} days before "
             f"{until}, the data start on {data.start}"
         )
-    fit_rows = training_targets(
-        hourly[hourly[s.DATE] < calibration_start], sorted(origins), config.horizon_days
+    fit_rows = bounded_targets(  # issue 14: training_targets, at most max_fit_rows of them
+        hourly[hourly[s.DATE] < calibration_start],
+        sorted(origins),
+        config.horizon_days,
+        config.max_fit_rows,
+        config.seed,
     )
     X_all = build_features(fit_rows, hourly, calendars, data.offices, spec, data.bookings)
     if spec.use_bookings and config.booking_mask_share > 0:
