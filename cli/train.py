@@ -186,6 +186,7 @@ def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:
                 "backtest_origins": metrics["origins"],
                 "by_channel": rows,
                 "ratios": metrics["ratios"],
+                "card": metrics.get("card", {}),
                 "choice": metrics.get("choice"),
                 **({"note": metrics["note"]} if "note" in metrics else {}),
             }

@@ -35,6 +35,7 @@ from features.hourly import (
     with_open_hours,
 )
 from features.offices import Locale, Office, OfficeRegistry, infer_offices
+from features.posts import empty_stuck_days
 
 ACTIVE_WINDOW_DAYS = 28  # a queue silent for this long before its region's last day is dropped
 
@@ -88,10 +89,19 @@ def prepare_data(
     """Outcomes, hourly table and bookings from validated frames (either may be None)."""
     has_tickets = tickets is not None and len(tickets) > 0
     has_obs = observations is not None and len(observations) > 0
+    stuck: list[dt.date] = []
+    if observations is not None and has_obs:
+        observations, stuck = empty_stuck_days(observations)
     activity = _activity(tickets if has_tickets else None, observations if has_obs else None)
     if activity.empty:
         raise UnusableInputError("no usable rows to train on")
     offices, calendars, notes = resolve_offices(activity, offices, calendars, locale or Locale())
+    if stuck:
+        days = ", ".join(d.isoformat() for d in stuck[:5]) + (" …" if len(stuck) > 5 else "")
+        notes.append(
+            f"{len(stuck)} day(s) on which every office posted only zero waits ({days}) "
+            "were read as closed days with a stuck feed"
+        )
     outcome_frames, hourly_frames, kinds = [], [], []
     bookings = pd.DataFrame(columns=BOOK_COLUMNS)
     service: dict[str, float] = {}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.spec import LEVEL_TARGETS, TREND_TARGETS, WEEKDAY, FeatureSpec
+from features.spec import LEVEL_TARGETS, ROBUST_TARGETS, TREND_TARGETS, WEEKDAY, FeatureSpec
 
 DAY = "_day"  # the date as a day number, for fast window filters
 
@@ -61,6 +61,9 @@ def origin_levels(
     cell = grouped[targets].mean()
     cell.columns = [spec.cell(c) for c in cell.columns]
     cell[spec.cell_days()] = grouped[DAY].nunique()
+    if spec.robust_base:
+        median = grouped[list(ROBUST_TARGETS)].median()
+        cell = cell.join(median.rename(columns=spec.cell_median))
     days_before = past_long[DAY].to_numpy()
     long_past = past_long[days_before >= day0 - 7 * spec.long_cell_weeks]
     long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()

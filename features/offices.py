@@ -292,9 +292,9 @@ def infer_offices(
     """Offices that appear in data but not in the registry, with hours and mode inferred.
 
     The hours of each weekday are those active on at least two dates of the office's
-    last eight weeks of data or on four dates of its last year, plus the busiest
-    remaining ones until they hold at least 99 % of the eight weeks' tickets or
-    observations.
+    last eight weeks of data or on four dates of its last year, those active once on that
+    weekday that are regular on most of its open weekdays, plus the busiest remaining ones
+    until they hold at least 99 % of the eight weeks' tickets or observations.
 
     Args:
         activity: one row per ticket or observation with columns ``office_id``,
@@ -354,8 +354,14 @@ def _hours_by_weekday(at: pd.Series) -> dict[int, list[int]]:
     missing = HOUR_COVERAGE * per_cell["n"].sum() - regular["n"].sum()
     # The busiest one-off hours, until the regular ones and they hold 99 % of the activity.
     extra = rest[rest["n"].cumsum().shift(fill_value=0) < missing] if missing > 0 else rest.head(0)
+    # An hour seen once on a weekday that is regular on most of the office's open weekdays is
+    # open too: a weekday seen on few dates (a holiday week, a short history) has thin evidence.
+    per_weekday = regular.reset_index().groupby("hour")["weekday"].nunique()
+    open_weekdays = regular.index.get_level_values("weekday").nunique()
+    typical = set(per_weekday[per_weekday * 2 > open_weekdays].index)
+    usual = [cell for cell in rest.index if cell[1] in typical]
     hours: dict[int, list[int]] = {}
-    for weekday, hour in sorted({*regular.index, *extra.index, *seasonal}):
+    for weekday, hour in sorted({*regular.index, *extra.index, *seasonal, *usual}):
         hours.setdefault(int(weekday), []).append(int(hour))
     return hours
 

@@ -44,6 +44,9 @@ class FeatureSpec:
     holiday_reach_days: int = 14
     # The office as a categorical feature (its level is in the trailing levels anyway).
     office_feature: bool = True
+    # The weekday × hour cell's median over the weeks as well as its mean: the level the
+    # wait models start from, which one absurd hour does not drag (False in older models).
+    robust_base: bool = False
     offices: tuple[str, ...] = ()
     channels: tuple[str, ...] = s.CHANNELS
     services: tuple[str, ...] = (s.DEFAULT_SERVICE,)
@@ -59,6 +62,10 @@ class FeatureSpec:
     def cell(self, target: str, weeks: int | None = None) -> str:
         """Mean of the queue's weekday × hour cell over ``weeks`` (default cell_weeks)."""
         return f"cell{weeks or self.cell_weeks}w_{target}"
+
+    def cell_median(self, target: str) -> str:
+        """Median of the queue's weekday × hour cell over the cell's weeks."""
+        return f"cell{self.cell_weeks}w_med_{target}"
 
     def cell_days(self) -> str:
         """How many days the 8-week cell mean averages."""
@@ -117,6 +124,12 @@ class FeatureSpec:
             self.level(level_window, target, by_hour=False),
         )
 
+    def base_level(self, target: str) -> tuple[str, ...]:
+        """The level a wait model of ``target`` starts from, and its fallbacks: the
+        historical mean's, with the cell's median first when the spec is robust."""
+        mean = self.historical_mean(target)
+        return (self.cell_median(target), *mean[1:]) if self.robust_base else mean
+
     @property
     def level_names(self) -> list[str]:
         """Names of the trailing-level features, derived from the windows."""
@@ -129,6 +142,8 @@ class FeatureSpec:
             names.extend(self.level(w, target, by_hour=False) for w in self.level_windows)
             names.append(self.last_day(target))
         names.append(self.cell_days())
+        if self.robust_base:
+            names.extend(self.cell_median(t) for t in ROBUST_TARGETS)
         for target in TREND_TARGETS:
             names.extend(self.network(w, target) for w in self.level_windows)
             for short, long in self.trend_windows:
@@ -180,5 +195,6 @@ class FeatureSpec:
 
 
 TREND_TARGETS = (s.WAIT_P50, s.ARRIVALS)
+ROBUST_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)  # the cells with a median too
 LAST_YEAR_DAYS = 371  # how far back the last-year features read (52 weeks and a week)
 LAST_YEAR_TARGETS = (s.WAIT_P50, s.ARRIVALS)

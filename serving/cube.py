@@ -51,15 +51,25 @@ def check_date(date: dt.date, today: dt.date, horizon_days: int) -> None:
         raise ParameterError("date", f"{date} is in the past; the earliest date is {today}")
     last = today + dt.timedelta(days=horizon_days - 1)
     if date > last:
-        raise ParameterError("date", f"{date} is beyond the forecast horizon of {horizon_days} "
-                                     f"days (WAITCAST_HORIZON_DAYS); the last date is {last}")
+        raise ParameterError(
+            "date",
+            f"{date} is beyond the forecast horizon of {horizon_days} "
+            f"days (WAITCAST_HORIZON_DAYS); the last date is {last}",
+        )
 
 
 class ForecastCube:
     """Precomputed forecasts of one model, plus an LRU of on-demand days beyond them."""
 
-    def __init__(self, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-                 start: dt.date, days: int, cache_days: int = 4096) -> None:
+    def __init__(
+        self,
+        forecaster: Forecaster,
+        calendar: ChinaCalendar,
+        version: str,
+        start: dt.date,
+        days: int,
+        cache_days: int = 4096,
+    ) -> None:
         self.forecaster, self.calendar, self.version = forecaster, calendar, version
         self.start, self.days = start, days
         self.end = start + dt.timedelta(days=days)  # exclusive
@@ -73,8 +83,15 @@ class ForecastCube:
         self._stored: StoredCube | None = None
 
     @classmethod
-    def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-              start: dt.date, days: int, cache_days: int = 4096) -> ForecastCube:
+    def build(
+        cls,
+        forecaster: Forecaster,
+        calendar: ChinaCalendar,
+        version: str,
+        start: dt.date,
+        days: int,
+        cache_days: int = 4096,
+    ) -> ForecastCube:
         """Compute and serialise every office's forecasts for [start, start + days)."""
         cube = cls(forecaster, calendar, version, start, days, cache_days)
         cube._stored = load_cube(forecaster, calendar)
@@ -126,8 +143,9 @@ class ForecastCube:
         self._store(computed)
         return computed[(office_id, date)]
 
-    def frame(self, start: dt.date, end: dt.date,
-              office_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    def frame(
+        self, start: dt.date, end: dt.date, office_ids: Iterable[str] | None = None
+    ) -> pd.DataFrame:
         """Forecast rows for dates in [start, end] (inclusive), unrounded (the advice's input).
 
         Days missing from the cube are computed in one forecaster call for all offices.
@@ -159,8 +177,9 @@ class ForecastCube:
             while len(self._extra) > self._cache_days:
                 self._extra.popitem(last=False)
 
-    def _compute(self, office_ids: list[str], start: dt.date,
-                 days: int) -> dict[tuple[str, dt.date], DayForecast]:
+    def _compute(
+        self, office_ids: list[str], start: dt.date, days: int
+    ) -> dict[tuple[str, dt.date], DayForecast]:
         self.forecast_calls += 1
         frame = self.forecaster.forecast(start, days, office_ids)
         grouped: dict[tuple[str, dt.date], list[dict]] = {}
@@ -178,11 +197,14 @@ class ForecastCube:
                 out[key] = self._entry(office, date, grouped.get(key, []), exact.get(key, []))
         return out
 
-    def _entry(self, office: Office, date: dt.date, rows: list[dict],
-               exact: list[dict]) -> DayForecast:
+    def _entry(
+        self, office: Office, date: dt.date, rows: list[dict], exact: list[dict]
+    ) -> DayForecast:
         info = self.forecaster.calendars.day(office, date)
         closed = not office.sessions_for(info)
-        bodies = {key: payloads.day_body(self.version, office, info, closed, rows, key)
-                  for key in CHANNEL_KEYS}
+        bodies = {
+            key: payloads.day_body(self.version, office, info, closed, rows, key)
+            for key in CHANNEL_KEYS
+        }
         etags = {key: payloads.etag(self.version, office.id, date, key) for key in CHANNEL_KEYS}
         return DayForecast(office.id, date, closed, tuple(rows), tuple(exact), bodies, etags)

@@ -107,9 +107,51 @@ def compute_metrics(
         "folds": _summaries(hour_scores, outcome_scores, [ORIGIN, ESTIMATOR]),
     }
     metrics["ratios"] = ratios(metrics)
+    metrics["card"] = accuracy_card(hour_scores, outcome_scores)
     served = metrics["overall"].get(SERVED, metrics["overall"].get(MODEL, {}))
     metrics["summary"] = {k: served.get(k) for k in SUMMARY_KEYS}
     return metrics
+
+
+def accuracy_card(hours: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, Any]:
+    """Per channel, the accuracy suite's figures of what the version serves, held out.
+
+    ``ratio``: served p50 MAE over the historical mean's on the same hours; ``pinball``
+    and ``pinball_historical_mean``; ``coverage`` of p10–p90; ``missing``: share of the
+    held-out hours with outcomes that got no served forecast; ``worst_origin`` and its
+    ``worst_ratio``. Scored on the backtest's held-out hours only.
+    """
+    card: dict[str, Any] = {}
+    served = hours[hours[ESTIMATOR] == SERVED]
+    base = hours[hours[ESTIMATOR] == HISTORICAL_MEAN]
+    if served.empty or base.empty:
+        return card
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN]
+    pair = base[[*keys, "abs_err"]].merge(
+        served[[*keys, "abs_err"]], on=keys, how="left", suffixes=("_hm", "")
+    )
+    for channel, mine in pair.groupby(s.CHANNEL, observed=True):
+        have = mine[mine["abs_err"].notna()]
+        per_fold = have.groupby(ORIGIN)[["abs_err", "abs_err_hm"]].mean()
+        fold_ratio = per_fold["abs_err"] / per_fold["abs_err_hm"].where(per_fold["abs_err_hm"] > 0)
+        o = outcomes[outcomes[s.CHANNEL].astype(str) == str(channel)]
+        scores = o.groupby(ESTIMATOR)[["pinball", "inside"]].mean()
+        hm_mae = float(have["abs_err_hm"].mean())
+        worst = fold_ratio.idxmax() if fold_ratio.notna().any() else None
+        figures = {
+            "ratio": float(have["abs_err"].mean()) / hm_mae if hm_mae > 0 else None,
+            "pinball": scores["pinball"].get(SERVED),
+            "pinball_historical_mean": scores["pinball"].get(HISTORICAL_MEAN),
+            "coverage": scores["inside"].get(SERVED),
+            "missing": float(mine["abs_err"].isna().mean()),
+            "worst_origin": str(worst) if worst is not None else None,
+            "worst_ratio": float(fold_ratio.max()) if worst is not None else None,
+        }
+        card[str(channel)] = {
+            k: (round(float(v), 4) if isinstance(v, int | float) and not pd.isna(v) else v)
+            for k, v in figures.items()
+        }
+    return card
 
 
 def ratios(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +182,7 @@ def empty_metrics(note: str) -> dict[str, Any]:
         "by_horizon": {},
         "folds": {},
         "ratios": {},
+        "card": {},
         "summary": {k: None for k in SUMMARY_KEYS},
         "note": note,
     }

@@ -73,6 +73,7 @@ class TrainConfig:
     # Trees stop when they stop improving the calibration window (later than every
     # training target): corrections that do not carry forward in time are not learned.
     early_stopping: bool = True
+    robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = 0
     # Threads per LightGBM fit. One: the backtest runs folds in parallel processes, and
@@ -109,6 +110,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         events=data.events,
         holiday_reach_days=config.holiday_reach_days,
         office_feature=config.office_feature,
+        robust_base=config.robust_base,
     )
 
 
@@ -209,7 +211,7 @@ def fit_forecaster(
         need_outcomes=True,
     )
     cal_X = build_features(cal_rows, hourly, calendars, data.offices, spec, data.bookings)
-    base = tuple(spec.historical_mean(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
+    base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
     wait = WaitQuantileRegressor(**params, median_loss=config.median_loss, base_columns=base)
     wait.fit(
         X_all[has_wait],

@@ -132,3 +132,28 @@ def test_unknown_offices_are_inferred_from_activity() -> None:
     assert sessions == [("09:00:00", "12:00:00"), ("14:00:00", "15:00:00")]
     assert office.weekly_sessions(6) == ()
     assert "new-office" in load_offices().merged([office])
+
+
+def test_an_hour_seen_once_on_a_weekday_is_open_when_it_is_the_office_s_usual_hour() -> None:
+    """Three weeks with a holiday Thursday: Thursday's 8 o'clock was seen once, but the
+    office opens at 8 on every other weekday, so Thursday opens at 8 too; a one-off 7
+    o'clock post stays closed."""
+    stamps = []
+    for day in range(6, 25):  # 2017-11-06 (Mon) .. 2017-11-24
+        date = dt.date(2017, 11, day)
+        if date.weekday() >= 5 or date == dt.date(2017, 11, 23):
+            continue
+        first = 8 if not (date.weekday() == 3 and day < 16) else 9
+        stamps += [f"2017-11-{day:02d} {h:02d}:05:00" for h in range(first, 17) for _ in range(20)]
+    stamps.append("2017-11-14 07:55:00")
+    times = pd.to_datetime(stamps)
+    activity = pd.DataFrame(
+        {s.OFFICE_ID: ["md-x"] * len(times), s.CHANNEL: ["walk_in"] * len(times), "at": times}
+    )
+    [office] = infer_offices(activity, load_offices())
+    assert [(str(x.open), str(x.close)) for x in office.weekly_sessions(3)] == [
+        ("08:00:00", "17:00:00")
+    ]
+    assert [(str(x.open), str(x.close)) for x in office.weekly_sessions(1)] == [
+        ("08:00:00", "17:00:00")
+    ]

@@ -87,3 +87,17 @@ def test_backtest_and_final_fit_in_one_batch_match_the_separate_runs(data, calen
     a = model_only.forecast(dt.date(2025, 11, 3), 3)
     b = alone.forecast(dt.date(2025, 11, 3), 3)
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_model_card_carries_the_accuracy_suite_s_figures(result):
+    card = result.metrics["card"]
+    for channel in ("walk_in", "appointment"):
+        figures = card[channel]
+        by_est = result.metrics["by_channel"][channel]
+        ratio = by_est[SERVED]["mae_p50"] / by_est[HISTORICAL_MEAN]["mae_p50"]
+        assert figures["ratio"] == pytest.approx(ratio, rel=1e-3)
+        assert figures["coverage"] == pytest.approx(by_est[SERVED]["coverage"], abs=1e-3)
+        assert figures["pinball"] == pytest.approx(by_est[SERVED]["pinball"], abs=1e-3)
+        assert figures["missing"] == 0.0
+        assert figures["worst_origin"] in result.metrics["folds"]
+        assert figures["worst_ratio"] >= figures["ratio"] - 1e-9

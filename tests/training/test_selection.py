@@ -1,0 +1,128 @@
+"""Choosing per queue between the model, the historical mean and a blend, on held-out
+hours only: never worse than the baseline by construction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+from features.spec import ORIGIN
+from models.blend import Blend, label_of
+from training.promotion import decide
+from training.selection import choose_blend, choose_weights, served_out_of_fold
+
+ORIGINS = [dt.date(2025, 3, 3), dt.date(2025, 3, 31), dt.date(2025, 4, 28)]
+
+
+def _wide(model_noise: dict[str, float], seed: int = 0, hours: int = 120) -> pd.DataFrame:
+    """Held-out hours of walk-in queues: the truth, a baseline off by 5 minutes of noise,
+    and a model off by ``model_noise[office]``."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for office, noise in model_noise.items():
+        for origin in ORIGINS:
+            for i in range(hours):
+                date = origin + dt.timedelta(days=i // 8)
+                truth = 20 + 10 * np.sin(i)
+                base = max(truth + rng.normal(0, 5), 0)
+                model = max(truth + rng.normal(0, noise), 0)
+                rows.append(
+                    (
+                        office,
+                        s.Channel.WALK_IN.value,
+                        s.DEFAULT_SERVICE,
+                        date,
+                        9 + i % 8,
+                        origin,
+                        truth,
+                        model * 0.7,
+                        model,
+                        model * 1.3,
+                        base * 0.7,
+                        base,
+                        base * 1.3,
+                    )
+                )
+    columns = [*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.WAIT_P50,
+               "m_p10", "m_p50", "m_p90", "b_p10", "b_p50", "b_p90"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _outcomes(wide: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    out = wide[keys].loc[wide.index.repeat(4)].reset_index(drop=True)
+    truth = wide[s.WAIT_P50].to_numpy().repeat(4)
+    return out.assign(**{s.WAIT: np.clip(truth * rng.lognormal(0, 0.4, len(out)), 0, None)})
+
+
+def test_a_good_model_serves_where_it_is_good_and_the_mean_where_it_is_not() -> None:
+    wide = _wide({"good": 1.0, "bad": 15.0})
+    blend = choose_weights(wide)
+    weights = dict(zip(blend.weights[s.OFFICE_ID], blend.weights["weight"], strict=True))
+    assert weights["good"] == 1.0
+    assert weights["bad"] < 0.5
+    assert label_of(weights["good"]) == "model"
+
+
+def test_a_model_of_pure_noise_is_never_served_alone() -> None:
+    wide = _wide({f"o{i}": 12.0 for i in range(4)})
+    blend = choose_weights(wide)
+    assert blend.pooled[s.Channel.WALK_IN.value] < 1.0
+    assert (blend.weights["weight"] < 1.0).all()
+
+
+def test_a_few_lucky_hours_do_not_move_a_queue_off_its_channel_s_choice() -> None:
+    wide = _wide({"a": 5.0, "b": 5.0, "c": 5.0, "small": 5.0})
+    wide = wide[(wide[s.OFFICE_ID] != "small") | (wide.index % 30 == 0)]  # 12 hours only
+    blend = choose_weights(wide)
+    weights = dict(zip(blend.weights[s.OFFICE_ID], blend.weights["weight"], strict=True))
+    assert weights["small"] == blend.pooled[s.Channel.WALK_IN.value]
+
+
+def test_the_honest_score_never_sees_the_fold_it_scores() -> None:
+    """Leave-one-fold-out: a fold where the model is suddenly perfect gets the share chosen
+    on the other folds, so its served error is not the model's perfect one."""
+    wide = _wide({"o": 10.0})
+    last = wide[ORIGIN] == ORIGINS[-1]
+    wide.loc[last, "m_p50"] = wide.loc[last, s.WAIT_P50]
+    served = served_out_of_fold(wide, _outcomes(wide))
+    fold = served[served[ORIGIN] == ORIGINS[-1]]
+    assert (fold["weight"] < 1.0).all()
+    assert (fold[s.P50] - fold[s.WAIT_P50]).abs().mean() > 0.5
+
+
+def test_the_blended_range_is_calibrated_to_hold_about_80_percent() -> None:
+    wide = _wide({"o": 3.0, "p": 3.0})
+    outcomes = _outcomes(wide)
+    blend = choose_blend(wide, outcomes)
+    served = served_out_of_fold(wide, outcomes)
+    joined = served.merge(outcomes, on=[*s.QUEUE_KEYS, s.DATE, s.HOUR])
+    inside = (joined[s.WAIT] >= joined[s.P10]) & (joined[s.WAIT] <= joined[s.P90])
+    assert 0.74 <= inside.mean() <= 0.86
+    assert blend.offsets
+
+
+def test_a_version_worse_than_the_baseline_is_never_promoted_over_a_current_one() -> None:
+    channel = {"served": {"mae_p50": 11.0}, "historical_mean": {"mae_p50": 10.0}}
+    new = {
+        "by_channel": {"walk_in": channel},
+        "folds": {"2025-03-03": {"served": {"mae_p50": 11.0}}},
+    }
+    current = {"folds": {"2025-03-03": {"served": {"mae_p50": 12.0}}}}
+    verdict = decide(new, current)
+    assert not verdict.promote and "worse than a baseline" in verdict.reason
+    first = decide(new, None)
+    assert first.promote and "historical_mean" in first.reason
+
+
+def test_a_blend_round_trips_through_its_stored_form() -> None:
+    wide = _wide({"o": 3.0, "p": 20.0})
+    blend = choose_blend(wide, _outcomes(wide))
+    again = Blend.from_dict(blend.to_dict())
+    rows = wide[list(s.QUEUE_KEYS)].drop_duplicates()
+    np.testing.assert_array_equal(again.weight_of(rows), blend.weight_of(rows))
+    assert again.offsets == blend.offsets
