@@ -17,8 +17,9 @@ from features.dataset import TrainingData
 from models.dask_estimators import DaskWaitQuantileRegressor
 from tests.toy_data import FAST
 from training.backtest import run_backtest
-from training.dask_fit import SHUFFLE, TARGET_COLUMNS, feature_partitions, office_partitions
-from training.pipeline import _masked, make_spec
+from training.dask_fit import SHUFFLE, feature_partitions, office_partitions
+from training.fitting import TARGET_COLUMNS, target, training_frame
+from training.pipeline import make_spec
 
 
 def test_offices_are_dealt_into_partitions_whole() -> None:
@@ -31,21 +32,34 @@ def test_features_built_per_office_partition_equal_the_single_process_matrix(
     data: TrainingData, calendar: ChinaCalendar
 ) -> None:
     spec = make_spec(data, FAST, data.end)
+    assert spec.use_bookings  # the booking mask is part of what is compared
     origins = [dt.date(2025, 8, 4), dt.date(2025, 9, 1)]
-    parts = feature_partitions(data, data.hourly, data.calendars, spec, origins, FAST, 3)
+    parts = feature_partitions(data, data.hourly, spec, origins, FAST, 3)
     assert len(parts) == 3
     (frames,) = dask.compute(parts, scheduler="synchronous")
-    distributed = pd.concat(frames, ignore_index=True)
-    rows = training_targets(data.hourly, origins, FAST.horizon_days)
-    local = build_features(rows, data.hourly, data.calendars, data.offices, spec, data.bookings)
-    masked = rows["origin"].map(lambda d: _masked(d, FAST)).to_numpy()
-    local.loc[masked, "booked"] = float("nan")  # the same booking mask as the local fit
-    local = local.assign(**{f"y_{c}": rows[c].to_numpy(float) for c in TARGET_COLUMNS})
-    keys = ["office_id", "channel", "service", "month", "doy_sin", "hour", "horizon"]
-    a = distributed.drop(columns=[SHUFFLE]).sort_values(keys, kind="stable", ignore_index=True)
-    b = local.sort_values(keys, kind="stable", ignore_index=True)
+    distributed = pd.concat(frames, ignore_index=True).drop(columns=[SHUFFLE])
+    local = training_frame(
+        data.hourly,
+        data.bookings,
+        data.calendars,
+        data.offices,
+        spec,
+        origins,
+        FAST,
+        max_rows=FAST.max_fit_rows,
+        seed=FAST.seed,
+    )
+    columns = [*spec.feature_names, *(target(c) for c in TARGET_COLUMNS)]
+    assert list(distributed.columns) == list(local.columns) == columns
+    a, b = _in_row_order(distributed), _in_row_order(local)
     assert len(a) == len(b) > 0
-    pd.testing.assert_frame_equal(a[b.columns], b, check_categorical=False)
+    for column in columns:  # column by column, so that a failure names the column
+        pd.testing.assert_series_equal(a[column], b[column], check_categorical=False)
+
+
+def _in_row_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by every column: equal frames up to row order compare equal."""
+    return frame.sort_values(list(frame.columns), kind="stable", ignore_index=True)
 
 
 @pytest.fixture(scope="module")
