@@ -120,7 +120,7 @@ def _validation_curve(
     target = label.astype(np.float32).astype(float)
     total = np.zeros(len(leaf_values))
     for lo in range(0, len(X), _CURVE_CHUNK_ROWS):
-        leaves = booster.predict(X.iloc[lo : lo + _CURVE_CHUNK_ROWS], pred_leaf=True)
+        leaves = np.asarray(booster.predict(X.iloc[lo : lo + _CURVE_CHUNK_ROWS], pred_leaf=True))
         score = init[lo : lo + _CURVE_CHUNK_ROWS].astype(float)
         for t, values in enumerate(leaf_values):
             score = score + values[leaves[:, t]]
@@ -135,12 +135,12 @@ def _early_stopped(booster: lgb.Booster, curve: np.ndarray, rounds: int) -> lgb.
     best = len(curve)
     for i, value in enumerate(curve):
         env = lgb.callback.CallbackEnv(
-            model=None,
+            model=booster,
             params={},
             iteration=i,
             begin_iteration=0,
             end_iteration=len(curve),
-            evaluation_result_list=[("valid_0", "loss", float(value), False)],
+            evaluation_result_list=[lgb.EvalResult("valid_0", "loss", float(value), False, 0.0)],
         )
         try:
             stop(env)

@@ -177,7 +177,7 @@ class WaitQuantileRegressor(_LGBMBase):
                 data.set_label(label)
                 if self.base_columns:
                     data.set_init_score(np.ascontiguousarray(base[:, j]))
-            callbacks = []
+            callbacks: list[Any] = []
             if valid is not None:
                 valid.set_label(val_labels[j])
                 if self.base_columns:
