@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dask
@@ -14,12 +16,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cli.main import main
 from features.build import build_features, training_targets
 from features.calendar_cn import ChinaCalendar
 from features.dataset import TrainingData
 from models.dask_estimators import DaskWaitQuantileRegressor, _early_stopped, _validation_curve
 from models.estimators import WaitQuantileRegressor
-from tests.toy_data import FAST
+from tests.factories import write_table
+from tests.toy_data import FAST, toy_tickets
 from training.backtest import run_backtest
 from training.dask_fit import SHUFFLE, feature_partitions, office_partitions
 from training.fitting import TARGET_COLUMNS, target, training_frame
@@ -167,3 +171,20 @@ def test_the_dask_wait_model_starts_from_the_base_level_and_stops_early_like_the
     assert [b.num_trees() for b in remote.boosters_] == remote.best_rounds_
     gap = np.abs(remote.predict_log(X_val) - local.predict_log(X_val))
     assert np.median(gap) < 0.1, (local.best_rounds_, remote.best_rounds_)
+
+
+@pytest.mark.slow
+def test_waitcast_train_from_a_store_on_a_local_dask_cluster(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 8, 31))
+    store, registry = tmp_path / "store", tmp_path / "reg"
+    assert (
+        main(["ingest", str(write_table(tickets, tmp_path / "t.parquet")), "--store", str(store)])
+        == 0
+    )
+    argv = ["train", "--store", str(store), "--registry", str(registry), "--origins", "1"]
+    assert main([*argv, "--engine", "dask", "--workers", "2"]) == 0
+    assert "v0001: promoted" in capsys.readouterr().out
+    metadata = json.loads((registry / "versions" / "v0001" / "metadata.json").read_text())
+    assert metadata["train_config"]["engine"] == "dask"
