@@ -1,12 +1,17 @@
 """The estimators of :mod:`models.estimators`, fitted on a Dask cluster with ``lightgbm.dask``.
 
-Same scikit-learn contract, same LightGBM parameters and objectives; only ``fit`` differs:
-it takes Dask collections (pandas frames are split into partitions) and trains with
-LightGBM's data-parallel learner across the cluster's workers. The fitted model is a
-plain LightGBM booster, so ``predict``, the text format, bundles and serving are those of
-the local estimators.
+Same scikit-learn contract, same LightGBM parameters, objectives, labels, starting
+level and early stopping (the parts of ``fit`` that :class:`WaitQuantileRegressor`
+shares); only the training differs: it takes Dask collections (pandas frames are split
+into partitions) and trains with LightGBM's data-parallel learner across the cluster's
+workers. The fitted model is a plain LightGBM booster, so ``predict``, the text format,
+bundles and serving are those of the local estimators.
 
-Two caveats of distributed LightGBM, handled here and by :mod:`training.dask_fit`:
+Three caveats of distributed LightGBM, handled here and by :mod:`training.dask_fit`:
+
+- **No early stopping.** ``lightgbm.dask`` does not support it (each worker would stop on
+  its own share of the eval set); the rule is replayed afterwards on the whole eval set
+  (:class:`DaskWaitQuantileRegressor`).
 
 - **Quantile-type objectives.** For the absolute loss (our p50 model) and the quantile
   loss, each worker renews a leaf's value from *its own* rows and LightGBM averages those

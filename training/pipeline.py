@@ -10,6 +10,10 @@ Steps (see ``README.md`` → "How the model works"):
    - the wait quantile models, expected arrivals and the chance of being called;
    - conformal offsets on the last ``calibration_days`` (origin at their start), a window
      the trees never saw as targets.
+
+   The training frame and the model fits are :mod:`training.fitting`'s; with
+   ``engine="dask"`` the frame is built on a Dask cluster and the models fitted with
+   ``lightgbm.dask`` (:mod:`training.dask_fit`), the recipe unchanged.
 """
 
 from __future__ import annotations
