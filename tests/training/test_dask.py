@@ -177,7 +177,7 @@ def test_the_dask_wait_model_starts_from_the_base_level_and_stops_early_like_the
 def test_waitcast_train_from_a_store_on_a_local_dask_cluster(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 8, 31))
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 7, 13), office_ids=("hz-city",))
     store, registry = tmp_path / "store", tmp_path / "reg"
     assert (
         main(["ingest", str(write_table(tickets, tmp_path / "t.parquet")), "--store", str(store)])
