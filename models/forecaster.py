@@ -54,7 +54,9 @@ class Forecaster:
         """The forecast origin: the day after the last day of data."""
         return self.data_end + dt.timedelta(days=1)
 
-    def wait_quantiles(self, rows: pd.DataFrame, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def wait_quantiles(
+        self, rows: pd.DataFrame, X: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Served p10/p50/p90 (n, 3) for target rows and their model matrix, and which
         estimator answered each row."""
         model_q = self.wait.predict(X)
