@@ -68,11 +68,17 @@ def build_features(
     offices: OfficeRegistry,
     spec: FeatureSpec,
     bookings: pd.DataFrame | None = None,
+    network: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The model matrix for target rows (queue keys, date, hour, origin).
 
     Only hourly rows dated before each row's origin are read. Returns a frame with
     ``spec.feature_names`` as columns, aligned with ``targets``' order.
+
+    Args:
+        network: the network levels (:func:`features.levels.network_table`) to read
+            instead of those of ``hourly``: when ``hourly`` holds only some offices (a
+            partition of a distributed fit), those of the whole table.
     """
     targets = targets.reset_index(drop=True)
     if targets.empty:
@@ -85,6 +91,8 @@ def build_features(
         for name, frame in origin_levels(history, origin, spec).items():
             stacked.setdefault(name, []).append(frame.assign(**{ORIGIN: origin}))
     X = targets.assign(**{WEEKDAY: np.array([d.weekday() for d in targets[s.DATE]], dtype="int8")})
+    if network is not None:
+        stacked["network"] = [network]
     for name, on in level_keys(spec, ORIGIN).items():
         X = X.merge(pd.concat(stacked[name], ignore_index=True), on=on, how="left")
     X.index = targets.index

@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.spec import LEVEL_TARGETS, ROBUST_TARGETS, TREND_TARGETS, WEEKDAY, FeatureSpec
+from features.spec import (
+    LEVEL_TARGETS,
+    ORIGIN,
+    ROBUST_TARGETS,
+    TREND_TARGETS,
+    WEEKDAY,
+    FeatureSpec,
+)
 
 DAY = "_day"  # the date as a day number, for fast window filters
 
@@ -80,14 +87,31 @@ def origin_levels(
         by_queue = recent.groupby(queue, observed=True)[targets].mean()
         by_queue.columns = [spec.level(window, c, by_hour=False) for c in by_queue.columns]
         out[f"lvl{window}d"] = by_queue.reset_index()
-    network = {}
-    for window in spec.level_windows:
-        recent = past_long[days_before >= day0 - window]
-        network[window] = recent.groupby(s.CHANNEL, observed=True)[list(TREND_TARGETS)].mean()
-        network[window].columns = [spec.network(window, c) for c in network[window].columns]
-    out["network"] = pd.concat(network.values(), axis=1).reset_index()
+    out["network"] = network_levels(past_long, origin, spec)
     last_day = past.groupby(queue, observed=True)[DAY].transform("max")
     day = past[past[DAY] == last_day].groupby(queue, observed=True)[targets].mean()
     day.columns = [spec.last_day(c) for c in day.columns]
     out["last_day"] = day.reset_index()
     return out
+
+
+def network_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> pd.DataFrame:
+    """Per channel, the mean over every queue of each of ``level_windows`` days before
+    ``origin`` (``hourly`` with day numbers)."""
+    day0 = origin.toordinal()
+    days = hourly[DAY].to_numpy()
+    network = {}
+    for window in spec.level_windows:
+        recent = hourly[(days < day0) & (days >= day0 - window)]
+        network[window] = recent.groupby(s.CHANNEL, observed=True)[list(TREND_TARGETS)].mean()
+        network[window].columns = [spec.network(window, c) for c in network[window].columns]
+    return pd.concat(network.values(), axis=1).reset_index()
+
+
+def network_table(hourly: pd.DataFrame, origins: list[dt.date], spec: FeatureSpec) -> pd.DataFrame:
+    """:func:`network_levels` of every origin, stacked with the origin as a key: what
+    :func:`features.build.build_features` of a partition of offices reads (``network``)."""
+    first = min(origins) - dt.timedelta(days=max(spec.level_windows))
+    history = with_day_numbers(hourly[hourly[s.DATE] >= first])
+    frames = [network_levels(history, o, spec).assign(**{ORIGIN: o}) for o in sorted(set(origins))]
+    return pd.concat(frames, ignore_index=True)

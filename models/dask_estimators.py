@@ -1,12 +1,17 @@
 """The estimators of :mod:`models.estimators`, fitted on a Dask cluster with ``lightgbm.dask``.
 
-Same scikit-learn contract, same LightGBM parameters and objectives; only ``fit`` differs:
-it takes Dask collections (pandas frames are split into partitions) and trains with
-LightGBM's data-parallel learner across the cluster's workers. The fitted model is a
-plain LightGBM booster, so ``predict``, the text format, bundles and serving are those of
-the local estimators.
+Same scikit-learn contract, same LightGBM parameters, objectives, labels, starting
+level and early stopping (the parts of ``fit`` that :class:`WaitQuantileRegressor`
+shares); only the training differs: it takes Dask collections (pandas frames are split
+into partitions) and trains with LightGBM's data-parallel learner across the cluster's
+workers. The fitted model is a plain LightGBM booster, so ``predict``, the text format,
+bundles and serving are those of the local estimators.
 
-Two caveats of distributed LightGBM, handled here and by :mod:`training.dask_fit`:
+Three caveats of distributed LightGBM, handled here and by :mod:`training.dask_fit`:
+
+- **No early stopping.** ``lightgbm.dask`` does not support it (each worker would stop on
+  its own share of the eval set); the rule is replayed afterwards on the whole eval set
+  (:class:`DaskWaitQuantileRegressor`).
 
 - **Quantile-type objectives.** For the absolute loss (our p50 model) and the quantile
   loss, each worker renews a leaf's value from *its own* rows and LightGBM averages those
@@ -23,6 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import dask
 import dask.dataframe as dd
 import lightgbm as lgb
 import numpy as np
@@ -36,6 +42,7 @@ from models.estimators import (
     ShareRegressor,
     WaitQuantileRegressor,
     _params,
+    log_label,
 )
 
 __all__ = ["FIT_LOCK", "DaskCountRegressor", "DaskShareRegressor", "DaskWaitQuantileRegressor"]
@@ -58,16 +65,18 @@ def quiet_lightgbm() -> None:
     lgb.register_logger(logging.getLogger("lightgbm"))
 
 
-def _dask_fit(estimator: Any, objective: str, X: Any, y: Any, weight: Any) -> Any:
-    """One distributed fit with the estimator's parameters; returns the local booster."""
+def _dask_fit(
+    estimator: Any, params: dict[str, Any], X: Any, y: Any, weight: Any, init_score: Any = None
+) -> lgb.Booster:
+    """One distributed fit with LightGBM ``params``; returns the local booster."""
     client = _client()
     quiet_lightgbm()
     client.run(quiet_lightgbm)  # on every worker: they print LightGBM's network log
-    params = {_RENAMED.get(k, k): v for k, v in _params(estimator, objective).items()}
+    params = {_RENAMED.get(k, k): v for k, v in params.items()}
     params.pop("n_jobs")  # lightgbm.dask gives each worker its own thread count
     model = DaskLGBMRegressor(client=client, n_estimators=estimator.n_estimators, **params)
     with Lock(FIT_LOCK):
-        model.fit(X, y, sample_weight=weight)
+        model.fit(X, y, sample_weight=weight, init_score=init_score)
     return model.booster_
 
 
@@ -82,7 +91,8 @@ def _client() -> Client:
 
 
 def _as_dask(X: Any, *others: Any) -> tuple[Any, ...]:
-    """Dask collections for X and the others: pandas inputs are split into partitions."""
+    """Dask collections for X and the others (series, frames or arrays of X's rows, or
+    None): pandas inputs are split into partitions alike."""
     if isinstance(X, dd.DataFrame):
         return (X, *others)
     n = max(1, len(_client().scheduler_info().get("workers", {})))
@@ -90,30 +100,109 @@ def _as_dask(X: Any, *others: Any) -> tuple[Any, ...]:
     for other in others:
         if other is None:
             parts.append(None)
-        else:
-            series = pd.Series(np.asarray(other), index=X.index)
-            parts.append(dd.from_pandas(series, npartitions=n))
+            continue
+        if not isinstance(other, pd.Series | pd.DataFrame):
+            other = pd.Series(np.asarray(other), index=X.index)
+        parts.append(dd.from_pandas(other, npartitions=n))
     return tuple(parts)
 
 
-class DaskWaitQuantileRegressor(WaitQuantileRegressor):
-    """:class:`WaitQuantileRegressor` fitted with ``lightgbm.dask``, one quantile at a time."""
+# The validation loss of LightGBM's default metric for each objective we fit with.
+_LOSSES = {"l1": np.abs, "l2": np.square}
+_CURVE_CHUNK_ROWS = 100_000
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DaskWaitQuantileRegressor:
+
+def _validation_curve(
+    booster: lgb.Booster, objective: str, X: pd.DataFrame, label: np.ndarray, init: np.ndarray
+) -> np.ndarray:
+    """The booster's validation loss after each round (as LightGBM reports it: mean loss
+    of the float32 label against the init score plus the trees so far)."""
+    loss = _LOSSES[objective]
+    leaf_values = [
+        np.array([booster.get_leaf_output(t, leaf) for leaf in range(tree["num_leaves"])])
+        for t, tree in enumerate(booster.dump_model()["tree_info"])
+    ]
+    target = label.astype(np.float32).astype(float)
+    total = np.zeros(len(leaf_values))
+    for lo in range(0, len(X), _CURVE_CHUNK_ROWS):
+        leaves = np.asarray(booster.predict(X.iloc[lo : lo + _CURVE_CHUNK_ROWS], pred_leaf=True))
+        score = init[lo : lo + _CURVE_CHUNK_ROWS].astype(float)
+        for t, values in enumerate(leaf_values):
+            score = score + values[leaves[:, t]]
+            total[t] += loss(target[lo : lo + _CURVE_CHUNK_ROWS] - score).sum()
+    return total / max(1, len(X))
+
+
+def _early_stopped(booster: lgb.Booster, curve: np.ndarray, rounds: int) -> lgb.Booster:
+    """The booster cut where ``lgb.early_stopping(rounds)`` would have kept it, given its
+    validation curve (its own rule, replayed round by round)."""
+    stop = lgb.early_stopping(rounds, verbose=False)
+    best = len(curve)
+    for i, value in enumerate(curve):
+        env = lgb.callback.CallbackEnv(
+            model=booster,
+            params={},
+            iteration=i,
+            begin_iteration=0,
+            end_iteration=len(curve),
+            evaluation_result_list=[lgb.EvalResult("valid_0", "loss", float(value), False, 0.0)],
+        )
+        try:
+            stop(env)
+        except lgb.callback.EarlyStopException as stopped:
+            best = stopped.best_iteration + 1
+            break
+    cut = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    cut.best_iteration = best
+    return cut
+
+
+class DaskWaitQuantileRegressor(WaitQuantileRegressor):
+    """:class:`WaitQuantileRegressor` fitted with ``lightgbm.dask``, one quantile at a time.
+
+    The same labels, weights, parameters and starting level (``init_score``) as the local
+    fit. Early stopping: ``lightgbm.dask`` does not support it (each worker would stop on
+    its own share of the eval set, and the fit hangs; LightGBM issues 4493, 6351), so each
+    quantile's model is fitted to ``n_estimators`` rounds and then cut at the round the
+    local ``lgb.early_stopping`` would have stopped at, by replaying its rule over the
+    validation curve computed here on the whole eval set. Boosting never looks at the eval
+    set, so this is the model early stopping keeps.
+    """
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        eval_set: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    ) -> DaskWaitQuantileRegressor:
         """Fit p10, p50 and p90 on the log1p of ``y``'s columns (Dask or pandas)."""
-        missing = [c for c in QUANTILE_TARGETS if c not in y.columns]
-        if missing:
-            raise ValueError(f"y needs the columns {missing}")
-        self.boosters_ = []
-        for target in QUANTILE_TARGETS:
-            label = np.log1p(y[target].clip(lower=0))
-            X_d, label_d, weight_d = _as_dask(X, label, sample_weight)
-            objective = self.median_loss if target == QUANTILE_TARGETS[1] else "l2"
-            self.boosters_.append(_dask_fit(self, objective, X_d, label_d, weight_d))
-        self.offsets_: dict[str, tuple[float, float]] = {}
-        self.shift_: dict[str, float] = {}
-        self.feature_names_in_ = list(X.columns)
-        return self
+        self._check_fit_input(X, y)
+        X, y, sample_weight = _as_dask(X, y, sample_weight)
+        labels = [log_label(y[c]) for c in QUANTILE_TARGETS]
+        self.base_fill_ = [float(np.median(v.to_numpy())) for v in dask.compute(*labels)]
+        base = None
+        if self.base_columns:
+            meta = pd.DataFrame({c: pd.Series(dtype=float) for c in QUANTILE_TARGETS})
+            base = X.map_partitions(self._base_frame, meta=meta)
+        evaluation = self._eval_targets(eval_set)
+        boosters = []
+        for j, target in enumerate(QUANTILE_TARGETS):
+            params = self._target_params(target)
+            init = None if base is None else base[target]
+            booster = _dask_fit(self, params, X, labels[j], sample_weight, init)
+            if evaluation is not None:
+                X_val, val_labels, val_base = evaluation
+                curve = _validation_curve(
+                    booster, params["objective"], X_val, val_labels[j], val_base[:, j]
+                )
+                booster = _early_stopped(booster, curve, self.early_stopping_rounds)
+            boosters.append(booster)
+        return self._fitted(X, boosters)
+
+    def _base_frame(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The base levels of one partition, a column per quantile."""
+        return pd.DataFrame(self._base(X), index=X.index, columns=list(QUANTILE_TARGETS))
 
 
 class DaskCountRegressor(CountRegressor):
@@ -122,7 +211,7 @@ class DaskCountRegressor(CountRegressor):
     def fit(self, X: Any, y: Any) -> DaskCountRegressor:
         """Fit on hourly arrival counts (Dask or pandas)."""
         X_d, y_d = _as_dask(X, y.clip(lower=0) if hasattr(y, "clip") else np.clip(y, 0, None))
-        self.booster_ = _dask_fit(self, self.objective, X_d, y_d, None)
+        self.booster_ = _dask_fit(self, _params(self, self.objective), X_d, y_d, None)
         self.feature_names_in_ = list(X.columns)
         return self
 
@@ -134,6 +223,6 @@ class DaskShareRegressor(ShareRegressor):
         """Fit on the hour's called share in [0, 1], weighted by arrivals (Dask or pandas)."""
         share = y.clip(0, 1) if hasattr(y, "clip") else np.clip(y, 0, 1)
         X_d, y_d, w_d = _as_dask(X, share, sample_weight)
-        self.booster_ = _dask_fit(self, self.objective, X_d, y_d, w_d)
+        self.booster_ = _dask_fit(self, _params(self, self.objective), X_d, y_d, w_d)
         self.feature_names_in_ = list(X.columns)
         return self

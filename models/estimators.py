@@ -52,6 +52,12 @@ def _params(estimator: Any, objective: str) -> dict[str, Any]:
     }
 
 
+def log_label(values: Any) -> Any:
+    """The wait quantile models' label: log1p of the minutes, negatives as 0 (a pandas or
+    Dask series)."""
+    return np.log1p(values.astype(float).clip(lower=0))
+
+
 def _train(
     params: dict[str, Any], X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None, rounds: int
 ) -> lgb.Booster:
@@ -151,37 +157,27 @@ class WaitQuantileRegressor(_LGBMBase):
         ``early_stopping_rounds`` rounds, keeping the best count: corrections of the base
         level that do not carry forward in time are not learned.
         """
-        missing = [c for c in QUANTILE_TARGETS if c not in y]
-        if missing:
-            raise ValueError(f"y needs the columns {missing}")
-        if len(X) == 0:
-            raise ValueError("no rows to fit on")
+        self._check_fit_input(X, y)
         # One binned dataset for the three models: only the label changes between them.
-        labels = [np.log1p(np.clip(y[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS]
+        labels = [log_label(y[c]).to_numpy() for c in QUANTILE_TARGETS]
         self.base_fill_ = [float(np.median(label)) for label in labels]
         base = self._base(X)
         data = lgb.Dataset(X, label=labels[0], weight=sample_weight, free_raw_data=True)
         if self.base_columns:
             data.set_init_score(np.ascontiguousarray(base[:, 0]))
+        evaluation = self._eval_targets(eval_set)
         valid = None
-        if eval_set is not None and len(eval_set[0]):
-            X_val, y_val = eval_set
-            val_labels = [
-                np.log1p(np.clip(y_val[c].to_numpy(float), 0, None)) for c in QUANTILE_TARGETS
-            ]
-            val_base = self._base(X_val)
+        if evaluation is not None:
+            X_val, val_labels, val_base = evaluation
             valid = lgb.Dataset(X_val, label=val_labels[0], reference=data, free_raw_data=True)
-        self.boosters_: list[lgb.Booster] = []
-        self.best_rounds_: list[int] = []
+        boosters: list[lgb.Booster] = []
         for j, (target, label) in enumerate(zip(QUANTILE_TARGETS, labels, strict=True)):
-            params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
-            if self.base_columns:
-                params["boost_from_average"] = False
-            if self.boosters_:
+            params = self._target_params(target)
+            if boosters:
                 data.set_label(label)
                 if self.base_columns:
                     data.set_init_score(np.ascontiguousarray(base[:, j]))
-            callbacks = []
+            callbacks: list[Any] = []
             if valid is not None:
                 valid.set_label(val_labels[j])
                 if self.base_columns:
@@ -194,8 +190,39 @@ class WaitQuantileRegressor(_LGBMBase):
                 valid_sets=[valid] if valid is not None else None,
                 callbacks=callbacks,
             )
-            self.best_rounds_.append(booster.best_iteration or booster.current_iteration())
-            self.boosters_.append(booster)
+            boosters.append(booster)
+        return self._fitted(X, boosters)
+
+    # --- the parts of fit that the distributed fit shares (models.dask_estimators) ------
+    def _check_fit_input(self, X: Any, y: Any) -> None:
+        missing = [c for c in QUANTILE_TARGETS if c not in y.columns]
+        if missing:
+            raise ValueError(f"y needs the columns {missing}")
+        if len(X) == 0:
+            raise ValueError("no rows to fit on")
+
+    def _target_params(self, target: str) -> dict[str, Any]:
+        """LightGBM parameters of one quantile's model: p50 with ``median_loss``, p10 and
+        p90 with the squared loss; from the base level (not the label's mean) if any."""
+        params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
+        if self.base_columns:
+            params["boost_from_average"] = False
+        return params
+
+    def _eval_targets(
+        self, eval_set: tuple[pd.DataFrame, pd.DataFrame] | None
+    ) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray] | None:
+        """The early-stopping rows: their matrix, log labels and base levels (or None)."""
+        if eval_set is None or not len(eval_set[0]):
+            return None
+        X_val, y_val = eval_set
+        labels = [log_label(y_val[c]).to_numpy() for c in QUANTILE_TARGETS]
+        return X_val, labels, self._base(X_val)
+
+    def _fitted(self, X: Any, boosters: list[lgb.Booster]) -> Any:
+        """Keep the fitted boosters (each cut at its best round, if stopped early)."""
+        self.boosters_ = boosters
+        self.best_rounds_ = [b.best_iteration or b.current_iteration() for b in boosters]
         self.offsets_: dict[str, tuple[float, float]] = {}
         self.shift_: dict[str, float] = {}
         self.feature_names_in_ = list(X.columns)

@@ -10,12 +10,15 @@ Steps (see ``README.md`` → "How the model works"):
    - the wait quantile models, expected arrivals and the chance of being called;
    - conformal offsets on the last ``calibration_days`` (origin at their start), a window
      the trees never saw as targets.
+
+   The training frame and the model fits are :mod:`training.fitting`'s; with
+   ``engine="dask"`` the frame is built on a Dask cluster and the models fitted with
+   ``lightgbm.dask`` (:mod:`training.dask_fit`), the recipe unchanged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -30,14 +33,9 @@ from features.dataset import TrainingData
 from features.errors import UnusableInputError
 from features.spec import ORIGIN, FeatureSpec
 from models.calibration import conformal_offsets
-from models.estimators import (
-    QUANTILE_TARGETS,
-    CountRegressor,
-    ShareRegressor,
-    WaitQuantileRegressor,
-)
+from models.estimators import QUANTILE_TARGETS, WaitQuantileRegressor
 from models.forecaster import Forecaster
-from training.sampling import bounded_targets  # issue 14
+from training.fitting import LOCAL, Estimators, fit_models, training_frame
 
 
 @dataclass(frozen=True)
@@ -157,15 +155,48 @@ class FitResult:
 def fit_forecaster(
     data: TrainingData, config: TrainConfig, until: dt.date | None = None
 ) -> FitResult:
-    """Fit on data dated before ``until`` (default: all data)."""
-    if config.engine == "dask":  # issue 14: the same recipe, fitted on a Dask cluster
-        from training.dask_fit import fit_forecaster_dask
+    """Fit on data dated before ``until`` (default: all data).
 
-        return fit_forecaster_dask(data, config, until)
+    The engine (``config.engine``) swaps only where the training frame is built and which
+    estimator classes fit; the recipe is :mod:`training.fitting`'s.
+    """
+    plan = _plan(data, config, until)
+    if config.engine == "dask":  # issue 14: features per office partition, lightgbm.dask
+        from training.dask_fit import DASK, distributed_frame
+
+        return _finish(data, config, plan, distributed_frame(data, plan, config), DASK)
+    frame = training_frame(
+        plan.train_hourly,
+        data.bookings,
+        data.calendars,
+        data.offices,
+        plan.spec,
+        plan.origins,
+        config,
+        max_rows=config.max_fit_rows,  # issue 14: at most max_fit_rows target rows
+        seed=config.seed,
+    )
+    return _finish(data, config, plan, frame, LOCAL)
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """What a fit before ``until`` reads: its spec, hourly rows and training origins."""
+
+    until: dt.date
+    spec: FeatureSpec
+    hourly: pd.DataFrame  # the hourly table before ``until``
+    calibration_start: dt.date
+    origins: list[dt.date]  # training origins, ascending, all before calibration_start
+
+    @property
+    def train_hourly(self) -> pd.DataFrame:
+        """The hourly rows the training targets come from (before the calibration window)."""
+        return self.hourly[self.hourly[s.DATE] < self.calibration_start]
+
+
+def _plan(data: TrainingData, config: TrainConfig, until: dt.date | None) -> FitPlan:
     until = until or data.end + dt.timedelta(days=1)
-    spec = make_spec(data, config, until)
-    calendars = data.calendars
-    hourly = data.hourly[data.hourly[s.DATE] < until]
     windows = effective_windows(config, (until - data.start).days)
     calibration_start = until - dt.timedelta(days=windows.calibration_days)
     first = max(
@@ -182,44 +213,24 @@ def fit_forecaster(
             f"too little history to train: need at least {MIN_HISTORY_DAYS} days before "
             f"{until}, the data start on {data.start}"
         )
-    fit_rows = bounded_targets(  # issue 14: training_targets, at most max_fit_rows of them
-        hourly[hourly[s.DATE] < calibration_start],
-        sorted(origins),
-        config.horizon_days,
-        config.max_fit_rows,
-        config.seed,
-    )
-    X_all = build_features(fit_rows, hourly, calendars, data.offices, spec, data.bookings)
-    if spec.use_bookings and config.booking_mask_share > 0:
-        masked = fit_rows[ORIGIN].map(lambda d: _masked(d, config)).to_numpy()
-        X_all.loc[masked, s.BOOKED] = np.nan
-    params: dict[str, Any] = {
-        "n_estimators": config.n_estimators,
-        "learning_rate": config.learning_rate,
-        "num_leaves": config.num_leaves,
-        "min_child_samples": config.min_child_samples,
-        "random_state": config.seed,
-        "n_jobs": config.n_jobs,
-    }
-    has_wait = (fit_rows[s.N_OUTCOMES] > 0).to_numpy()
-    if has_wait.sum() == 0:
-        raise UnusableInputError("no hour with a measured wait before the calibration window")
+    hourly = data.hourly[data.hourly[s.DATE] < until]
+    spec = make_spec(data, config, until)
+    return FitPlan(until, spec, hourly, calibration_start, sorted(origins))
+
+
+def _finish(
+    data: TrainingData, config: TrainConfig, plan: FitPlan, frame: Any, estimators: Estimators
+) -> FitResult:
+    """Fit the models on ``frame``, calibrate them on the calibration window, and wrap."""
+    spec, hourly, until = plan.spec, plan.hourly, plan.until
     cal_rows = training_targets(
-        hourly[hourly[s.DATE] >= calibration_start],
-        [calibration_start],
+        hourly[hourly[s.DATE] >= plan.calibration_start],
+        [plan.calibration_start],
         config.horizon_days,
         need_outcomes=True,
     )
-    cal_X = build_features(cal_rows, hourly, calendars, data.offices, spec, data.bookings)
-    base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
-    wait = WaitQuantileRegressor(**params, median_loss=config.median_loss, base_columns=base)
-    wait.fit(
-        X_all[has_wait],
-        fit_rows.loc[has_wait, list(QUANTILE_TARGETS)],
-        sample_weight=np.sqrt(fit_rows.loc[has_wait, s.N_OUTCOMES].to_numpy(float)),
-        eval_set=(cal_X, cal_rows[list(QUANTILE_TARGETS)]) if config.early_stopping else None,
-    )
-    arrivals, called = _fit_counts(X_all, fit_rows, params)
+    cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec, data.bookings)
+    wait, arrivals, called = fit_models(frame, cal_X, cal_rows, spec, config, estimators)
     _calibrate(wait, cal_rows, cal_X, data.outcomes)
     tail_start = until - dt.timedelta(days=spec.history_days + 1)
     forecaster = Forecaster(
@@ -229,7 +240,7 @@ def fit_forecaster(
         called=called,
         history=hourly[hourly[s.DATE] >= tail_start].reset_index(drop=True),
         offices=data.offices,
-        calendars=calendars,
+        calendars=data.calendars,
         queues=data.queues,
         data_end=until - dt.timedelta(days=1),
         lead_days=lead_days(data.bookings, until),
@@ -244,29 +255,6 @@ def fit_forecaster(
         cal_rows[[*keys, ORIGIN, s.WAIT_P50]],
         data.outcomes.merge(cal_rows[keys], on=keys, how="inner"),
     )
-
-
-def _masked(origin: dt.date, config: TrainConfig) -> bool:
-    code = zlib.crc32(f"{config.seed}:{origin.isoformat()}".encode()) % 1000
-    return code < config.booking_mask_share * 1000
-
-
-def _fit_counts(
-    X: pd.DataFrame, rows: pd.DataFrame, params: dict[str, Any]
-) -> tuple[CountRegressor | None, ShareRegressor | None]:
-    has_arrivals = rows[s.ARRIVALS].notna().to_numpy()
-    if has_arrivals.sum() == 0:
-        return None, None
-    arrivals = CountRegressor(**params).fit(X[has_arrivals], rows.loc[has_arrivals, s.ARRIVALS])
-    walk_in = has_arrivals & (rows[s.CHANNEL] == s.Channel.WALK_IN.value).to_numpy()
-    walk_in &= (rows[s.ARRIVALS] > 0).to_numpy()
-    if walk_in.sum() == 0:
-        return arrivals, None
-    share = 1 - rows.loc[walk_in, s.NEVER_CALLED_SHARE].to_numpy(float)
-    called = ShareRegressor(**params).fit(
-        X[walk_in], share, sample_weight=rows.loc[walk_in, s.ARRIVALS].to_numpy(float)
-    )
-    return arrivals, called
 
 
 def _calibrate(

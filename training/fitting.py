@@ -1,0 +1,172 @@
+"""The fit recipe that both training engines share: the training frame and the model fits.
+
+:func:`training.pipeline.fit_forecaster` fits in this process or on a Dask cluster
+(``TrainConfig.engine``). The two engines differ only in *where* :func:`training_frame`
+runs — on the whole hourly table, or on each partition of offices on the workers
+(:mod:`training.dask_fit`) — and in *which estimator classes* :func:`fit_models` is given
+(:data:`LOCAL`, or the ``lightgbm.dask`` ones). Everything else is spelled here once and
+reads a pandas or a Dask frame alike: the target rows and their booking mask, which rows
+each model learns from and with what weight, the LightGBM parameters, the starting level
+of the wait models (the historical mean) and early stopping on the calibration window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from features import schema as s
+from features.build import build_features
+from features.calendars import Calendars
+from features.errors import UnusableInputError
+from features.offices import OfficeRegistry
+from features.spec import ORIGIN, FeatureSpec
+from models.estimators import (
+    QUANTILE_TARGETS,
+    CountRegressor,
+    ShareRegressor,
+    WaitQuantileRegressor,
+)
+from training.sampling import bounded_targets
+
+if TYPE_CHECKING:
+    from training.pipeline import TrainConfig
+
+__all__ = [
+    "LOCAL",
+    "TARGET_COLUMNS",
+    "Estimators",
+    "fit_models",
+    "masked_origin",
+    "target",
+    "training_frame",
+]
+
+#: The columns of the target rows that a training frame carries (see :func:`target`).
+TARGET_COLUMNS = (*QUANTILE_TARGETS, s.N_OUTCOMES, s.ARRIVALS, s.NEVER_CALLED_SHARE)
+
+
+def target(column: str) -> str:
+    """The name of target ``column`` in a training frame (kept apart from feature names)."""
+    return f"y_{column}"
+
+
+@dataclass(frozen=True)
+class Estimators:
+    """The estimator classes an engine fits with (same constructor and ``fit`` contract)."""
+
+    wait: type[WaitQuantileRegressor]
+    count: type[CountRegressor]
+    share: type[ShareRegressor]
+
+
+LOCAL = Estimators(WaitQuantileRegressor, CountRegressor, ShareRegressor)
+
+
+def masked_origin(origin: dt.date, config: TrainConfig) -> bool:
+    """Whether the rows of ``origin`` are trained as if bookings were unknown (seeded)."""
+    code = zlib.crc32(f"{config.seed}:{origin.isoformat()}".encode()) % 1000
+    return code < config.booking_mask_share * 1000
+
+
+def training_frame(
+    hourly: pd.DataFrame,
+    bookings: pd.DataFrame,
+    calendars: Calendars,
+    offices: OfficeRegistry,
+    spec: FeatureSpec,
+    origins: list[dt.date],
+    config: TrainConfig,
+    *,
+    max_rows: int,
+    seed: int,
+    share: float | None = None,
+    network: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The model matrix of the target rows at ``origins``, with their targets.
+
+    Columns: ``spec.feature_names``, then :data:`TARGET_COLUMNS` as :func:`target` names.
+    Rows are :func:`training.sampling.bounded_targets` (``max_rows``, ``seed`` and
+    ``share`` are its own); the booked count of masked origins is unknown (NaN).
+    ``network`` is :func:`features.build.build_features`' own (a partition of offices
+    passes the network levels of the whole table).
+    """
+    rows = bounded_targets(hourly, origins, config.horizon_days, max_rows, seed, share)
+    frame = build_features(rows, hourly, calendars, offices, spec, bookings, network)
+    if spec.use_bookings and config.booking_mask_share > 0:
+        masked = rows[ORIGIN].map(lambda d: masked_origin(d, config)).to_numpy()
+        frame.loc[masked, s.BOOKED] = np.nan
+    for column in TARGET_COLUMNS:
+        frame[target(column)] = rows[column].to_numpy(dtype=float)
+    return frame
+
+
+def lightgbm_params(config: TrainConfig) -> dict[str, Any]:
+    """The estimators' constructor parameters from the train config."""
+    return {
+        "n_estimators": config.n_estimators,
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_child_samples": config.min_child_samples,
+        "random_state": config.seed,
+        "n_jobs": config.n_jobs,
+    }
+
+
+def fit_models(
+    frame: Any,
+    cal_X: pd.DataFrame,
+    cal_rows: pd.DataFrame,
+    spec: FeatureSpec,
+    config: TrainConfig,
+    estimators: Estimators,
+) -> tuple[WaitQuantileRegressor, CountRegressor | None, ShareRegressor | None]:
+    """Fit the wait quantiles, expected arrivals and the chance of being called.
+
+    Args:
+        frame: a :func:`training_frame` (pandas), or many of them as a Dask frame.
+        cal_X: the calibration window's model matrix (its rows are ``cal_rows``): the
+            eval set of early stopping.
+        estimators: the classes that fit (:data:`LOCAL` or the Dask ones).
+    """
+    params = lightgbm_params(config)
+    features = spec.feature_names
+    has_wait = frame[target(s.N_OUTCOMES)] > 0
+    if _count(has_wait) == 0:
+        raise UnusableInputError("no hour with a measured wait before the calibration window")
+    base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
+    wait = estimators.wait(**params, median_loss=config.median_loss, base_columns=base)
+    wait.fit(
+        frame.loc[has_wait, features],
+        frame.loc[has_wait, [target(c) for c in QUANTILE_TARGETS]].rename(
+            columns={target(c): c for c in QUANTILE_TARGETS}
+        ),
+        sample_weight=np.sqrt(frame.loc[has_wait, target(s.N_OUTCOMES)]),
+        eval_set=(cal_X, cal_rows[list(QUANTILE_TARGETS)]) if config.early_stopping else None,
+    )
+    arrivals = frame[target(s.ARRIVALS)]
+    counted = arrivals.notnull()
+    if _count(counted) == 0:
+        return wait, None, None
+    count = estimators.count(**params).fit(frame.loc[counted, features], arrivals[counted])
+    walk_in = counted & (arrivals > 0)
+    walk_in &= frame[s.CHANNEL].astype(str) == s.Channel.WALK_IN.value
+    if _count(walk_in) == 0:
+        return wait, count, None
+    called = estimators.share(**params).fit(
+        frame.loc[walk_in, features],
+        1 - frame.loc[walk_in, target(s.NEVER_CALLED_SHARE)],
+        sample_weight=arrivals[walk_in],
+    )
+    return wait, count, called
+
+
+def _count(mask: Any) -> int:
+    """How many rows a pandas or Dask boolean series selects."""
+    total = mask.sum()
+    return int(total.compute() if hasattr(total, "compute") else total)
