@@ -13,12 +13,16 @@ import typer
 from rich.table import Table
 
 from cli import common
+from cli.store_options import MemoryLimitOpt, StoreDirOpt
 from features import schema as s
 from features.calendar_cn import load_calendar
 from features.errors import ParameterError
 from models.bundle import load_from_registry
 from models.forecaster import Forecaster
 from models.registry import ModelRegistry
+from store.duck import DEFAULT_MEMORY_LIMIT
+from store.layout import Store
+from training.from_store import StoreLimits, prepare_from_store
 
 
 class OutputFormat(StrEnum):
@@ -51,6 +55,8 @@ def forecast(
     calendar: Annotated[
         Path | None, typer.Option("--calendar", help="Calendar override CSV.")
     ] = None,
+    store_dir: StoreDirOpt = None,
+    memory_limit: MemoryLimitOpt = DEFAULT_MEMORY_LIMIT,
     today: Annotated[
         str | None,
         typer.Option(
@@ -73,6 +79,8 @@ def forecast(
     forecaster = load_from_registry(
         ModelRegistry(common.registry_dir(registry)), china=load_calendar(calendar)
     )
+    if store_dir is not None:  # the current model reading the store's latest data
+        forecaster = _from_store(forecaster, store_dir, memory_limit)
     now = common.parse_date(today, "--today") if today else forecaster.origin
     _check_range(first, days, now, common.horizon_days())
     wanted = office or None
@@ -99,6 +107,17 @@ def forecast(
     if output_format is not OutputFormat.TABLE or out is not None:
         for office_id, date, name in closed:  # beside the data, not in it
             common.err_console.print(f"closed: {office_id} {date} {name}", highlight=False)
+
+
+def _from_store(forecaster: Forecaster, store_dir: Path, memory_limit: str) -> Forecaster:
+    """The forecaster with its levels as of the store's last day of data."""
+    data = prepare_from_store(
+        Store.open(store_dir),
+        forecaster.offices,
+        forecaster.calendars,
+        StoreLimits(memory_limit=memory_limit),
+    )
+    return forecaster.with_history(data.hourly, max(data.end, forecaster.data_end))
 
 
 def _check_range(first: dt.date, days: int, today: dt.date, horizon: int) -> None:

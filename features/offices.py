@@ -323,17 +323,10 @@ def infer_offices(
         extra: dict[str, Any] = {"country": locale.country or "CN", "region": locale.region}
         if locale.timezone:
             extra["timezone"] = locale.timezone
-        inferred.append(
-            Office(
-                id=office_id,
-                name_zh=office_id,
-                name_en=office_id,
-                mode=mode,
-                sessions=sessions,
-                inferred=True,
-                **extra,
-            )
-        )
+        record = {"id": office_id, "name_zh": office_id, "name_en": office_id, "mode": mode}
+        # Sessions as text, parsed by the registry's own validator.
+        record |= {"sessions": sessions, "inferred": True, **extra}
+        inferred.append(Office.model_validate(record))
     return inferred
 
 

@@ -9,6 +9,7 @@ of both per queue (:class:`models.blend.Blend`), as training chose on its backte
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,9 +55,22 @@ class Forecaster:
         """The forecast origin: the day after the last day of data."""
         return self.data_end + dt.timedelta(days=1)
 
-    def wait_quantiles(
-        self, rows: pd.DataFrame, X: pd.DataFrame
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def with_history(self, hourly: pd.DataFrame, data_end: dt.date) -> Forecaster:
+        """The same models reading newer data: levels as of the day after ``data_end``.
+
+        ``hourly`` is an hourly table like the one the models were trained on (e.g. the
+        data store's latest); only the tail the features read is kept.
+        """
+        if data_end < self.data_end:
+            raise ParameterError(
+                "data end", f"{data_end} is before the model's own data end {self.data_end}"
+            )
+        first = data_end - dt.timedelta(days=self.spec.history_days + 1)
+        day = pd.to_datetime(hourly[s.DATE]).dt.date
+        tail = hourly[(day > first) & (day <= data_end)].reset_index(drop=True)
+        return dataclasses.replace(self, history=tail, data_end=data_end)
+
+    def wait_quantiles(self, rows: pd.DataFrame, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Served p10/p50/p90 (n, 3) for target rows and their model matrix, and which
         estimator answered each row."""
         model_q = self.wait.predict(X)

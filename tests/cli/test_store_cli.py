@@ -100,3 +100,35 @@ def test_big_stores_and_the_dask_engine_fit_one_fold_at_a_time() -> None:
     assert engine_config(base, Engine.LOCAL, SEQUENTIAL_FOLDS_ROWS + 1).parallel_folds == 1
     dask = engine_config(base, Engine.DASK)
     assert (dask.engine, dask.parallel_folds) == ("dask", 1)
+
+
+@pytest.mark.slow
+def test_forecast_reads_the_store_s_latest_data_with_the_current_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Trained on June–July; once August is ingested, `forecast --store` counts from
+    August's last day of data and reads August's levels, without retraining."""
+    tickets = toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 8, 31))
+    store, registry = str(tmp_path / "st"), str(tmp_path / "reg")
+    july = tickets[tickets["issued_at"] < "2025-08-01"]
+    assert main(["ingest", str(write_table(july, tmp_path / "a.parquet")), "--store", store]) == 0
+    assert main(["train", "--store", store, "--registry", registry, "--origins", "1"]) == 0
+    everything = write_table(tickets, tmp_path / "b.parquet")
+    assert main(["ingest", str(everything), "--store", store]) == 0
+    capsys.readouterr()
+
+    def run(*extra: str) -> tuple[int, str, str]:
+        code = main(["forecast", "--registry", registry, "--format", "json", *extra])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, _, err = run("--start", "2025-08-15", "--store", store)
+    assert code == 1 and "in the past; the earliest date is 2025-08-3" in err  # August's end
+    assert run("--start", "2025-08-15")[0] == 0  # the model alone still counts from August
+    code, fresh, _ = run("--start", "2025-09-01", "--days", "2", "--store", store)
+    assert code == 0
+    code, stale, _ = run("--start", "2025-09-01", "--days", "2")
+    assert code == 0
+    fresh_rows, stale_rows = json.loads(fresh), json.loads(stale)
+    assert len(fresh_rows) == len(stale_rows) > 0
+    assert [r["p50"] for r in fresh_rows] != [r["p50"] for r in stale_rows]
