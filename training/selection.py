@@ -6,9 +6,11 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
 1. For every model share ``w`` in :data:`models.blend.WEIGHTS` the p50 error of the blend
    is computed on every held-out hour.
 2. Each channel gets the share with the lowest mean error over all its hours (the pooled
-   choice). A queue with at least ``min_hours`` held-out hours gets its own best share,
-   but only when it beats the pooled one by more than one standard error of the paired
-   difference — so a handful of lucky hours does not move it.
+   choice) when it beats the historical mean by more than one standard error of their
+   daily difference, else the historical mean. A queue with at least ``min_hours``
+   held-out hours gets its own best share, but only when it beats the pooled one by more
+   than one standard error of the paired difference — so a handful of lucky hours does
+   not move it.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
    outcomes, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
@@ -65,9 +67,10 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
     """Per-queue model shares (no offsets yet) from held-out hours."""
     errors = _errors(wide)
     channel = wide[s.CHANNEL].astype(str).to_numpy()
-    pooled = {POOLED: float(errors.mean().idxmin())}
+    pooled = {POOLED: _evident_share(errors, wide[s.DATE])}
     for name in np.unique(channel):
-        pooled[str(name)] = float(errors[channel == name].mean().idxmin())
+        mine = channel == name
+        pooled[str(name)] = _evident_share(errors[mine], wide.loc[mine, s.DATE])
     rows = []
     queue = wide[list(s.QUEUE_KEYS)].astype(str)
     for key, index in queue.groupby(list(s.QUEUE_KEYS)).groups.items():
@@ -83,6 +86,24 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
     return Blend(weights=weights, pooled=pooled)
+
+
+def _evident_share(errors: pd.DataFrame, dates: pd.Series) -> float:
+    """The share with the lowest mean error, when it beats the historical mean's (share
+    0) by more than one standard error of their difference; else 0.
+
+    The standard error is taken over days (the mean difference of each day), since the
+    hours of one day share their errors: a channel-wide choice needs evidence from many
+    days, not many hours of a few.
+    """
+    best = float(errors.mean().idxmin())
+    if best == 0.0:
+        return best
+    daily = (errors[best] - errors[0.0]).groupby(dates.to_numpy()).mean()
+    if len(daily) < 2:
+        return 0.0
+    se = daily.std(ddof=1) / np.sqrt(len(daily))
+    return best if daily.mean() < -se else 0.0
 
 
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:

@@ -126,3 +126,15 @@ def test_a_blend_round_trips_through_its_stored_form() -> None:
     rows = wide[list(s.QUEUE_KEYS)].drop_duplicates()
     np.testing.assert_array_equal(again.weight_of(rows), blend.weight_of(rows))
     assert again.offsets == blend.offsets
+
+
+def test_one_lucky_day_is_not_evidence_for_a_whole_channel() -> None:
+    """A model that only copies the mean (plus a small bias), except on one day where it is
+    perfect, wins on the mean over hours but not day after day: the mean serves."""
+    wide = _wide({"o": 5.0, "p": 5.0})
+    wide["m_p50"] = wide["b_p50"] + 1.0
+    lucky = wide[s.DATE] == wide[s.DATE].min()
+    wide.loc[lucky, "m_p50"] = wide.loc[lucky, s.WAIT_P50]
+    errors = (wide["m_p50"] - wide[s.WAIT_P50]).abs().mean()
+    assert errors < (wide["b_p50"] - wide[s.WAIT_P50]).abs().mean()  # wins over hours
+    assert choose_weights(wide).pooled[s.Channel.WALK_IN.value] == 0.0
