@@ -9,8 +9,8 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
    choice) when it beats the historical mean by more than one standard error of their
    daily difference, else the historical mean. A queue with at least ``min_hours``
    held-out hours gets its own best share, but only when it beats the pooled one by more
-   than one standard error of the paired difference — so a handful of lucky hours does
-   not move it.
+   than one standard error of their daily difference — so a handful of lucky hours or
+   days does not move it.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
    outcomes, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
@@ -78,32 +78,29 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
         base = pooled[str(key[1])]
         weight = base
         if len(own) >= min_hours:
-            best = float(own.mean().idxmin())
-            diff = own[best] - own[base]
-            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.inf
-            if diff.mean() < -se:
-                weight = best
+            weight = _evident_share(own, wide.loc[index, s.DATE], against=base)
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
     return Blend(weights=weights, pooled=pooled)
 
 
-def _evident_share(errors: pd.DataFrame, dates: pd.Series) -> float:
-    """The share with the lowest mean error, when it beats the historical mean's (share
-    0) by more than one standard error of their difference; else 0.
+def _evident_share(errors: pd.DataFrame, dates: pd.Series, against: float = 0.0) -> float:
+    """The share with the lowest mean error, when it beats share ``against`` (by default
+    the historical mean's, 0) by more than one standard error of their difference; else
+    ``against``.
 
     The standard error is taken over days (the mean difference of each day), since the
     hours of one day share their errors: a channel-wide choice needs evidence from many
     days, not many hours of a few.
     """
     best = float(errors.mean().idxmin())
-    if best == 0.0:
+    if best == against:
         return best
-    daily = (errors[best] - errors[0.0]).groupby(dates.to_numpy()).mean()
+    daily = (errors[best] - errors[against]).groupby(dates.to_numpy()).mean()
     if len(daily) < 2:
-        return 0.0
+        return against
     se = daily.std(ddof=1) / np.sqrt(len(daily))
-    return best if daily.mean() < -se else 0.0
+    return best if daily.mean() < -se else against
 
 
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:

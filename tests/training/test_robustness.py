@@ -53,7 +53,7 @@ def _cells(forecast: pd.DataFrame) -> set[tuple[str, dt.date, int]]:
 
 def _truth(forecast: pd.DataFrame, factor: float = 1.0) -> np.ndarray:
     office = forecast[s.OFFICE_ID].str.rsplit("-", n=1).str[-1].astype(int)
-    weekday = pd.to_datetime(forecast[s.DATE]).dt.weekday
+    weekday = pd.to_datetime(forecast[s.DATE]).dt.day_of_week
     return factor * np.array(
         [pattern_wait(o, w, h) for o, w, h in zip(office, weekday, forecast[s.HOUR], strict=True)]
     )
