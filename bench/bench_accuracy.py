@@ -47,7 +47,8 @@ from features.calendar_cn import default_calendar  # noqa: E402
 from features.calendars import Calendars  # noqa: E402
 from features.dataset import TrainingData, prepare_data  # noqa: E402
 from features.events import load_events  # noqa: E402
-from features.offices import Locale, load_offices  # noqa: E402
+from features.infer import Locale  # noqa: E402
+from features.offices import load_offices  # noqa: E402
 from features.read import read_inputs  # noqa: E402
 from features.spec import ORIGIN  # noqa: E402
 from features.validate import validate  # noqa: E402

@@ -14,7 +14,8 @@ from features.calendar_world import check_country
 from features.calendars import Calendars
 from features.errors import CalendarError, InputError, ParameterError
 from features.events import Event, load_events
-from features.offices import Locale, OfficeRegistry, load_offices
+from features.infer import Locale
+from features.offices import OfficeRegistry, load_offices
 from features.read import read_inputs
 from features.validate import ValidationResult, check_usable, validate
 

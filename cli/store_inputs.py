@@ -21,7 +21,8 @@ from features.calendars import Calendars
 from features.dataset import TrainingData, prepare_data
 from features.errors import ParameterError
 from features.events import load_events
-from features.offices import Locale, load_offices
+from features.infer import Locale
+from features.offices import load_offices
 from store.duck import DEFAULT_MEMORY_LIMIT, check_memory_limit
 from store.ingest import manifest_rows
 from store.layout import Store

@@ -34,7 +34,8 @@ from features.hourly import (
     ticket_outcomes,
     with_open_hours,
 )
-from features.offices import Locale, Office, OfficeRegistry, infer_offices
+from features.infer import Locale, infer_offices
+from features.offices import Office, OfficeRegistry
 from features.posts import empty_stuck_days
 
 ACTIVE_WINDOW_DAYS = 28  # a queue silent for this long before its region's last day is dropped

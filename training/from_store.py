@@ -30,7 +30,8 @@ from features.calendars import Calendars
 from features.dataset import TrainingData, assemble, resolve_offices
 from features.errors import UnusableInputError
 from features.events import Event
-from features.offices import Locale, OfficeRegistry
+from features.infer import Locale
+from features.offices import OfficeRegistry
 from store import queries
 from store.duck import DEFAULT_MEMORY_LIMIT, connect, duckdb_errors
 from store.layout import Store

@@ -12,7 +12,8 @@ import pytest
 from features import schema as s
 from features.calendar_cn import default_calendar
 from features.errors import InputError, UnknownOfficeError
-from features.offices import infer_offices, load_offices, parse_registry
+from features.infer import infer_offices
+from features.offices import load_offices, parse_registry
 
 DUAL_TRACK = {
     "hz-city",

@@ -13,7 +13,8 @@ import pytest
 from features import schema as s
 from features.calendars import Calendars
 from features.dataset import TrainingData, prepare_data
-from features.offices import Locale, OfficeRegistry
+from features.infer import Locale
+from features.offices import OfficeRegistry
 from features.validate import validate_observations
 from models.forecaster import Forecaster
 from tests.feeds import CLOSE_HOUR, OPEN_HOUR, feed, pattern_wait

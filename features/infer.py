@@ -1,0 +1,120 @@
+"""Offices found in data but not in the registry: their hours, mode, country and region.
+
+An unknown office's hours are inferred from its activity (tickets issued, waits posted);
+its country, region and time zone come from the :class:`Locale` that the command line's
+``--country/--region/--timezone`` give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from features import schema as s
+from features.offices import WEEKDAYS, Office, OfficeRegistry
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Where offices inferred from data stand: country, region and time zone.
+
+    ``country=None`` means "not given": such offices get China's calendar unless their
+    data contradict it (see :func:`features.calendars.learn_days`).
+    """
+
+    country: str | None = None
+    region: str | None = None
+    timezone: str | None = None
+
+
+INFER_WEEKS = 8  # inferred hours cover the activity of the office's last weeks
+HOUR_COVERAGE = 0.99  # ... at least this share of it
+MIN_ACTIVE_DATES = 2  # an hour active on this many dates of those weeks is open
+YEAR_WEEKS = 52  # ... as is one active on MIN_YEAR_DATES dates of the last year (seasonal
+MIN_YEAR_DATES = 4  # hours, and clocks that move with daylight-saving time)
+
+
+def infer_offices(
+    activity: pd.DataFrame, known: OfficeRegistry, locale: Locale | None = None
+) -> list[Office]:
+    """Offices that appear in data but not in the registry, with hours and mode inferred.
+
+    The hours of each weekday are those active on at least two dates of the office's
+    last eight weeks of data or on four dates of its last year, those active once on that
+    weekday that are regular on most of its open weekdays, plus the busiest remaining ones
+    until they hold at least 99 % of the eight weeks' tickets or observations.
+
+    Args:
+        activity: one row per ticket or observation with columns ``office_id``,
+            ``channel`` and a local timestamp column ``at`` (tickets: issued_at;
+            observations: observed_at of rows with a wait).
+        known: offices that need no inference.
+        locale: country, region and time zone of the inferred offices.
+
+    Returns:
+        One inferred :class:`Office` per unknown office id, with whole-hour sessions.
+    """
+    locale = locale or Locale()
+    unknown = sorted(set(activity[s.OFFICE_ID].astype(str).unique()) - set(known.ids))
+    inferred = []
+    for office_id in unknown:
+        rows = activity[activity[s.OFFICE_ID] == office_id]
+        at = pd.to_datetime(rows["at"])
+        hours = _hours_by_weekday(at)
+        sessions = {WEEKDAYS[w]: _runs_to_sessions(hours.get(w, [])) for w in range(7)}
+        channels = set(rows[s.CHANNEL].astype(str)) if s.CHANNEL in rows else set()
+        mode = (
+            s.OfficeMode.DUAL_TRACK
+            if s.Channel.APPOINTMENT.value in channels
+            else s.OfficeMode.WALK_IN_ONLY
+        )
+        extra: dict[str, Any] = {"country": locale.country or "CN", "region": locale.region}
+        if locale.timezone:
+            extra["timezone"] = locale.timezone
+        record = {"id": office_id, "name_zh": office_id, "name_en": office_id, "mode": mode}
+        # Sessions as text, parsed by the registry's own validator.
+        record |= {"sessions": sessions, "inferred": True, **extra}
+        inferred.append(Office.model_validate(record))
+    return inferred
+
+
+def _cells(at: pd.Series) -> pd.DataFrame:
+    """Activity per weekday × hour: rows (``n``) and distinct dates (``dates``)."""
+    cells = pd.DataFrame({"weekday": at.dt.day_of_week, "hour": at.dt.hour, "date": at.dt.date})
+    return cells.groupby(["weekday", "hour"]).agg(n=("date", "size"), dates=("date", "nunique"))
+
+
+def _hours_by_weekday(at: pd.Series) -> dict[int, list[int]]:
+    """Open hours per weekday (0 = Monday) from activity times (see infer_offices)."""
+    end = at.max().normalize()
+    per_cell = _cells(at[at >= end - pd.Timedelta(weeks=INFER_WEEKS)])
+    year = _cells(at[at >= end - pd.Timedelta(weeks=YEAR_WEEKS)])
+    seasonal = year[year["dates"] >= MIN_YEAR_DATES].index
+    regular = per_cell[per_cell["dates"] >= MIN_ACTIVE_DATES]
+    rest = per_cell[per_cell["dates"] < MIN_ACTIVE_DATES].sort_values("n", ascending=False)
+    missing = HOUR_COVERAGE * per_cell["n"].sum() - regular["n"].sum()
+    # The busiest one-off hours, until the regular ones and they hold 99 % of the activity.
+    extra = rest[rest["n"].cumsum().shift(fill_value=0) < missing] if missing > 0 else rest.head(0)
+    # An hour seen once on a weekday that is regular on most of the office's open weekdays is
+    # open too: a weekday seen on few dates (a holiday week, a short history) has thin evidence.
+    per_weekday = regular.reset_index().groupby("hour")["weekday"].nunique()
+    open_weekdays = regular.index.get_level_values("weekday").nunique()
+    typical = set(per_weekday[per_weekday * 2 > open_weekdays].index)
+    usual = [cell for cell in rest.index if cell[1] in typical]
+    hours: dict[int, list[int]] = {}
+    for weekday, hour in sorted({*regular.index, *extra.index, *seasonal, *usual}):
+        hours.setdefault(int(weekday), []).append(int(hour))
+    return hours
+
+
+def _runs_to_sessions(hours: list[int]) -> list[list[str]]:
+    """Consecutive hours -> sessions, e.g. [9, 10, 11, 14] -> 09:00-12:00, 14:00-15:00."""
+    sessions: list[list[str]] = []
+    for hour in hours:
+        if sessions and int(sessions[-1][1][:2]) == hour:
+            sessions[-1][1] = f"{hour + 1:02d}:00" if hour < 23 else "23:59"
+        else:
+            sessions.append([f"{hour:02d}:00", f"{hour + 1:02d}:00" if hour < 23 else "23:59"])
+    return sessions
