@@ -52,7 +52,8 @@ def retrain(
     inbox: Annotated[
         Path,
         typer.Option(
-            "--inbox", help="Folder where the queue system drops its exports (CSV, CSV.gz, Parquet)."
+            "--inbox",
+            help="Folder where the queue system drops its exports (CSV, CSV.gz, Parquet).",
         ),
     ],
     registry: RegistryOpt = None,

@@ -19,8 +19,17 @@ from training.promotion import Decision
 
 
 def _argv(tmp_path: Path) -> list[str]:
-    return ["retrain", "--store", str(tmp_path / "st"), "--inbox", str(tmp_path / "inbox"),
-            "--registry", str(tmp_path / "reg"), "--origins", "1"]
+    return [
+        "retrain",
+        "--store",
+        str(tmp_path / "st"),
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--registry",
+        str(tmp_path / "reg"),
+        "--origins",
+        "1",
+    ]
 
 
 @pytest.mark.slow
@@ -45,9 +54,13 @@ def test_retrain_ingests_each_export_once_and_promotes(
 
     # a new export that does not make a better model: trained, stored, not promoted, exit 2
     write_table(toy_tickets(dt.date(2025, 8, 11), dt.date(2025, 8, 31)), inbox / "b.parquet")
-    monkeypatch.setattr(train_module, "decide",
-                        lambda new, current: Decision(False, "backtest MAE 9.0 min is worse "
-                                                             "than the current 8.0 min"))
+    monkeypatch.setattr(
+        train_module,
+        "decide",
+        lambda new, current: Decision(
+            False, "backtest MAE 9.0 min is worse than the current 8.0 min"
+        ),
+    )
     assert main(_argv(tmp_path)) == retrain_module.NOT_PROMOTED
     captured = capsys.readouterr()
     assert "version v0002 not promoted: backtest MAE 9.0 min is worse" in captured.err
@@ -69,12 +82,18 @@ def test_retrain_refuses_a_bad_export_and_ingests_nothing(
     assert ModelRegistry(tmp_path / "reg").current_version() is None
 
 
-@pytest.mark.parametrize(("make", "code", "message"), [
-    (lambda p: None, 1, "--inbox"),  # no such folder
-    (lambda p: p.mkdir(), retrain_module.NOTHING_NEW, "holds no export"),
-    (lambda p: (p.mkdir(), (p / "README.txt").write_text("x")), retrain_module.NOTHING_NEW,
-     "holds no export"),
-])
+@pytest.mark.parametrize(
+    ("make", "code", "message"),
+    [
+        (lambda p: None, 1, "--inbox"),  # no such folder
+        (lambda p: p.mkdir(), retrain_module.NOTHING_NEW, "holds no export"),
+        (
+            lambda p: (p.mkdir(), (p / "README.txt").write_text("x")),
+            retrain_module.NOTHING_NEW,
+            "holds no export",
+        ),
+    ],
+)
 def test_retrain_with_an_empty_or_missing_inbox(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], make, code: int, message: str
 ) -> None:
