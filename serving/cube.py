@@ -27,6 +27,7 @@ from features.offices import Office
 from models.cube_store import StoredCube, load_cube
 from models.forecaster import Forecaster
 from serving import payloads
+from serving.switches import QueueSwitch, apply_switches
 
 ONDEMAND_CHUNK_DAYS = 7
 CHANNEL_KEYS = (payloads.ALL_CHANNELS, *s.CHANNELS)
@@ -59,8 +60,10 @@ class ForecastCube:
     """Precomputed forecasts of one model, plus an LRU of on-demand days beyond them."""
 
     def __init__(self, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-                 start: dt.date, days: int, cache_days: int = 4096) -> None:
+                 start: dt.date, days: int, cache_days: int = 4096,
+                 switches: tuple[QueueSwitch, ...] = ()) -> None:
         self.forecaster, self.calendar, self.version = forecaster, calendar, version
+        self.switches = switches  # queues the monitor serves by the historical mean
         self.start, self.days = start, days
         self.end = start + dt.timedelta(days=days)  # exclusive
         ids = sorted(set(forecaster.queues[s.OFFICE_ID].astype(str)))
@@ -74,9 +77,11 @@ class ForecastCube:
 
     @classmethod
     def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-              start: dt.date, days: int, cache_days: int = 4096) -> ForecastCube:
-        """Compute and serialise every office's forecasts for [start, start + days)."""
-        cube = cls(forecaster, calendar, version, start, days, cache_days)
+              start: dt.date, days: int, cache_days: int = 4096,
+              switches: tuple[QueueSwitch, ...] = ()) -> ForecastCube:
+        """Compute and serialise every office's forecasts for [start, start + days), the
+        ``switches``' queues served by their historical mean (:mod:`serving.switches`)."""
+        cube = cls(forecaster, calendar, version, start, days, cache_days, switches)
         cube._stored = load_cube(forecaster, calendar)
         wanted = [start + dt.timedelta(days=i) for i in range(days)]
         missing = [d for d in wanted if not cube._stored_covers(d)]
@@ -110,7 +115,7 @@ class ForecastCube:
         stored = self._stored
         if stored is None or office_id not in self.offices or not stored.covers(office_id, date):
             return None
-        frame = stored.rows(office_id, date)
+        frame = apply_switches(stored.rows(office_id, date), self.switches)
         rows, exact = payloads.rounded_rows(frame), payloads.exact_rows(frame)
         entry = self._entry(self.offices[office_id], date, rows, exact)
         self._store({key: entry})
@@ -162,7 +167,7 @@ class ForecastCube:
     def _compute(self, office_ids: list[str], start: dt.date,
                  days: int) -> dict[tuple[str, dt.date], DayForecast]:
         self.forecast_calls += 1
-        frame = self.forecaster.forecast(start, days, office_ids)
+        frame = apply_switches(self.forecaster.forecast(start, days, office_ids), self.switches)
         grouped: dict[tuple[str, dt.date], list[dict]] = {}
         exact: dict[tuple[str, dt.date], list[dict]] = {}
         for row in payloads.rounded_rows(frame):
