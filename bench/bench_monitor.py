@@ -1,12 +1,15 @@
-"""Live accuracy over a simulated month in which one office's staffing is cut, then restored.
+"""Live accuracy over simulated weeks in which one office's staffing is cut, then restored.
 
 Everything runs in-process with the real code, on a clock moved hour by hour:
 
 1. four Hangzhou offices simulated from ``HISTORY_START``; a model trained on the days
    before ``MONTH_START`` is promoted (it is not retrained during the month, so it keeps
    expecting the old waits);
-2. from ``CUT_START`` to ``CUT_END`` the office ``CUT_OFFICE`` opens far fewer windows for
-   the same demand (``max_staffed_share`` 0.5 instead of 0.75), so its waits double;
+2. for four weeks from ``CUT_START`` the office ``CUT_OFFICE`` opens far fewer windows for
+   the same demand (``max_staffed_share`` 0.5 instead of 0.75): its walk-in waits more
+   than double; three weeks of normal staffing follow. The 8-week historical mean takes
+   weeks to follow such a change, so the stale model falls clearly behind it only in
+   the cut's later weeks;
 3. every day of the month: the server (:class:`serving.state.ServingState`, its watch run
    at every open hour) rolls its cube, reads the switches and records the forecasts it
    serves; at night the day's log is ingested into the data store (`waitcast ingest`)
@@ -48,6 +51,7 @@ from models.registry import ModelRegistry
 from serving.settings import Settings
 from serving.state import ServingState
 from serving.statestore import open_store
+from serving.switches import ESTIMATOR, ESTIMATOR_REASON
 from tests.serving.support import FakeClock
 from training.pipeline import TrainConfig, fit_forecaster
 from training.simulate import simulate
@@ -55,12 +59,12 @@ from training.simulate.config import SimConfig
 from training.simulate.simulator import simulate_office
 
 OFFICES = ("hz-linping", "hz-qiantang", "hz-xihu", "hz-binjiang")
-CUT_OFFICE = "hz-linping"
+CUT_OFFICE = "hz-binjiang"
 HISTORY_START = dt.date(2025, 2, 17)
 MONTH_START = dt.date(2025, 6, 9)
-CUT_START, CUT_END = dt.date(2025, 6, 16), dt.date(2025, 7, 6)
-MONTH_END = dt.date(2025, 7, 20)
-CUT_CONFIG = dataclasses.replace(SimConfig(), max_staffed_share=0.5, min_staffed_share=0.35)
+CUT_START, CUT_END = dt.date(2025, 6, 16), dt.date(2025, 7, 13)
+MONTH_END = dt.date(2025, 8, 3)
+CUT_CONFIG = dataclasses.replace(SimConfig(), max_staffed_share=0.5, min_staffed_share=0.4)
 SEED = 11
 
 
@@ -85,6 +89,20 @@ def train(log: pd.DataFrame, offices: OfficeRegistry, registry: Path) -> str:
     version = models.publish(lambda folder: save_bundle(forecaster, folder), {"bench": "monitor"})
     models.promote(version)
     return version
+
+
+def show(state: ServingState, day: dt.date, hour: int, shown: set) -> None:
+    """Print, once per switch, the first hour the server serves from it."""
+    cube = state.require_model().cube
+    for switch in cube.switches:
+        if (switch.queue, switch.since) in shown:
+            continue
+        for row in cube.day(switch.office_id, day).rows:
+            if row[s.CHANNEL] == switch.channel and row[s.HOUR] == hour:
+                shown.add((switch.queue, switch.since))
+                keys = (s.HOUR, s.P10, s.P50, s.P90, ESTIMATOR, ESTIMATOR_REASON)
+                print(f"  served on {day} at {switch.office_id} {switch.channel}: "
+                      f"{ {k: row[k] for k in keys} }")
 
 
 def quiet(argv: list[str]) -> tuple[int, str]:
@@ -129,12 +147,13 @@ def run(root: Path) -> int:
     state.load()
     monitor = ["monitor", "--store", str(store), "--state-url", state_url, "--days", "28",
                "--out", str(root / "monitor")]
-    day, output = MONTH_START, ""
+    day, output, shown = MONTH_START, "", set()
     while day <= MONTH_END:
         for hour in range(8, 18):  # the server's watch, at every hour the offices may open
             clock.at = dt.datetime.combine(day, dt.time(hour, 5)) - dt.timedelta(hours=8)
             clock.at = clock.at.replace(tzinfo=dt.UTC)
             state.refresh()
+            show(state, day, hour, shown)
         export = root / "inbox" / f"{day}.parquet"
         export.parent.mkdir(exist_ok=True)
         tickets = log[log["_day"] == day].drop(columns=["_day"])
@@ -151,13 +170,6 @@ def run(root: Path) -> int:
             print(f"night of {day - dt.timedelta(days=1)}: monitor exited {code}: {output}")
     print(f"\nthe last night's `waitcast {' '.join(monitor[:1])} --days 28` "
           f"(today {day}):\n{output}")
-    clock.at = dt.datetime.combine(day, dt.time(2), tzinfo=dt.UTC)
-    state.refresh()
-    cube = state.require_model().cube
-    for switch in cube.switches:
-        rows = [r for r in cube.day(switch.office_id, day).rows
-                if r[s.CHANNEL] == switch.channel][:1]
-        print(f"served on {day} for {switch.office_id} {switch.channel}: {rows}")
     print(f"plot: {root / 'monitor' / 'monitor.png'}; {time.perf_counter() - began:.0f} s in all")
     return 0
 

@@ -18,10 +18,10 @@ The switch rule, per queue, on days with at least :data:`MIN_HOURS_A_DAY` scored
 the model's p50 MAE was worse than the historical mean's (above it by more than
 :data:`WORSE_MARGIN` of it: a tie within noise is not "worse"), the queue is served by
 the historical mean; after :data:`SWITCH_BACK_AFTER_DAYS` days in a row on which the
-model's MAE was at most the historical mean's, it is served by the model again. Seven days cover every weekday once, so a
-switch is not triggered by one bad weekday; three are enough to come back, because a
-switched queue costs nothing while the model is better only by noise (the baseline is a
-fair fallback), but keeps serving the worse estimator as long as it stays switched.
+model's MAE was at most the historical mean's, it is served by the model again. Seven
+days cover every weekday once, so one bad weekday does not switch a queue; three are
+enough to come back: the switch is a fallback, and a queue left on the baseline after
+the model recovered would serve the worse estimator for as long as it stays there.
 """
 
 from __future__ import annotations
@@ -167,9 +167,9 @@ def decide_switches(
             out[key] = SwitchState(
                 until + dt.timedelta(days=1),
                 f"the model's p50 was further from the waits than the 8-week historical "
-                f"mean (by more than {WORSE_MARGIN:.0%}) {run} days in a row ({recent[s.DATE].iloc[0]}..{recent[s.DATE].iloc[-1]}"
-                f": MAE {recent[MAE_MODEL].mean():.1f} vs {recent[MAE_BASELINE].mean():.1f} "
-                "min)",
+                f"mean (by more than {WORSE_MARGIN:.0%}) {run} days in a row "
+                f"({recent[s.DATE].iloc[0]}..{recent[s.DATE].iloc[-1]}: MAE "
+                f"{recent[MAE_MODEL].mean():.1f} vs {recent[MAE_BASELINE].mean():.1f} min)",
             )
         elif key in out and _last_run(model <= base) >= SWITCH_BACK_AFTER_DAYS and \
                 model[-1] <= base[-1]:
