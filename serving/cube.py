@@ -27,9 +27,12 @@ from features.offices import Office
 from models.cube_store import StoredCube, load_cube
 from models.forecaster import Forecaster
 from serving import payloads
+from serving.advice.context import AdviceContext
+from serving.advice.prepared import OfficeHours, prepare_office
 from serving.switches import QueueSwitch, apply_switches
 
 ONDEMAND_CHUNK_DAYS = 7
+EAGER_PREPARE_OFFICES = 200  # up to this many offices, the advice's hours are prepared at build
 CHANNEL_KEYS = (payloads.ALL_CHANNELS, *s.CHANNELS)
 
 
@@ -74,6 +77,8 @@ class ForecastCube:
         self._cache_days = cache_days
         self._lock = threading.Lock()
         self._stored: StoredCube | None = None
+        self._prepared: dict[str, OfficeHours] = {}
+        self._hour_context = AdviceContext(forecaster.calendars, forecaster.offices)
 
     @classmethod
     def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
@@ -88,7 +93,30 @@ class ForecastCube:
         if missing:
             first, last = min(missing), max(missing)
             cube._days = cube._compute(list(cube.offices), first, (last - first).days + 1)
+        if len(cube.offices) <= EAGER_PREPARE_OFFICES:
+            cube._prepare(list(cube.offices))
         return cube
+
+    def prepared(self, office_id: str) -> OfficeHours:
+        """The advice's hours of one office over the cube's days (:mod:`serving.advice.
+        prepared`): prepared at build, or on first use for a cube of many offices."""
+        found = self._prepared.get(office_id)
+        if found is None:
+            self.office(office_id)
+            self._prepare([office_id])
+            found = self._prepared[office_id]
+        return found
+
+    def _prepare(self, office_ids: list[str]) -> None:
+        last = self.end - dt.timedelta(days=1)
+        rows = self.frame(self.start, last, office_ids)
+        by_office = dict(tuple(rows.groupby(s.OFFICE_ID, sort=False)))
+        empty = rows.head(0)
+        prepared = {office_id: prepare_office(by_office.get(office_id, empty),
+                                              self._hour_context, self.start, last)
+                    for office_id in office_ids}
+        with self._lock:
+            self._prepared.update(prepared)
 
     def _stored_covers(self, date: dt.date) -> bool:
         stored = self._stored

@@ -18,7 +18,7 @@ meets them:
 """
 
 from serving.advice.appointment import AppointmentOption
-from serving.advice.best_times import best_times
+from serving.advice.best_times import best_times, best_times_of
 from serving.advice.context import AdviceContext
 from serving.advice.deadline import Deadline, IssuingTime, Residency
 from serving.advice.decision import Advice, AdviceKind, AdviceRequest, advise
@@ -45,5 +45,6 @@ __all__ = [
     "RowsSource",
     "advise",
     "best_times",
+    "best_times_of",
     "parse_near",
 ]

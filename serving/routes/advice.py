@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-import pandas as pd
 from fastapi import APIRouter
 
 from features.errors import ParameterError
 from serving.advice import AdviceRequest, advise, parse_near
-from serving.cube import ForecastCube
+from serving.cube_source import CubeSource
 from serving.deps import StateDep, TurnsDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
@@ -27,19 +24,6 @@ _ERRORS = {
                                              "today, an appointment on a closed day."},
     503: {"model": ErrorBody, "description": "No model is loaded."},
 }
-
-
-@dataclass(frozen=True)
-class CubeSource:
-    """The cube as the advice's forecast source: offices it forecasts, up to ``last``."""
-
-    cube: ForecastCube
-    last: dt.date
-
-    def frame(self, start: dt.date, end: dt.date, office_ids: Sequence[str]) -> pd.DataFrame:
-        """The cube's unrounded rows (dates after ``last`` are not forecast)."""
-        ids = [i for i in office_ids if i in self.cube.offices]
-        return self.cube.frame(start, min(end, self.last), ids)
 
 
 @router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query
 from features.errors import ParameterError
 from features.offices import Office
 from features.schema import Channel
-from serving.advice import best_times, parse_near
+from serving.advice import best_times_of, parse_near
+from serving.cube_source import CubeSource
 from serving.deps import StateDep, advice_context
 from serving.schemas import ErrorBody
 from serving.schemas_advice import BestTimesResponse, best_time_out
@@ -82,10 +83,12 @@ def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
         raise ParameterError("to", f"{last} is {(last - first).days + 1} days from `from` "
                                    f"({first}); a range holds at most {MAX_RANGE_DAYS} days")
     registry = model.forecaster.offices
-    rows = model.cube.frame(first, last, [o.id for o in offices])
+    ids = [o.id for o in offices]
+    ctx = advice_context(state, model)
     from_hour = now.hour + 1 if first == now.date() else 0
-    times = best_times(rows, advice_context(state, model), first, last, channel.value, limit,
-                       near, from_hour_on_first=from_hour)
+    view = CubeSource(model.cube, horizon_end).view(first, last, ids, ctx)
+    times = best_times_of(view.hours(channel.value, ids, first, last, from_hour), ctx,
+                          channel.value, limit, near)
     hours = [best_time_out(t, registry) for t in times]
     return BestTimesResponse(model_version=model.version, start=first, to=last, channel=channel,
                              near=list(near) if near else None, hours=hours, times=hours)
