@@ -48,16 +48,26 @@ TARGET_GROWTH, TARGET_ERRORS = 0.10, 0
 PATTERN = "FFNAFBFNBA"  # 4 forecast, 2 now, 2 advice, 2 best-times in every 10 requests
 
 
-def serve(registry: Path, port: int) -> None:
-    """The server process: the app as ``waitcast serve`` runs it, one uvicorn worker."""
+def serve(registry: Path, port: int, workers: int = 1) -> None:
+    """The server process: the app as ``waitcast serve`` runs it, ``workers`` uvicorn
+    workers (several: each builds its app from the environment, as `--workers N` does)."""
     import uvicorn
 
     from serving.app import create_app
     from serving.logging import configure
 
     configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    token = secrets.token_hex(16)
+    if workers > 1:
+        from cli.serve import APP_FACTORY
+
+        os.environ.update({"WAITCAST_REGISTRY": str(registry), "WAITCAST_ENV": "production",
+                           "WAITCAST_ADMIN_TOKEN": token, "WAITCAST_RATE_LIMIT_PER_MINUTE": "0"})
+        uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, workers=workers,
+                    access_log=False, log_level="warning", server_header=False)
+        return
     settings = Settings(registry=registry, env="production",
-                        admin_token=SecretStr(secrets.token_hex(16)), rate_limit_per_minute=0)
+                        admin_token=SecretStr(token), rate_limit_per_minute=0)
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, workers=1,
                 access_log=False, log_level="warning", server_header=False)
 
@@ -115,11 +125,11 @@ def _answers_200(client: httpx.Client, request: Request) -> bool:
 
 
 def rss_bytes(pid: int) -> int:
-    """The resident set size of a process (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+    """The resident set size of a process and its children (the workers)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
 def main() -> int:
@@ -132,10 +142,11 @@ def main() -> int:
     parser.add_argument("--registry", type=Path, help="Use this registry's current model.")
     parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1).")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: server mode
     args = parser.parse_args()
     if args.serve:
-        serve(args.registry, args.serve)
+        serve(args.registry, args.serve, args.workers)
         return 0
     tool = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) \
         else "asyncio"
@@ -144,7 +155,7 @@ def main() -> int:
     registry = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
-                               "--registry", str(registry)])
+                               "--registry", str(registry), "--workers", str(args.workers)])
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
@@ -172,7 +183,8 @@ def report(tool: str, args: argparse.Namespace, counts: dict[str, int], warm: Lo
     checks = [result.errors <= TARGET_ERRORS and warm.errors == 0 and alive,
               growth < TARGET_GROWTH]
     mix = ", ".join(f"{kind} {n}" for kind, n in counts.items())
-    print(f"load generator: {tool}, {args.connections} connections, 1 uvicorn worker, "
+    workers = f"{args.workers} uvicorn worker{'s' if args.workers > 1 else ''}"
+    print(f"load generator: {tool}, {args.connections} connections, {workers}, "
           f"loopback; rate limit off")
     print(f"request mix (rotated): {mix} distinct requests, in the pattern {PATTERN} "
           "(F forecast, N now, A advice, B best times)")

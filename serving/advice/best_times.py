@@ -18,7 +18,7 @@ from serving.advice.hours import (
     with_cost,
 )
 from serving.advice.options import HourOption, to_options
-from serving.advice.table import ORDINAL, ROW_ID, Table
+from serving.advice.table import ORDINAL, ROW_ID, Table, filled
 
 UNLIKELY, RANK, FAR = "_unlikely", "_rank", "_far"
 
@@ -58,7 +58,7 @@ def best_times_of(
     if hours.empty:
         return []
     frame = with_cost(hours, ctx, near)
-    unlikely = np.nan_to_num(frame[s.P_CALLED].astype(float), nan=1.0) < settings.min_p_called
+    unlikely = filled(frame[s.P_CALLED], 1.0) < settings.min_p_called
     best = np.zeros(len(frame), dtype=bool)
     best[~unlikely] = near_best_mask(frame.take(~unlikely), settings)
     key = frame[COST].astype(float) + np.where(unlikely, 1e9, 0.0)  # likely hours first
@@ -66,7 +66,7 @@ def best_times_of(
         NEAR_BEST: best,
         UNLIKELY: unlikely,
         RANK: _rank_in_day(frame, key),
-        FAR: np.nan_to_num(frame[DISTANCE_KM].astype(float), nan=np.inf),
+        FAR: filled(frame[DISTANCE_KM], np.inf),
     })
     good = frame.take(best).sorted_by([FAR, RANK, ORDINAL, s.HOUR, s.OFFICE_ID])
     rest = frame.take(~best).sorted_by([UNLIKELY, COST, FAR, ORDINAL, s.HOUR, s.OFFICE_ID])

@@ -28,7 +28,7 @@ from serving.advice.context import AdviceContext
 from serving.advice.cost import expected_wait, hour_cost, travel_minutes
 from serving.advice.places import office_distance_km
 from serving.advice.settings import AdviceSettings
-from serving.advice.table import ORDINAL, Table
+from serving.advice.table import ORDINAL, Table, filled
 
 # Columns of the advice's hour frames (besides the forecast's own, from features.schema).
 ESTIMATED = "calendar_estimated"
@@ -126,7 +126,7 @@ def near_best_mask(frame: Table, settings: AdviceSettings) -> np.ndarray:
     if frame.empty:
         return np.zeros(0, dtype=bool)
     cost = frame[COST].astype(float)
-    called = np.nan_to_num(frame[s.P_CALLED].astype(float), nan=1.0)
+    called = filled(frame[s.P_CALLED], 1.0)
     best = int(np.lexsort((-called, cost))[0])
     margin = max(settings.near_best_minutes, settings.near_best_share * cost[best])
     return (cost <= cost[best] + margin) & (called >= called[best] - settings.p_called_tolerance)
@@ -136,7 +136,7 @@ def with_cost(frame: Table, ctx: AdviceContext, start: tuple[float, float] | Non
     """The table with the distance from ``start`` (NaN without one), the travel there and
     back, and the cost of each hour (travel counted as 0 where the distance is unknown)."""
     lat, lon = start if start is not None else (None, None)
-    distance = {o.id: office_distance_km(o, lat, lon) for o in ctx.offices}
+    distance = {o: office_distance_km(ctx.office(o), lat, lon) for o in set(frame[s.OFFICE_ID])}
     km = np.array([distance.get(o) for o in frame[s.OFFICE_ID]], dtype=float)
     if len(km) == 0:
         km = np.zeros(0)
@@ -171,7 +171,7 @@ def with_spare(
     capacity = np.array([ctx.hour_capacity(ctx.office(o)) for o in frame[s.OFFICE_ID]],
                         dtype=float)
     floor = ctx.settings.min_spare_share * capacity
-    return frame.assign(**{SPARE: np.maximum(capacity - np.nan_to_num(expected), floor)})
+    return frame.assign(**{SPARE: np.maximum(capacity - filled(expected, 0.0), floor)})
 
 
 def rotation_pick(weights: np.ndarray, turn: int) -> int:
@@ -199,7 +199,7 @@ def spread_pick(frame: Table, per_office: int, limit: int) -> Table:
     rank_in_day = _rank_within(by_wait, office * 1_000_000 + day)
     rank_in_office = _rank_within(np.lexsort((hour, day, rank_in_day, office)), office)
     keep = rank_in_office < per_office
-    far = np.nan_to_num(frame[DISTANCE_KM].astype(float), nan=np.inf)
+    far = filled(frame[DISTANCE_KM], np.inf)
     order = np.lexsort((hour, day, office, far))
     return frame.take(order[keep[order]][:limit])
 

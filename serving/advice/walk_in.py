@@ -28,7 +28,7 @@ from serving.advice.hours import (
 )
 from serving.advice.options import HourOption, to_options
 from serving.advice.settings import AdviceSettings
-from serving.advice.table import ORDINAL, ROW_ID, Table
+from serving.advice.table import ORDINAL, ROW_ID, Table, filled
 
 _SHORT_RULE_LOOKS_AT = 8  # the cheapest near-best hours the short-wait rule considers
 
@@ -56,7 +56,7 @@ def walk_in_candidates(
 
 
 def _called(frame: Table) -> np.ndarray:
-    return np.nan_to_num(frame[s.P_CALLED].astype(float), nan=1.0)
+    return filled(frame[s.P_CALLED], 1.0)
 
 
 @dataclass(frozen=True, slots=True)
