@@ -154,8 +154,10 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f}")
     registry = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
     port = free_port()
+    quiet = subprocess.DEVNULL if args.workers > 1 else None  # the workers' JSON logs
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
-                               "--registry", str(registry), "--workers", str(args.workers)])
+                               "--registry", str(registry), "--workers", str(args.workers)],
+                              stdout=quiet, stderr=quiet)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
