@@ -163,9 +163,11 @@ def run(root: Path) -> int:
             assert code == 0, output
         day += dt.timedelta(days=1)
         code, output = quiet([*monitor, "--today", str(day)])
-        for line in output.splitlines():
-            if line.startswith("switched"):
-                print(f"night of {day - dt.timedelta(days=1)}: {line}")
+        switched = [line for line in output.splitlines() if line.startswith("switched")]
+        for line in switched:
+            print(f"night of {day - dt.timedelta(days=1)}: {line}")
+        if switched and not shown:  # the first switch: the table that night
+            print(output.split("switched")[0])
         if code != 0:
             print(f"night of {day - dt.timedelta(days=1)}: monitor exited {code}: {output}")
     print(f"\nthe last night's `waitcast {' '.join(monitor[:1])} --days 28` "
