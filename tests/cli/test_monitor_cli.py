@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cli.main import main
@@ -30,7 +31,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "st"
 
 
-def hourly(store: Path):  # noqa: ANN201 - a frame
+def hourly(store: Path) -> pd.DataFrame:
     opened = Store.open(store)
     return queries.hourly_tickets(connect("512MB"), opened.partition_files(s.InputKind.TICKETS))
 
