@@ -14,7 +14,9 @@ meets them:
 - ``options`` — :class:`HourOption`, one offered hour;
 - ``best_times`` — :func:`best_times`, the quickest hours in a range;
 - ``reasons`` — the sentences, in Chinese and English;
-- ``sources`` — where forecast rows come from.
+- ``sources`` — where the hours come from: computed from forecast rows (the CLI, tests);
+- ``prepared`` — the same hours prepared per office when the server's cube is built;
+- ``table`` — :class:`Table`, the numpy column table the ranking works on.
 """
 
 from serving.advice.appointment import AppointmentOption
