@@ -197,7 +197,8 @@ class RedisStore:
                 pipe.hvals(f"{PREFIX}served:{day.isoformat()}")
             answers = pipe.execute()
         records = [ServedForecast.from_json(text) for values in answers for text in values]
-        return sorted(records, key=lambda r: (r.date, r.key))
+        return sorted(records, key=lambda r: (r.date, r.office_id, r.channel, r.service, r.hour,
+                                              r.version))
 
     def put_document(self, name: str, text: str) -> None:
         """Store ``text`` under ``name``, replacing it whole."""
