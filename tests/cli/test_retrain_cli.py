@@ -38,7 +38,7 @@ def test_retrain_ingests_each_export_once_and_promotes(
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    first = write_table(toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 8, 10)), inbox / "a.parquet")
+    first = write_table(toy_tickets(dt.date(2025, 6, 2), dt.date(2025, 7, 20)), inbox / "a.parquet")
     assert main(_argv(tmp_path)) == 0
     out = capsys.readouterr().out
     assert "v0001: promoted" in out
@@ -53,7 +53,7 @@ def test_retrain_ingests_each_export_once_and_promotes(
     assert len(ModelRegistry(tmp_path / "reg").versions()) == 1
 
     # a new export that does not make a better model: trained, stored, not promoted, exit 2
-    write_table(toy_tickets(dt.date(2025, 8, 11), dt.date(2025, 8, 31)), inbox / "b.parquet")
+    write_table(toy_tickets(dt.date(2025, 7, 21), dt.date(2025, 7, 27)), inbox / "b.parquet")
     monkeypatch.setattr(
         train_module,
         "decide",
