@@ -19,6 +19,7 @@ ENV PATH=/opt/venv/bin:$PATH
 COPY pyproject.toml README.md ./
 COPY features ./features
 COPY models ./models
+COPY store ./store
 COPY training ./training
 COPY serving ./serving
 COPY cli ./cli

@@ -19,7 +19,13 @@ answer other than 2xx/3xx) and the RSS growth; targets: 0 errors, growth under 1
 ``--strict`` exits 1 when a target is missed. The load generator is ``wrk`` with a Lua
 script when installed (``apt-get install wrk``), else a small asyncio HTTP/1.1 client.
 
+``--workers N`` runs the server as ``waitcast serve --workers N`` does. ``--compare DIR``
+first measures the code in DIR (a tree of an older commit) the same way, on the same
+model, and prints the throughput ratio against it (issue 15.6: at least 5x, p99 at most
+250 ms).
+
     .venv/bin/python bench/bench_load.py [--seconds 60] [--connections 100] [--registry DIR]
+        [--workers N] [--compare DIR]
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,19 +52,30 @@ from pydantic import SecretStr
 from serving.settings import Settings
 
 TARGET_GROWTH, TARGET_ERRORS = 0.10, 0
+TARGET_RATIO, TARGET_P99_MS = 5.0, 250.0  # issue 15.6: against the code before it
 PATTERN = "FFNAFBFNBA"  # 4 forecast, 2 now, 2 advice, 2 best-times in every 10 requests
 
 
-def serve(registry: Path, port: int) -> None:
-    """The server process: the app as ``waitcast serve`` runs it, one uvicorn worker."""
+def serve(registry: Path, port: int, workers: int = 1) -> None:
+    """The server process: the app as ``waitcast serve`` runs it, ``workers`` uvicorn
+    workers (several: each builds its app from the environment, as `--workers N` does)."""
     import uvicorn
 
     from serving.app import create_app
     from serving.logging import configure
 
     configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    token = secrets.token_hex(16)
+    if workers > 1:
+        from cli.serve import APP_FACTORY
+
+        os.environ.update({"WAITCAST_REGISTRY": str(registry), "WAITCAST_ENV": "production",
+                           "WAITCAST_ADMIN_TOKEN": token, "WAITCAST_RATE_LIMIT_PER_MINUTE": "0"})
+        uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, workers=workers,
+                    access_log=False, log_level="warning", server_header=False)
+        return
     settings = Settings(registry=registry, env="production",
-                        admin_token=SecretStr(secrets.token_hex(16)), rate_limit_per_minute=0)
+                        admin_token=SecretStr(token), rate_limit_per_minute=0)
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, workers=1,
                 access_log=False, log_level="warning", server_header=False)
 
@@ -115,11 +133,11 @@ def _answers_200(client: httpx.Client, request: Request) -> bool:
 
 
 def rss_bytes(pid: int) -> int:
-    """The resident set size of a process (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
+    """The resident set size of a process and its children (the workers)."""
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
 
 
 def main() -> int:
@@ -132,19 +150,47 @@ def main() -> int:
     parser.add_argument("--registry", type=Path, help="Use this registry's current model.")
     parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1).")
+    parser.add_argument("--compare", type=Path, help="A tree of the old code (e.g. `git archive "
+                        "43e097b | tar -x -C DIR`): measured first, the ratio printed.")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: server mode
     args = parser.parse_args()
     if args.serve:
-        serve(args.registry, args.serve)
+        serve(args.registry, args.serve, args.workers)
         return 0
     tool = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) \
         else "asyncio"
     load = run_wrk if tool == "wrk" else run_asyncio
     print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f}")
     registry = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
+    baseline = None
+    if args.compare:  # the old code first, on the same model, in the same run
+        print(f"baseline: the code in {args.compare}, 1 worker")
+        script = args.compare / "bench" / "bench_load.py"
+        baseline = measure([sys.executable, str(script)], registry, 1, args, load)
+        report(tool, args, *baseline, workers=1)
+        print(f"\nthis code, {args.workers} worker(s)")
+    counts, warm, result, rss, alive = measure([sys.executable, __file__, "--workers",
+                                                str(args.workers)], registry, args.workers,
+                                               args, load)
+    code = report(tool, args, counts, warm, result, rss, alive, workers=args.workers)
+    if baseline is not None:
+        ratio = result.rps / max(baseline[2].rps, 1e-9)
+        print(f"throughput          : {ratio:.1f}x the baseline's (target >= "
+              f"{TARGET_RATIO:.0f}x)  {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}; p99 "
+              f"{result.p99_ms:.0f} ms (target <= {TARGET_P99_MS:.0f} ms)  "
+              f"{'PASS' if result.p99_ms <= TARGET_P99_MS else 'FAIL'}")
+    return code
+
+
+def measure(command: list[str], registry: Path, workers: int, args: argparse.Namespace,
+            load: Callable[..., LoadResult]) -> tuple[dict[str, int], LoadResult, LoadResult,
+                                                      tuple[int, int, int], bool]:
+    """Start a server (``command`` + ``--serve PORT --registry R``), load it; its figures."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
-                               "--registry", str(registry)])
+    quiet = subprocess.DEVNULL if workers > 1 else None  # the workers' JSON logs
+    server = subprocess.Popen([*command, "--serve", str(port), "--registry", str(registry)],
+                              stdout=quiet, stderr=quiet)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
@@ -161,18 +207,19 @@ def main() -> int:
     distinct = set(mix)
     counts = {kind: sum(r.kind == kind for r in distinct) for kind in dict.fromkeys(
         r.kind for r in mix)}
-    return report(tool, args, counts, warm, result, (rss_loaded, rss_before, rss_after), alive)
+    return counts, warm, result, (rss_loaded, rss_before, rss_after), alive
 
 
 def report(tool: str, args: argparse.Namespace, counts: dict[str, int], warm: LoadResult,
-           result: LoadResult, rss: tuple[int, int, int], alive: bool) -> int:
+           result: LoadResult, rss: tuple[int, int, int], alive: bool, workers: int = 1) -> int:
     """Print the figures against their targets; the exit code."""
     loaded, before, after = rss
     growth = (after - before) / before
     checks = [result.errors <= TARGET_ERRORS and warm.errors == 0 and alive,
               growth < TARGET_GROWTH]
     mix = ", ".join(f"{kind} {n}" for kind, n in counts.items())
-    print(f"load generator: {tool}, {args.connections} connections, 1 uvicorn worker, "
+    label = f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
+    print(f"load generator: {tool}, {args.connections} connections, {label}, "
           f"loopback; rate limit off")
     print(f"request mix (rotated): {mix} distinct requests, in the pattern {PATTERN} "
           "(F forecast, N now, A advice, B best times)")

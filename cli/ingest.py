@@ -46,6 +46,20 @@ def ingest_command(
     ] = DEFAULT_CHUNK_ROWS,
 ) -> None:
     """Validate exports and merge their rows into the store (idempotent, atomic)."""
+    run_ingest(
+        paths, store, offices, 1.0 if allow_rejects else max_reject_share, memory_limit, chunk_rows
+    )
+
+
+def run_ingest(
+    paths: list[Path],
+    store: Path,
+    offices: Path | None,
+    max_reject_share: float,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> IngestResult:
+    """Ingest ``paths`` into the store at ``store`` (created when new), print what happened."""
     check_memory_limit(memory_limit)
     registry = load_offices(offices)
     opened = Store.open(store, create=True)
@@ -54,12 +68,13 @@ def ingest_command(
             opened,
             paths,
             registry,
-            max_reject_share=1.0 if allow_rejects else max_reject_share,
+            max_reject_share=max_reject_share,
             chunk_rows=chunk_rows,
             memory_limit=memory_limit,
             on_file=lambda i, n: bar.update(bar.task_ids[0], completed=i, total=n),
         )
     _print(result, store)
+    return result
 
 
 def _print(result: IngestResult, store: Path) -> None:
@@ -87,6 +102,14 @@ def _print(result: IngestResult, store: Path) -> None:
             ),
         )
     common.console.print(table)
+    for report in result.files:
+        if report.already_ingested:
+            common.console.print(
+                f"skipped {report.file}: already ingested (same content, sha256 "
+                f"{report.sha256[:12]}…)",
+                highlight=False,
+                soft_wrap=True,
+            )
     rows = ", ".join(f"{n:,} {kind}" for kind, n in result.rows.items())
     if result.snapshot is None:
         common.console.print(

@@ -48,7 +48,8 @@ class ListFormat(StrEnum):
     json = "json"
 
 
-def _store(registry: Path | None, state_url: str | None) -> StateStore:
+def state_store(registry: Path | None, state_url: str | None) -> StateStore:
+    """The state store ``--state-url`` names, else the one beside the registry."""
     url = state_url or default_state_url(common.registry_dir(registry))
     try:
         check_state_url(url)
@@ -82,7 +83,7 @@ def add(
     state_url: StateUrlOption = None,
 ) -> None:
     """Make a key for a partner; it is printed once, as the last word, and never again."""
-    store = _store(registry, state_url)
+    store = state_store(registry, state_url)
     key = keys.add_key(store, name, per_minute, _now())
     burst = keys.partner_limit(per_minute).burst
     common.console.print(
@@ -104,7 +105,7 @@ def list_keys(
     ] = ListFormat.table,
 ) -> None:
     """List the keys (never the keys themselves: their first characters), oldest first."""
-    found = _store(registry, state_url).list_keys()
+    found = state_store(registry, state_url).list_keys()
     rows = [
         {
             "name": k.name,
@@ -142,7 +143,7 @@ def revoke(
     name: NameArgument, registry: RegistryOption = None, state_url: StateUrlOption = None
 ) -> None:
     """Revoke a partner's key: requests with it are refused (401) from now on."""
-    revoked = keys.revoke_key(_store(registry, state_url), name, _now())
+    revoked = keys.revoke_key(state_store(registry, state_url), name, _now())
     common.console.print(
         f"revoked key {revoked.name!r} ({revoked.prefix}…): requests with it "
         "are refused with 401 unknown_api_key",

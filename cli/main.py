@@ -28,6 +28,8 @@ COMMANDS = {
     "validate": "cli.validate",
     "ingest": "cli.ingest",
     "train": "cli.train",
+    "retrain": "cli.retrain",
+    "monitor": "cli.monitor",
     "forecast": "cli.forecast",
     "evaluate": "cli.evaluate",
     "advise": "cli.advise",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,6 +66,15 @@ def code_version() -> str:
         return "unknown"
 
 
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What a training run stored and decided (``waitcast retrain`` turns it into an exit code)."""
+
+    version: str
+    promoted: bool
+    reason: str
+
+
 def train(
     ctx: typer.Context,
     paths: PathsArg = None,
@@ -91,7 +101,7 @@ def train(
     engine: EngineOpt = Engine.LOCAL,  # issue 14: where the fits run (cli/engine.py)
     scheduler: SchedulerOpt = None,  # issue 14
     workers: WorkersOpt = None,  # issue 14
-) -> None:
+) -> TrainOutcome:
     """Learn from ticket logs and/or wait observations; store and maybe promote a new version."""
     store = ModelRegistry(common.registry_dir(registry))
     store.check_writable()  # fail before an hour of training, not after
@@ -153,7 +163,8 @@ def train(
         lambda r: run_backtest(data, recipe(r), origins).metrics,
     )
     decision = decide(backtest.metrics, current_metrics)
-    if decision.promote and not no_promote:
+    promoted = decision.promote and not no_promote
+    if promoted:
         store.promote(version)
         verdict = f"promoted to current ({decision.reason})"
     elif no_promote:
@@ -163,6 +174,7 @@ def train(
     for note in forecaster.blend.notes:
         common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     _print_summary(version, backtest.metrics, verdict)
+    return TrainOutcome(version, promoted, verdict)
 
 
 def _print_summary(version: str, metrics: dict[str, Any], verdict: str) -> None:

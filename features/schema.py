@@ -95,6 +95,8 @@ P50: Final = "p50"
 P90: Final = "p90"
 EXPECTED_ARRIVALS: Final = "expected_arrivals"
 P_CALLED: Final = "p_called"
+MODEL_P50: Final = "model_p50"  # live accuracy: the p50 the version itself serves (issue 15)
+VERSION: Final = "version"  # live accuracy: the model version that served (issue 15)
 FORECAST_COLUMNS: Final = (OFFICE_ID, DATE, HOUR, CHANNEL, P10, P50, P90)
 FORECAST_TABLE_COLUMNS: Final = (
     OFFICE_ID,

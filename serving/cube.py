@@ -27,8 +27,12 @@ from features.offices import Office
 from models.cube_store import StoredCube, load_cube
 from models.forecaster import Forecaster
 from serving import payloads
+from serving.advice.context import AdviceContext
+from serving.advice.prepared import OfficeHours, prepare_office
+from serving.switches import QueueSwitch, apply_switches
 
 ONDEMAND_CHUNK_DAYS = 7
+EAGER_PREPARE_OFFICES = 200  # up to this many offices, the advice's hours are prepared at build
 CHANNEL_KEYS = (payloads.ALL_CHANNELS, *s.CHANNELS)
 
 
@@ -61,16 +65,11 @@ def check_date(date: dt.date, today: dt.date, horizon_days: int) -> None:
 class ForecastCube:
     """Precomputed forecasts of one model, plus an LRU of on-demand days beyond them."""
 
-    def __init__(
-        self,
-        forecaster: Forecaster,
-        calendar: ChinaCalendar,
-        version: str,
-        start: dt.date,
-        days: int,
-        cache_days: int = 4096,
-    ) -> None:
+    def __init__(self, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
+                 start: dt.date, days: int, cache_days: int = 4096,
+                 switches: tuple[QueueSwitch, ...] = ()) -> None:
         self.forecaster, self.calendar, self.version = forecaster, calendar, version
+        self.switches = switches  # queues the monitor serves by the historical mean
         self.start, self.days = start, days
         self.end = start + dt.timedelta(days=days)  # exclusive
         ids = sorted(set(forecaster.queues[s.OFFICE_ID].astype(str)))
@@ -81,26 +80,46 @@ class ForecastCube:
         self._cache_days = cache_days
         self._lock = threading.Lock()
         self._stored: StoredCube | None = None
+        self._prepared: dict[str, OfficeHours] = {}
+        self._hour_context = AdviceContext(forecaster.calendars, forecaster.offices)
 
     @classmethod
-    def build(
-        cls,
-        forecaster: Forecaster,
-        calendar: ChinaCalendar,
-        version: str,
-        start: dt.date,
-        days: int,
-        cache_days: int = 4096,
-    ) -> ForecastCube:
-        """Compute and serialise every office's forecasts for [start, start + days)."""
-        cube = cls(forecaster, calendar, version, start, days, cache_days)
+    def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
+              start: dt.date, days: int, cache_days: int = 4096,
+              switches: tuple[QueueSwitch, ...] = ()) -> ForecastCube:
+        """Compute and serialise every office's forecasts for [start, start + days), the
+        ``switches``' queues served by their historical mean (:mod:`serving.switches`)."""
+        cube = cls(forecaster, calendar, version, start, days, cache_days, switches)
         cube._stored = load_cube(forecaster, calendar)
         wanted = [start + dt.timedelta(days=i) for i in range(days)]
         missing = [d for d in wanted if not cube._stored_covers(d)]
         if missing:
             first, last = min(missing), max(missing)
             cube._days = cube._compute(list(cube.offices), first, (last - first).days + 1)
+        if len(cube.offices) <= EAGER_PREPARE_OFFICES:
+            cube._prepare(list(cube.offices))
         return cube
+
+    def prepared(self, office_id: str) -> OfficeHours:
+        """The advice's hours of one office over the cube's days (:mod:`serving.advice.
+        prepared`): prepared at build, or on first use for a cube of many offices."""
+        found = self._prepared.get(office_id)
+        if found is None:
+            self.office(office_id)
+            self._prepare([office_id])
+            found = self._prepared[office_id]
+        return found
+
+    def _prepare(self, office_ids: list[str]) -> None:
+        last = self.end - dt.timedelta(days=1)
+        rows = self.frame(self.start, last, office_ids)
+        by_office = dict(tuple(rows.groupby(s.OFFICE_ID, sort=False)))
+        empty = rows.head(0)
+        prepared = {office_id: prepare_office(by_office.get(office_id, empty),
+                                              self._hour_context, self.start, last)
+                    for office_id in office_ids}
+        with self._lock:
+            self._prepared.update(prepared)
 
     def _stored_covers(self, date: dt.date) -> bool:
         stored = self._stored
@@ -127,7 +146,7 @@ class ForecastCube:
         stored = self._stored
         if stored is None or office_id not in self.offices or not stored.covers(office_id, date):
             return None
-        frame = stored.rows(office_id, date)
+        frame = apply_switches(stored.rows(office_id, date), self.switches)
         rows, exact = payloads.rounded_rows(frame), payloads.exact_rows(frame)
         entry = self._entry(self.offices[office_id], date, rows, exact)
         self._store({key: entry})
@@ -181,7 +200,7 @@ class ForecastCube:
         self, office_ids: list[str], start: dt.date, days: int
     ) -> dict[tuple[str, dt.date], DayForecast]:
         self.forecast_calls += 1
-        frame = self.forecaster.forecast(start, days, office_ids)
+        frame = apply_switches(self.forecaster.forecast(start, days, office_ids), self.switches)
         grouped: dict[tuple[str, dt.date], list[dict]] = {}
         exact: dict[tuple[str, dt.date], list[dict]] = {}
         for row in payloads.rounded_rows(frame):

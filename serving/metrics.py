@@ -6,6 +6,8 @@ figures (version, cube build time, staleness) are read from the state at scrape 
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -17,7 +19,23 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from serving.errors import StateStoreError
 from serving.state import ServingState
+from serving.statestore.served import ACCURACY
+
+log = logging.getLogger("waitcast.serving")
+# The live-accuracy figures `waitcast monitor` writes (document ``accuracy``): name in the
+# document -> the gauge's name and help.
+ACCURACY_GAUGES = {
+    "mae_served": ("waitcast_live_mae_minutes", "Live MAE of the served p50 (minutes), per "
+                   "office, channel and window (days), from `waitcast monitor`."),
+    "mae_baseline": ("waitcast_live_baseline_mae_minutes", "Live MAE of the 8-week historical "
+                     "mean (minutes) on the same hours."),
+    "ratio": ("waitcast_live_mae_ratio", "Served MAE / historical-mean MAE (below 1: better)."),
+    "coverage": ("waitcast_live_coverage_p10_p90", "Share of called tickets' waits inside "
+                 "the served p10-p90 (target 0.8)."),
+    "hours": ("waitcast_live_hours", "Hours with both a served forecast and waits."),
+}
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
@@ -35,6 +53,7 @@ class Metrics:
                                  "Time to answer a request.", ["method", "route"],
                                  buckets=BUCKETS, registry=self.registry)
         self.registry.register(ModelCollector(state))
+        self.registry.register(AccuracyCollector(state))
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -94,3 +113,36 @@ class ModelCollector(Collector):
                                        "Forecasts computed on demand beyond the cube.")
         ondemand.add_metric([], float(model.cube.forecast_calls - 1))
         yield ondemand
+
+
+class AccuracyCollector(Collector):
+    """The monitor's rolling live-accuracy figures (read from the state store at scrape
+    time) and the queues this worker serves by the historical mean."""
+
+    def __init__(self, state: ServingState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the live-accuracy metrics as the monitor last wrote them."""
+        switched = GaugeMetricFamily(
+            "waitcast_queue_on_historical_mean",
+            "1 for a queue the monitor switched to the historical mean.",
+            labels=["office_id", "channel", "service"])
+        for switch in self.state.monitoring.switches:
+            switched.add_metric(list(switch.queue), 1.0)
+        yield switched
+        try:
+            text = self.state.store.document(ACCURACY)
+            figures = json.loads(text)["figures"] if text else []
+        except (StateStoreError, ValueError, KeyError, TypeError) as exc:
+            log.warning("live accuracy not read: %s", exc)
+            figures = []
+        labels = ["office_id", "channel", "window_days"]
+        gauges = {key: GaugeMetricFamily(name, text, labels=labels)
+                  for key, (name, text) in ACCURACY_GAUGES.items()}
+        for row in figures:
+            values = [str(row["office_id"]), str(row["channel"]), str(row["window_days"])]
+            for key, gauge in gauges.items():
+                if row.get(key) is not None:
+                    gauge.add_metric(values, float(row[key]))
+        yield from gauges.values()

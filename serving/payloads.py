@@ -21,11 +21,12 @@ from features.offices import Office
 from serving.advice.cost import expected_wait, hour_cost
 from serving.advice.hours import COST  # the ranking measure, here without travel
 from serving.advice.settings import AdviceSettings
+from serving.switches import ESTIMATOR, ESTIMATOR_REASON, MODEL_P50, with_estimator
 
 ALL_CHANNELS = ""  # the channel-filter key of an unfiltered answer
 CALENDAR_ESTIMATED = "calendar_estimated"
 ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED,
-            COST)
+            COST, ESTIMATOR, ESTIMATOR_REASON)
 _COST_SETTINGS = AdviceSettings()
 _CHANNEL_ORDER = {c: i for i, c in enumerate(s.CHANNELS)}
 
@@ -37,6 +38,8 @@ def _number(value: Any, digits: int) -> float | None:
 
 def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as JSON-ready dicts: minutes and arrivals to 1 decimal, p_called to 3."""
+    if ESTIMATOR_REASON not in frame:
+        frame = with_estimator(frame)
     rows = []
     for record, cost in zip(frame.to_dict("records"), _costs(frame), strict=True):
         rows.append({
@@ -51,6 +54,8 @@ def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
             s.P_CALLED: _number(record[s.P_CALLED], 3),
             COST: _number(cost, 1),
+            ESTIMATOR: str(record[ESTIMATOR]),
+            ESTIMATOR_REASON: record[ESTIMATOR_REASON],
             CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
         })
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))
@@ -59,7 +64,9 @@ def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def exact_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Forecast rows as dicts with the forecast's own values (NaN stays NaN), same order."""
-    columns = [s.OFFICE_ID, s.DATE, *ROW_KEYS, CALENDAR_ESTIMATED]
+    if ESTIMATOR_REASON not in frame:
+        frame = with_estimator(frame)
+    columns = [s.OFFICE_ID, s.DATE, *ROW_KEYS, CALENDAR_ESTIMATED, MODEL_P50]
     order = frame[s.CHANNEL].astype(str).map(_CHANNEL_ORDER).fillna(9)
     out = frame.assign(**{COST: _costs(frame), "_order": order.to_numpy()})
     out = out.sort_values([s.HOUR, "_order", s.SERVICE], kind="stable")[columns]

@@ -73,6 +73,14 @@ class HourForecast(BaseModel):
                     "walk-ins, the chance of not being called times a second trip (120 min). "
                     "The ranking measure of the advice and best times, and the page's colour "
                     "(docs/advice.md).", examples=[24.3])
+    estimator: str = Field(description="What answered: `model`, `historical_mean` or "
+                                       "`blend` (chosen per queue at training), or "
+                                       "`historical_mean` when the live-accuracy monitor "
+                                       "switched the queue (docs/operations.md).",
+                           examples=["model"])
+    estimator_reason: str | None = Field(None, description="Why the queue is served by "
+                                         "the historical mean instead of the version's own "
+                                         "choice; null when it is not.")
 
 
 class ForecastResponse(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from fastapi import Response
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from features.offices import OfficeRegistry
@@ -206,3 +207,9 @@ def advice_response(advice: Advice, offices: OfficeRegistry,
         document_ready=advice.document_ready, calendar_estimated=advice.calendar_estimated,
         appointment=appointment, walk_in=[best_time_out(o, offices) for o in advice.walk_in],
         reasons=[Sentence(zh=r.zh, en=r.en) for r in advice.reasons])
+
+
+def json_response(body: BaseModel) -> Response:
+    """The model as a JSON answer, serialised once (by alias, as FastAPI's response models
+    are): a route returning a Response is not validated and serialised again."""
+    return Response(body.model_dump_json(by_alias=True), media_type="application/json")

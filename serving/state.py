@@ -31,6 +31,7 @@ from models.forecaster import Forecaster
 from models.registry import ModelRegistry
 from serving.cube import ForecastCube
 from serving.errors import NoModelError, ReloadBusyError, ReloadFailedError
+from serving.monitoring import Monitoring
 from serving.settings import Settings
 from serving.statestore import StateStore
 
@@ -91,8 +92,9 @@ class ServingState:
         self.last_error: str | None = None
         self.reload_failures = 0
         self._failed_version: str | None = None  # the pointer's version that failed to load
-        self._failed_roll: tuple[str, dt.date] | None = None  # a roll that failed: not again
+        self._failed_roll: tuple[str, dt.date, tuple] | None = None  # failed: not again
         self._reload_lock = threading.Lock()
+        self.monitoring = Monitoring(store, lambda zone_name: local_now(self.clock, zone_name))
 
     def require_model(self) -> LoadedModel:
         """The loaded model, or :class:`NoModelError`."""
@@ -151,8 +153,19 @@ class ServingState:
         rolled back), else roll the cube forward when the offices' date has changed.
 
         A version that failed to load is not tried again until the pointer moves (or an
-        admin reload). Returns ``"reloaded"``, ``"rolled"`` or None (nothing to do).
+        admin reload). The cube is rebuilt too when the monitor's switches changed; then
+        this hour's served forecasts are recorded once (:mod:`serving.monitoring`).
+        Returns ``"reloaded"``, ``"rolled"`` or None (nothing to do).
         """
+        self.monitoring.read_switches()
+        try:
+            return self._follow()
+        finally:
+            model = self.model
+            if model is not None:
+                self.monitoring.record(model.cube)
+
+    def _follow(self) -> str | None:
         try:
             current = ModelRegistry(self.settings.registry).current_version()
         except WaitcastError as exc:
@@ -172,14 +185,20 @@ class ServingState:
             return "reloaded"
         return "rolled" if self.roll() else None
 
+    def _roll_due(self, model: LoadedModel) -> bool:
+        start = self._cube_start(model.forecaster)
+        moved = start > model.cube.start or model.cube.switches != self.monitoring.switches
+        return moved and (model.version, start, self.monitoring.switches) != self._failed_roll
+
     def roll(self) -> bool:
-        """Rebuild the cube from the offices' today when that is after its start (midnight).
+        """Rebuild the cube from the offices' today when that is after its start (midnight),
+        or when the monitor's switches changed.
 
         The model stays; only its cube moves. False when there was nothing to roll or a
         reload is running (which builds today's cube anyway).
         """
         model = self.model
-        if model is None or self._cube_start(model.forecaster) <= model.cube.start:
+        if model is None or not self._roll_due(model):
             return False
         if not self._reload_lock.acquire(blocking=False):
             return False
@@ -187,13 +206,13 @@ class ServingState:
             model = self.model
             assert model is not None  # only a reload swaps it, under this lock
             start = self._cube_start(model.forecaster)
-            if start <= model.cube.start or (model.version, start) == self._failed_roll:
+            if not self._roll_due(model):
                 return False
             began = time.perf_counter()
             try:
                 cube = self._build_cube(model.forecaster, model.version, start)
             except Exception:  # the old cube keeps serving; tried again on the next day
-                self._failed_roll = (model.version, start)
+                self._failed_roll = (model.version, start, self.monitoring.switches)
                 log.exception("the cube of %s could not be rolled to %s", model.version, start)
                 return False
             self.model = dataclasses.replace(model, cube=cube,
@@ -205,6 +224,7 @@ class ServingState:
             self._reload_lock.release()
 
     def _load(self) -> LoadedModel:
+        self.monitoring.read_switches()  # the first cube serves them (they survive restarts)
         started = time.perf_counter()
         forecaster = load_from_registry(ModelRegistry(self.settings.registry), china=self.calendar)
         version = str(forecaster.metadata.get("version", "unknown"))
@@ -221,7 +241,8 @@ class ServingState:
 
     def _build_cube(self, forecaster: Forecaster, version: str, start: dt.date) -> ForecastCube:
         return ForecastCube.build(forecaster, self.calendar, version, start,
-                                  self.settings.cube_days, self.settings.ondemand_cache_days)
+                                  self.settings.cube_days, self.settings.ondemand_cache_days,
+                                  self.monitoring.switches)
 
     def _failure_message(self, exc: Exception) -> str:
         text = str(exc) if isinstance(exc, WaitcastError) else (

@@ -138,12 +138,18 @@ class Store:
         current = self.current()
         return None if current is None else self.root / SNAPSHOTS / current
 
-    def partition_files(self, kind: s.InputKind, folder: Path | None = None) -> list[Path]:
-        """Every partition file of ``kind`` in a snapshot (default: the current one)."""
+    def partition_files(
+        self, kind: s.InputKind, folder: Path | None = None, since_month: str | None = None
+    ) -> list[Path]:
+        """Every partition file of ``kind`` in a snapshot (default: the current one); only
+        months from ``since_month`` (``YYYY-MM``) on when given."""
         folder = folder or self.snapshot_dir()
         if folder is None:
             return []
-        return sorted((folder / f"{KIND}={kind.value}").glob(f"*/*/{PART_FILE}"))
+        found = sorted((folder / f"{KIND}={kind.value}").glob(f"*/*/{PART_FILE}"))
+        if since_month is None:
+            return found
+        return [p for p in found if p.parent.name.partition("=")[2] >= since_month]
 
     def manifest(self, folder: Path | None = None) -> list[dict[str, Any]]:
         """The ingested files, oldest first (empty before the first ingest)."""

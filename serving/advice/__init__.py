@@ -14,11 +14,13 @@ meets them:
 - ``options`` — :class:`HourOption`, one offered hour;
 - ``best_times`` — :func:`best_times`, the quickest hours in a range;
 - ``reasons`` — the sentences, in Chinese and English;
-- ``sources`` — where forecast rows come from.
+- ``sources`` — where the hours come from: computed from forecast rows (the CLI, tests);
+- ``prepared`` — the same hours prepared per office when the server's cube is built;
+- ``table`` — :class:`Table`, the numpy column table the ranking works on.
 """
 
 from serving.advice.appointment import AppointmentOption
-from serving.advice.best_times import best_times
+from serving.advice.best_times import best_times, best_times_of
 from serving.advice.context import AdviceContext
 from serving.advice.deadline import Deadline, IssuingTime, Residency
 from serving.advice.decision import Advice, AdviceKind, AdviceRequest, advise
@@ -45,5 +47,6 @@ __all__ = [
     "RowsSource",
     "advise",
     "best_times",
+    "best_times_of",
     "parse_near",
 ]

@@ -6,14 +6,15 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import pandas as pd
+import numpy as np
 
 from features import schema as s
 from features.offices import Office
 from serving.advice.context import AdviceContext
 from serving.advice.deadline import Deadline, IssuingTime, ready_date
-from serving.advice.hours import COST, NEAR_BEST, open_hour_rows, with_cost
+from serving.advice.hours import COST, NEAR_BEST, with_cost
 from serving.advice.options import HourOption, to_options
+from serving.advice.table import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +52,19 @@ def appointment_option(
     date: dt.date,
     lead: float | None,
     source: str,
-    rows: pd.DataFrame,
+    day_hours: Table,
     ctx: AdviceContext,
     deadline: Deadline | None,
     issuing: IssuingTime,
     start: tuple[float, float] | None,
 ) -> AppointmentOption:
-    """The appointment on ``date`` with its best hour's wait, and whether it is in time."""
-    mine = rows[rows[s.OFFICE_ID].astype(str) == office.id]
-    day_rows = open_hour_rows(mine, ctx, s.Channel.APPOINTMENT.value, date, date)
+    """The appointment on ``date`` with its best hour's wait (from ``day_hours``: the
+    office's open appointment hours that day), and whether it is in time."""
     wait = None
-    if not day_rows.empty:
-        ranked = with_cost(day_rows, ctx, start).sort_values([COST, s.HOUR])
-        best = ranked.head(1).assign(**{NEAR_BEST: True})
+    if not day_hours.empty:
+        ranked = with_cost(day_hours, ctx, start).sorted_by([COST, s.HOUR])
+        best = ranked.head(1)
+        best = best.assign(**{NEAR_BEST: np.ones(len(best), dtype=bool)})
         wait = to_options(best, s.Channel.APPOINTMENT.value)[0]
     in_time = deadline is None or date <= deadline.last_day_to_apply
     ready = ready_date(date, issuing, ctx.calendar_of(office))

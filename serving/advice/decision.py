@@ -23,6 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from features import schema as s
 from features.calendar_cn import DayInfo
 from features.errors import ParameterError
 from features.offices import Office
@@ -38,7 +39,6 @@ from serving.advice.deadline import (
     on_open_day,
 )
 from serving.advice.deadline import ready_date as issued_on
-from serving.advice.hours import hour_load
 from serving.advice.options import HourOption
 from serving.advice.places import nearby_offices, start_point
 from serving.advice.reasons import Reason
@@ -99,7 +99,7 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     Args:
         request: the traveller's office, dates, residency and ``today``.
         ctx: the calendar, office registry, booking leads and settings.
-        forecasts: asked once for the rows of the dates and offices the advice reads.
+        forecasts: asked once for the view of the dates and offices the advice reads.
 
     Raises:
         UnknownOfficeError: the office is not in ``ctx.offices``.
@@ -120,7 +120,7 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     if office.takes_appointments:
         slot = appointment_date(office, request.today, request.earliest_appointment, ctx)
     end = max(last, request.today, slot[0] if slot else request.today)
-    rows = forecasts.frame(request.today, end, [o.id for o in near])
+    view = forecasts.view(request.today, end, [o.id for o in near], ctx)
 
     reasons: list[Reason] = []
     if deadline is not None:
@@ -132,11 +132,10 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
         if deadline.by_rule < first:
             reasons.append(say.too_late_reason(deadline, first))
     from_hour = request.now.hour + 1 if request.now is not None else 0
-    likely = walk_in_candidates(
-        rows, office, near, ctx, first, last, from_hour, deadline is not None
-    )
+    walk = view.hours(s.Channel.WALK_IN.value, [o.id for o in near], first, last, from_hour)
+    likely = walk_in_candidates(walk, office, ctx, deadline is not None)
     choice = walk_in_options(
-        likely, office, ctx, start, hour_load(rows), request.turn, deadline is not None
+        likely, office, ctx, start, view.load(), request.turn, deadline is not None
     )
     calendar = ctx.calendar_of(office)
     walk_in = tuple(
@@ -150,8 +149,9 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
     appointment = None
     if slot is not None:
         date, lead, source = slot
+        day_hours = view.hours(s.Channel.APPOINTMENT.value, [office.id], date, date)
         appointment = appointment_option(
-            office, date, lead, source, rows, ctx, deadline, issuing, start
+            office, date, lead, source, day_hours, ctx, deadline, issuing, start
         )
         reasons.append(say.appointment_reason(office, date, lead, source, appointment.wait))
         if not appointment.in_time and deadline is not None:

@@ -18,6 +18,7 @@ office's sessions on that date) are ever kept. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from serving.advice.context import AdviceContext
 from serving.advice.cost import expected_wait, hour_cost, travel_minutes
 from serving.advice.places import office_distance_km
 from serving.advice.settings import AdviceSettings
+from serving.advice.table import ORDINAL, Table, filled
 
 # Columns of the advice's hour frames (besides the forecast's own, from features.schema).
 ESTIMATED = "calendar_estimated"
@@ -107,53 +109,69 @@ def _as_dates(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).dt.date.to_numpy(object)
 
 
-def near_best_mask(frame: pd.DataFrame, settings: AdviceSettings) -> np.ndarray:
+def open_hours(
+    rows: pd.DataFrame,
+    ctx: AdviceContext,
+    channel: str,
+    first: dt.date,
+    last: dt.date,
+    from_hour_on_first: int = 0,
+) -> Table:
+    """:func:`open_hour_rows` as a :class:`Table`."""
+    return Table.from_frame(open_hour_rows(rows, ctx, channel, first, last, from_hour_on_first))
+
+
+def near_best_mask(frame: Table, settings: AdviceSettings) -> np.ndarray:
     """True for the rows about as good as the best row (least cost, then p_called)."""
     if frame.empty:
         return np.zeros(0, dtype=bool)
-    cost = frame[COST].to_numpy(float)
-    called = frame[s.P_CALLED].fillna(1.0).to_numpy(float)
+    cost = frame[COST].astype(float)
+    called = filled(frame[s.P_CALLED], 1.0)
     best = int(np.lexsort((-called, cost))[0])
     margin = max(settings.near_best_minutes, settings.near_best_share * cost[best])
     return (cost <= cost[best] + margin) & (called >= called[best] - settings.p_called_tolerance)
 
 
-def with_cost(
-    frame: pd.DataFrame, ctx: AdviceContext, start: tuple[float, float] | None
-) -> pd.DataFrame:
-    """The frame with the distance from ``start`` (NaN without one), the travel there and
+def with_cost(frame: Table, ctx: AdviceContext, start: tuple[float, float] | None) -> Table:
+    """The table with the distance from ``start`` (NaN without one), the travel there and
     back, and the cost of each hour (travel counted as 0 where the distance is unknown)."""
     lat, lon = start if start is not None else (None, None)
-    distance = {o.id: office_distance_km(o, lat, lon) for o in ctx.offices}
-    km = frame[s.OFFICE_ID].map(lambda o: distance.get(o)).astype(float)
-    travel = travel_minutes(km.fillna(0.0).to_numpy(float), ctx.settings)
-    expected = frame[EXPECTED].to_numpy(float)
-    cost = hour_cost(expected, frame[s.P_CALLED].to_numpy(float), travel, ctx.settings)
-    shown = np.where(km.isna().to_numpy(), np.nan, travel)
+    distance = {o: office_distance_km(ctx.office(o), lat, lon) for o in set(frame[s.OFFICE_ID])}
+    km = np.array([distance.get(o) for o in frame[s.OFFICE_ID]], dtype=float)
+    if len(km) == 0:
+        km = np.zeros(0)
+    unknown = np.isnan(km)
+    travel = travel_minutes(np.where(unknown, 0.0, km), ctx.settings)
+    expected = frame[EXPECTED].astype(float)
+    cost = hour_cost(expected, frame[s.P_CALLED].astype(float), travel, ctx.settings)
+    shown = np.where(unknown, np.nan, travel)
     return frame.assign(**{DISTANCE_KM: km, TRAVEL: shown, COST: cost})
 
 
-def hour_load(rows: pd.DataFrame) -> pd.Series:
+def hour_load(rows: pd.DataFrame) -> dict[tuple[str, dt.date, int], float]:
     """Arrivals expected per office, date and hour, every channel and service together."""
     if rows.empty:
-        return pd.Series(dtype=float)
+        return {}
     keys = [
         rows[s.OFFICE_ID].astype(str).to_numpy(),
         _as_dates(rows[s.DATE]),
         rows[s.HOUR].to_numpy(int),
     ]
-    return rows[s.EXPECTED_ARRIVALS].astype(float).groupby(keys).sum()
+    load = rows[s.EXPECTED_ARRIVALS].astype(float).groupby(keys).sum()
+    return dict(zip(load.index, load.to_numpy(float), strict=True))
 
 
-def with_spare(frame: pd.DataFrame, load: pd.Series, ctx: AdviceContext) -> pd.DataFrame:
-    """The frame with each hour's spare capacity: what the windows serve in the hour, less
+def with_spare(
+    frame: Table, load: Mapping[tuple[str, dt.date, int], float], ctx: AdviceContext
+) -> Table:
+    """The table with each hour's spare capacity: what the windows serve in the hour, less
     the arrivals expected then (``load``, by office, date and hour), at least a floor."""
-    keys = list(zip(frame[s.OFFICE_ID], frame[s.DATE], frame[s.HOUR], strict=True))
+    keys = zip(frame[s.OFFICE_ID], frame[s.DATE], frame[s.HOUR], strict=True)
     expected = np.array([load.get(k, 0.0) for k in keys], dtype=float)
-    capacity = frame[s.OFFICE_ID].map(lambda o: ctx.hour_capacity(ctx.office(o)))
-    capacity = capacity.to_numpy(float)
+    capacity = np.array([ctx.hour_capacity(ctx.office(o)) for o in frame[s.OFFICE_ID]],
+                        dtype=float)
     floor = ctx.settings.min_spare_share * capacity
-    return frame.assign(**{SPARE: np.maximum(capacity - np.nan_to_num(expected), floor)})
+    return frame.assign(**{SPARE: np.maximum(capacity - filled(expected, 0.0), floor)})
 
 
 def rotation_pick(weights: np.ndarray, turn: int) -> int:
@@ -166,7 +184,7 @@ def rotation_pick(weights: np.ndarray, turn: int) -> int:
     return min(index, len(weights) - 1)
 
 
-def spread_pick(frame: pd.DataFrame, per_office: int, limit: int) -> pd.DataFrame:
+def spread_pick(frame: Table, per_office: int, limit: int) -> Table:
     """At most ``per_office`` rows per office, one per day first; nearest offices first.
 
     Within an office the cheapest hour of each day is taken before any second hour of a
@@ -175,15 +193,15 @@ def spread_pick(frame: pd.DataFrame, per_office: int, limit: int) -> pd.DataFram
     if frame.empty:
         return frame
     office = pd.factorize(frame[s.OFFICE_ID])[0]
-    day = np.array([d.toordinal() for d in frame[s.DATE]])
-    hour = frame[s.HOUR].to_numpy(int)
-    by_wait = np.lexsort((hour, frame[COST].to_numpy(float), day, office))
+    day = frame[ORDINAL]
+    hour = frame[s.HOUR].astype(int)
+    by_wait = np.lexsort((hour, frame[COST].astype(float), day, office))
     rank_in_day = _rank_within(by_wait, office * 1_000_000 + day)
     rank_in_office = _rank_within(np.lexsort((hour, day, rank_in_day, office)), office)
     keep = rank_in_office < per_office
-    far = frame[DISTANCE_KM].fillna(np.inf).to_numpy(float)
+    far = filled(frame[DISTANCE_KM], np.inf)
     order = np.lexsort((hour, day, office, far))
-    return frame.iloc[order[keep[order]][:limit]]
+    return frame.take(order[keep[order]][:limit])
 
 
 def _rank_within(order: np.ndarray, groups: np.ndarray) -> np.ndarray:

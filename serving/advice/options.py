@@ -1,4 +1,4 @@
-"""One offered hour (:class:`HourOption`), built from a ranked frame of forecast rows.
+"""One offered hour (:class:`HourOption`), built from a ranked table of forecast rows.
 
 Values stay as the forecast gives them (no rounding): the response writers round.
 """
@@ -6,12 +6,12 @@ Values stay as the forecast gives them (no rounding): the response writers round
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
-
-import pandas as pd
 
 from features import schema as s
 from serving.advice.hours import COST, DISTANCE_KM, ESTIMATED, EXPECTED, NEAR_BEST, TRAVEL
+from serving.advice.table import Table
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +36,32 @@ class HourOption:
     cost_minutes: float | None = None  # the ranking measure (serving.advice.cost)
 
 
-def to_options(frame: pd.DataFrame, channel: str) -> list[HourOption]:
+def _number(value: float) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def to_options(frame: Table, channel: str) -> list[HourOption]:
     """Rows (with cost and near-best columns) as :class:`HourOption` objects."""
-    options = []
-    for row in frame.itertuples(index=False):
-        called = getattr(row, s.P_CALLED)
-        distance = getattr(row, DISTANCE_KM)
-        travel = getattr(row, TRAVEL)
-        options.append(
-            HourOption(
-                office_id=str(getattr(row, s.OFFICE_ID)),
-                date=getattr(row, s.DATE),
-                hour=int(getattr(row, s.HOUR)),
-                channel=channel,
-                p10=float(getattr(row, s.P10)),
-                p50=float(getattr(row, s.P50)),
-                p90=float(getattr(row, s.P90)),
-                expected_wait=float(getattr(row, EXPECTED)),
-                p_called=None if pd.isna(called) else float(called),
-                distance_km=None if pd.isna(distance) else float(distance),
-                near_best=bool(getattr(row, NEAR_BEST)),
-                calendar_estimated=bool(getattr(row, ESTIMATED)),
-                travel_minutes=None if pd.isna(travel) else float(travel),
-                cost_minutes=float(getattr(row, COST)),
-            )
+    columns = [frame[c] for c in (s.OFFICE_ID, s.DATE, s.HOUR, s.P10, s.P50, s.P90, EXPECTED,
+                                  s.P_CALLED, DISTANCE_KM, NEAR_BEST, ESTIMATED, TRAVEL, COST)]
+    return [
+        HourOption(
+            office_id=str(office),
+            date=date,
+            hour=int(hour),
+            channel=channel,
+            p10=float(p10),
+            p50=float(p50),
+            p90=float(p90),
+            expected_wait=float(expected),
+            p_called=_number(called),
+            distance_km=_number(distance),
+            near_best=bool(near_best),
+            calendar_estimated=bool(estimated),
+            travel_minutes=_number(travel),
+            cost_minutes=float(cost),
         )
-    return options
+        for office, date, hour, p10, p50, p90, expected, called, distance, near_best, estimated,
+        travel, cost in zip(*columns, strict=True)
+    ]

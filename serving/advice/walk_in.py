@@ -7,10 +7,10 @@ rule, and :mod:`serving.advice.decision` for how the options feed the decision.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from features import schema as s
 from features.offices import Office
@@ -21,7 +21,6 @@ from serving.advice.hours import (
     NEAR_BEST,
     SPARE,
     near_best_mask,
-    open_hour_rows,
     rotation_pick,
     spread_pick,
     with_cost,
@@ -29,35 +28,35 @@ from serving.advice.hours import (
 )
 from serving.advice.options import HourOption, to_options
 from serving.advice.settings import AdviceSettings
+from serving.advice.table import ORDINAL, ROW_ID, Table, filled
 
 _SHORT_RULE_LOOKS_AT = 8  # the cheapest near-best hours the short-wait rule considers
 
 
 def walk_in_candidates(
-    rows: pd.DataFrame,
+    walk: Table,
     office: Office,
-    near: list[Office],
     ctx: AdviceContext,
-    first: dt.date,
-    last: dt.date,
-    from_hour: int,
     has_deadline: bool,
-) -> pd.DataFrame:
-    """Open walk-in hours in [first, last] at the ``near`` offices, worth going to.
+) -> Table:
+    """The open walk-in hours ``walk`` (of the nearby offices, in the search window) worth
+    going to.
 
     Worth going to: at least ``min_p_called`` chance of being called before closing (and
     ``last_chance_p_called`` on an office's last open day before a deadline). A walk-in-only
     office without a deadline falls back to all its hours when none qualifies.
     """
     settings = ctx.settings
-    near_rows = rows[rows[s.OFFICE_ID].astype(str).isin([o.id for o in near])]
-    walk = open_hour_rows(near_rows, ctx, s.Channel.WALK_IN.value, first, last, from_hour)
-    likely = walk[walk[s.P_CALLED].fillna(1.0) >= settings.min_p_called]
+    likely = walk.take(_called(walk) >= settings.min_p_called)
     if has_deadline and not likely.empty:
         likely = last_chance_filter(likely, settings)
     if likely.empty and not has_deadline and not office.takes_appointments:
         likely = walk  # nowhere else to go: offer the best hours there are
     return likely
+
+
+def _called(frame: Table) -> np.ndarray:
+    return filled(frame[s.P_CALLED], 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +72,11 @@ class WalkInChoice:
 
 
 def walk_in_options(
-    walk: pd.DataFrame,
+    walk: Table,
     office: Office,
     ctx: AdviceContext,
     start: tuple[float, float] | None,
-    load: pd.Series,
+    load: Mapping[tuple[str, dt.date, int], float],
     turn: int,
     has_deadline: bool = False,
 ) -> WalkInChoice:
@@ -88,58 +87,60 @@ def walk_in_options(
         return WalkInChoice([], 0, 0, None)
     settings = ctx.settings
     frame = with_cost(walk, ctx, start)
-    frame[NEAR_BEST] = near_best_mask(frame, settings)
-    good = with_spare(frame[frame[NEAR_BEST]], load, ctx)
-    good = good.sort_values([COST, DISTANCE_KM, s.DATE, s.HOUR, s.OFFICE_ID], kind="stable")
+    frame = frame.assign(**{NEAR_BEST: near_best_mask(frame, settings)})
+    good = with_spare(frame.take(frame[NEAR_BEST]), load, ctx)
+    good = good.sorted_by([COST, DISTANCE_KM, ORDINAL, s.HOUR, s.OFFICE_ID])
     per_office = settings.max_options_per_office
     spread = spread_pick(good, per_office, settings.max_options)
     served = _with_retry_days(good, walk, settings.retry_days) if has_deadline else good
-    first = served.iloc[[rotation_pick(served[SPARE].to_numpy(float), turn)]]
-    if first.index[0] not in spread.index:  # make room for it: its office's last, or the last
-        same = spread[spread[s.OFFICE_ID] == first[s.OFFICE_ID].iloc[0]]
-        full = len(same) >= per_office or len(spread) >= settings.max_options
-        spread = spread.drop(
-            index=(same if len(same) >= per_office else spread).index[-1:] if full else []
-        )
-    picked = pd.concat([first, spread.drop(index=first.index, errors="ignore")])
-    own = frame[frame[s.OFFICE_ID] == office.id]
-    own_best = own[near_best_mask(own, settings)].sort_values([COST, s.DATE, s.HOUR])
+    first = served.take([rotation_pick(served[SPARE].astype(float), turn)])
+    first_id, first_office = first[ROW_ID][0], first[s.OFFICE_ID][0]
+    if first_id not in set(spread[ROW_ID]):  # make room for it: its office's last, or the last
+        same = spread[s.OFFICE_ID] == first_office
+        full = int(same.sum()) >= per_office or len(spread) >= settings.max_options
+        if full:
+            where = np.flatnonzero(same) if int(same.sum()) >= per_office else np.arange(
+                len(spread))
+            spread = spread.take(np.delete(np.arange(len(spread)), where[-1:]))
+    picked = Table.concat([first, spread.take(spread[ROW_ID] != first_id)])
+    own = frame.take(frame[s.OFFICE_ID] == office.id)
+    own_best = own.take(near_best_mask(own, settings)).sorted_by([COST, ORDINAL, s.HOUR])
     if not own.empty and office.id not in set(picked[s.OFFICE_ID]):
         # the office itself is not comparable: still show its own best hours, last
-        picked = pd.concat([picked, spread_pick(own_best, per_office, per_office)])
+        picked = Table.concat([picked, spread_pick(own_best, per_office, per_office)])
     mine = own_best if not settings.short_walk_in_anywhere else good
     short = to_options(mine.head(_SHORT_RULE_LOOKS_AT), s.Channel.WALK_IN.value)
     return WalkInChoice(
         to_options(picked, s.Channel.WALK_IN.value),
         len(good),
-        good[s.DATE].nunique(),
+        len(set(good[ORDINAL])),
         good_hour(short, settings),
     )
 
 
-def _with_retry_days(good: pd.DataFrame, walk: pd.DataFrame, days: int) -> pd.DataFrame:
+def _with_retry_days(good: Table, walk: Table, days: int) -> Table:
     """The near-best hours that leave ``days`` later candidate days at their office to come
     back on if sent home before the deadline (all of them when none does)."""
-    dates = walk.groupby(s.OFFICE_ID)[s.DATE].unique()
-    later = [
-        int(np.sum(dates[office] > date))
-        for office, date in zip(good[s.OFFICE_ID], good[s.DATE], strict=True)
-    ]
-    keep = np.array(later, dtype=int) >= days
-    return good[keep] if keep.any() else good
+    dates: dict[str, np.ndarray] = {}
+    for office_id in set(walk[s.OFFICE_ID]):
+        dates[office_id] = np.unique(walk[ORDINAL][walk[s.OFFICE_ID] == office_id])
+    later = np.array([int(np.sum(dates[o] > d)) for o, d in
+                      zip(good[s.OFFICE_ID], good[ORDINAL], strict=True)], dtype=int)
+    keep = later >= days
+    return good.take(keep) if keep.any() else good
 
 
-def last_chance_filter(likely: pd.DataFrame, settings: AdviceSettings) -> pd.DataFrame:
+def last_chance_filter(likely: Table, settings: AdviceSettings) -> Table:
     """On an office's last open day before the deadline, keep only near-certain hours.
 
     Sent home at closing that day, there is no later day to come back, so an hour there
     needs ``last_chance_p_called`` rather than ``min_p_called``.
     """
-    last_day = likely.groupby(s.OFFICE_ID)[s.DATE].transform("max")
-    risky = (likely[s.DATE] == last_day) & (
-        likely[s.P_CALLED].fillna(1.0) < settings.last_chance_p_called
-    )
-    return likely[~risky]
+    last_day = {o: likely[ORDINAL][likely[s.OFFICE_ID] == o].max()
+                for o in set(likely[s.OFFICE_ID])}
+    on_last = likely[ORDINAL] == np.array([last_day[o] for o in likely[s.OFFICE_ID]])
+    risky = on_last & (_called(likely) < settings.last_chance_p_called)
+    return likely.take(~risky)
 
 
 def good_hour(options: list[HourOption], settings: AdviceSettings) -> HourOption | None:

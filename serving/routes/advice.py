@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-import pandas as pd
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from features.errors import ParameterError
 from serving.advice import AdviceRequest, advise, parse_near
-from serving.cube import ForecastCube
+from serving.cube_source import CubeSource
 from serving.deps import StateDep, TurnsDep, advice_context
 from serving.schemas import ErrorBody
-from serving.schemas_advice import AdviceRequestBody, AdviceResponse, advice_response
+from serving.schemas_advice import (
+    AdviceRequestBody,
+    AdviceResponse,
+    advice_response,
+    json_response,
+)
 from serving.state import local_now
 
 router = APIRouter(prefix="/v1", tags=["advice"])
@@ -29,19 +31,6 @@ _ERRORS = {
 }
 
 
-@dataclass(frozen=True)
-class CubeSource:
-    """The cube as the advice's forecast source: offices it forecasts, up to ``last``."""
-
-    cube: ForecastCube
-    last: dt.date
-
-    def frame(self, start: dt.date, end: dt.date, office_ids: Sequence[str]) -> pd.DataFrame:
-        """The cube's unrounded rows (dates after ``last`` are not forecast)."""
-        ids = [i for i in office_ids if i in self.cube.offices]
-        return self.cube.frame(start, min(end, self.last), ids)
-
-
 @router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]
              summary="Should I book or walk in, when and where?",
              description="From the travel date and the issuing time (7 working days in "
@@ -49,7 +38,7 @@ class CubeSource:
                          "last day to apply; the appointment option; the near-best walk-in "
                          "hours before it, here and at offices nearby; the advice and its "
                          "reasons in Chinese and English. See docs/advice.md.")
-def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> AdviceResponse:
+def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Response:
     """The advice for one traveller (CPU-bound: runs in the thread pool)."""
     model = state.require_model()
     near = parse_near(body.near) if body.near is not None else None
@@ -66,4 +55,4 @@ def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Ad
                             turn=turns.next(office.id))
     source = CubeSource(model.cube, max(today, now.date()) + horizon)
     advice = advise(request, advice_context(state, model), source)
-    return advice_response(advice, model.forecaster.offices, model.version)
+    return json_response(advice_response(advice, model.forecaster.offices, model.version))

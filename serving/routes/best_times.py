@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from features.errors import ParameterError
 from features.offices import Office
 from features.schema import Channel
-from serving.advice import best_times, parse_near
+from serving.advice import best_times_of, parse_near
+from serving.cube_source import CubeSource
 from serving.deps import StateDep, advice_context
 from serving.schemas import ErrorBody
-from serving.schemas_advice import BestTimesResponse, best_time_out
+from serving.schemas_advice import BestTimesResponse, best_time_out, json_response
 from serving.state import LoadedModel, ServingState, local_now
 
 router = APIRouter(prefix="/v1", tags=["best times"])
@@ -39,7 +40,7 @@ ChannelQuery = Annotated[Channel, Query(description="The queue (default walk_in)
             summary="The quickest hours at one office")
 def office_best_times(office_id: str, state: StateDep, start: From = None, to: To = None,
                       channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
-                      ) -> BestTimesResponse:
+                      ) -> Response:
     """The open hours of one office with the shortest predicted wait in [from, to]."""
     model = state.require_model()
     office = model.cube.office(office_id)
@@ -54,7 +55,7 @@ def all_best_times(state: StateDep, start: From = None, to: To = None,
                    near: Annotated[str | None, Query(description="`LAT,LON`: nearest first "
                                                      "among equally good hours.")] = None,
                    channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
-                   ) -> BestTimesResponse:
+                   ) -> Response:
     """The open hours across offices with the shortest predicted wait in [from, to]."""
     model = state.require_model()
     point = parse_near(near) if near is not None else None
@@ -64,7 +65,7 @@ def all_best_times(state: StateDep, start: From = None, to: To = None,
 
 def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
             start: dt.date | None, to: dt.date | None, channel: Channel, limit: int,
-            near: tuple[float, float] | None) -> BestTimesResponse:
+            near: tuple[float, float] | None) -> Response:
     zone = offices[0].timezone if offices else "Asia/Shanghai"
     now = local_now(state.clock, zone)
     first = start or now.date()
@@ -82,10 +83,13 @@ def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
         raise ParameterError("to", f"{last} is {(last - first).days + 1} days from `from` "
                                    f"({first}); a range holds at most {MAX_RANGE_DAYS} days")
     registry = model.forecaster.offices
-    rows = model.cube.frame(first, last, [o.id for o in offices])
+    ids = [o.id for o in offices]
+    ctx = advice_context(state, model)
     from_hour = now.hour + 1 if first == now.date() else 0
-    times = best_times(rows, advice_context(state, model), first, last, channel.value, limit,
-                       near, from_hour_on_first=from_hour)
+    view = CubeSource(model.cube, horizon_end).view(first, last, ids, ctx)
+    times = best_times_of(view.hours(channel.value, ids, first, last, from_hour), ctx,
+                          channel.value, limit, near)
     hours = [best_time_out(t, registry) for t in times]
-    return BestTimesResponse(model_version=model.version, start=first, to=last, channel=channel,
-                             near=list(near) if near else None, hours=hours, times=hours)
+    return json_response(BestTimesResponse(model_version=model.version, start=first, to=last,
+                                           channel=channel, near=list(near) if near else None,
+                                           hours=hours, times=hours))

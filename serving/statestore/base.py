@@ -8,7 +8,9 @@ A state store keeps what the server must remember across workers and restarts:
   shown once, when it is made, and never stored;
 - rate-limit buckets, one per client address or partner key, as the GCRA's single
   number (the "theoretical arrival time"): a token bucket of ``burst`` tokens refilling
-  at ``per_minute`` a minute, decided atomically by the store (:func:`gcra`).
+  at ``per_minute`` a minute, decided atomically by the store (:func:`gcra`);
+- the forecasts served, once per queue, hour and version, and the monitor's documents
+  (:mod:`serving.statestore.served`).
 
 Two backends implement :class:`StateStore`: SQLite (one file, shared by the workers of
 one host) and Redis (shared by several hosts).
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from serving.live import QueueState
+from serving.statestore.served import ServedForecast
 
 MICROS = 1_000_000
 
@@ -176,6 +179,24 @@ class StateStore(Protocol):
 
     def take(self, bucket: str, limit: Limit, now_us: int) -> int:
         """Spend one request of ``bucket``: 0 when allowed, else microseconds to wait."""
+        ...
+
+    def record_served(self, records: list[ServedForecast]) -> int:
+        """Keep served forecasts not kept yet (same queue, date, hour and version: the
+        first record stays); how many were new. Purges records older than
+        :data:`~serving.statestore.served.KEEP_SERVED_DAYS`."""
+        ...
+
+    def served_forecasts(self, first: dt.date, last: dt.date) -> list[ServedForecast]:
+        """The served forecasts dated in [first, last]."""
+        ...
+
+    def put_document(self, name: str, text: str) -> None:
+        """Store a document (JSON text) under ``name``, replacing it whole."""
+        ...
+
+    def document(self, name: str) -> str | None:
+        """The document stored under ``name``, if any."""
         ...
 
     def close(self) -> None:

@@ -6,11 +6,15 @@ Every read-modify-write is one Lua script, which Redis runs atomically. Keys, al
 - ``queue-state:{office}``: a hash of ``observed_us`` and the state's JSON ``body``;
 - ``key:{digest}``: a partner key's record (JSON); ``keys``: the set of digests;
   ``key-names``: active name → digest (so a name is held by one active key at a time);
-- ``rate:{bucket}``: a bucket's GCRA time, expiring when the bucket is full again.
+- ``rate:{bucket}``: a bucket's GCRA time, expiring when the bucket is full again;
+- ``served:{date}``: a hash of the served forecasts of that date (record key → JSON),
+  expiring after :data:`~serving.statestore.served.KEEP_SERVED_DAYS`;
+- ``doc:{name}``: a document.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +31,7 @@ from serving.statestore.base import (
     queue_state_from_json,
     queue_state_json,
 )
+from serving.statestore.served import KEEP_SERVED_DAYS, ServedForecast
 
 PREFIX = "waitcast:"
 TIMEOUT_SECONDS = 2.0
@@ -168,6 +173,43 @@ class RedisStore:
                 keys=[f"{PREFIX}rate:{bucket}"], args=[now_us, limit.emission_us, limit.burst]
             )
         return max(0, math.ceil(float(wait)))
+
+    def record_served(self, records: list[ServedForecast]) -> int:
+        """Keep the records not kept yet (HSETNX: the first of a key stays)."""
+        if not records:
+            return 0
+        with self._errors("cannot be written"):
+            pipe = self._redis.pipeline(transaction=False)
+            for record in records:
+                pipe.hsetnx(f"{PREFIX}served:{record.date.isoformat()}", record.key,
+                            record.to_json())
+            for date in {r.date for r in records}:
+                pipe.expire(f"{PREFIX}served:{date.isoformat()}", KEEP_SERVED_DAYS * 86400)
+            answers = pipe.execute()
+        return sum(int(a) for a in answers[: len(records)])
+
+    def served_forecasts(self, first: dt.date, last: dt.date) -> list[ServedForecast]:
+        """The records dated in [first, last]."""
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        with self._errors("cannot be read"):
+            pipe = self._redis.pipeline(transaction=False)
+            for day in days:
+                pipe.hvals(f"{PREFIX}served:{day.isoformat()}")
+            answers = pipe.execute()
+        records = [ServedForecast.from_json(text) for values in answers for text in values]
+        return sorted(records, key=lambda r: (r.date, r.office_id, r.channel, r.service, r.hour,
+                                              r.version))
+
+    def put_document(self, name: str, text: str) -> None:
+        """Store ``text`` under ``name``, replacing it whole."""
+        with self._errors("cannot be written"):
+            self._redis.set(f"{PREFIX}doc:{name}", text)
+
+    def document(self, name: str) -> str | None:
+        """The document stored under ``name``, if any."""
+        with self._errors("cannot be read"):
+            text = self._redis.get(f"{PREFIX}doc:{name}")
+        return self._decoded(text) if text is not None else None
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -10,10 +10,12 @@ before a power cut may be lost (never the file's consistency).
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple, fields
 from pathlib import Path
 
 from serving.errors import StateStoreError
@@ -25,6 +27,7 @@ from serving.statestore.base import (
     queue_state_from_json,
     queue_state_json,
 )
+from serving.statestore.served import KEEP_SERVED_DAYS, ServedForecast
 
 BUSY_TIMEOUT_SECONDS = 5.0
 PURGE_EVERY = 1000  # takes between two purges of full (idle) buckets
@@ -38,6 +41,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS partner_keys_active_name
     ON partner_keys (name) WHERE revoked_at IS NULL;
 CREATE TABLE IF NOT EXISTS rate_limits (
     bucket TEXT PRIMARY KEY, tat_us INTEGER NOT NULL, allowed INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS served_forecasts (
+    office_id TEXT NOT NULL, channel TEXT NOT NULL, service TEXT NOT NULL, date TEXT NOT NULL,
+    hour INTEGER NOT NULL, version TEXT NOT NULL, estimator TEXT NOT NULL, p10 REAL NOT NULL,
+    p50 REAL NOT NULL, p90 REAL NOT NULL, model_p50 REAL NOT NULL,
+    PRIMARY KEY (date, office_id, channel, service, hour, version));
+CREATE TABLE IF NOT EXISTS documents (
+    name TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 # base.gcra in one statement (SET sees the row as it was): a new bucket allows; else the
 # time, capped at a full bucket ahead of now, advances by one emission when that stays
@@ -52,6 +62,7 @@ ON CONFLICT (bucket) DO UPDATE SET
 RETURNING tat_us, allowed
 """
 _KEY_COLUMNS = "name, digest, prefix, per_minute, created_at, revoked_at"
+_SERVED_COLUMNS = ", ".join(f.name for f in fields(ServedForecast))
 
 
 class SQLiteStore:
@@ -182,6 +193,51 @@ class SQLiteStore:
         """How many buckets are stored (full ones are purged now and then)."""
         with self._errors("cannot be read"), self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM rate_limits").fetchone()[0])
+
+    def record_served(self, records: list[ServedForecast]) -> int:
+        """Keep the records not kept yet (the first of a queue, date, hour and version)."""
+        if not records:
+            return 0
+        rows = [(*astuple(r)[:3], r.date.isoformat(), *astuple(r)[4:]) for r in records]
+        oldest = (max(r.date for r in records) - dt.timedelta(days=KEEP_SERVED_DAYS)).isoformat()
+        marks = ", ".join("?" * len(rows[0]))
+        with self._transaction("cannot be written") as conn:
+            before = conn.total_changes
+            conn.executemany(
+                f"INSERT OR IGNORE INTO served_forecasts ({_SERVED_COLUMNS}) VALUES ({marks})",
+                rows,
+            )
+            added = conn.total_changes - before
+            conn.execute("DELETE FROM served_forecasts WHERE date < ?", (oldest,))
+        return added
+
+    def served_forecasts(self, first: dt.date, last: dt.date) -> list[ServedForecast]:
+        """The records dated in [first, last]."""
+        with self._errors("cannot be read"), self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_SERVED_COLUMNS} FROM served_forecasts WHERE date BETWEEN ? AND ? "
+                "ORDER BY date, office_id, channel, service, hour, version",
+                (first.isoformat(), last.isoformat()),
+            ).fetchall()
+        names = [f.name for f in fields(ServedForecast)]
+        return [ServedForecast.from_values(**dict(zip(names, row, strict=True))) for row in rows]
+
+    def put_document(self, name: str, text: str) -> None:
+        """Store ``text`` under ``name``, replacing it whole."""
+        with self._errors("cannot be written"), self._lock:
+            self._conn.execute(
+                "INSERT INTO documents (name, body) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET body = excluded.body",
+                (name, text),
+            )
+
+    def document(self, name: str) -> str | None:
+        """The document stored under ``name``, if any."""
+        with self._errors("cannot be read"), self._lock:
+            row = self._conn.execute(
+                "SELECT body FROM documents WHERE name = ?", (name,)
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def close(self) -> None:
         """Close the connection."""

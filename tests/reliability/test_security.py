@@ -228,8 +228,8 @@ def _explode(*_args: object, **_kwargs: object) -> None:
 @pytest.mark.parametrize(("target", "name", "method", "path", "body"), [
     (ForecastCube, "lookup", "GET", f"/v1/offices/hz-city/forecast?date={TODAY}", None),
     (ForecastCube, "day", "GET", "/v1/offices/hz-city/now", None),
-    (ForecastCube, "frame", "GET", "/v1/best-times", None),
-    (ForecastCube, "frame", "POST", "/v1/advice", {"office_id": "hz-city"}),
+    (ForecastCube, "prepared", "GET", "/v1/best-times", None),  # what they read (issue 15)
+    (ForecastCube, "prepared", "POST", "/v1/advice", {"office_id": "hz-city"}),
     (ServingState, "_load", "POST", "/v1/admin/reload", None),
     (ServingState, "office", "GET", "/v1/offices/hz-city", None),
     (ModelRegistry, "current_version", "POST", "/v1/admin/reload", None),

@@ -53,9 +53,8 @@ def test_the_sql_hourly_table_equals_the_pandas_one(
     store, frames = stored
     con = connect("512MB")
     tickets = frames[s.InputKind.TICKETS]
-    expected = hourly_table(
-        ticket_outcomes(tickets, offices, Calendars(calendar)), from_tickets=True
-    )
+    outcomes = ticket_outcomes(tickets, offices, Calendars(calendar))
+    expected = hourly_table(outcomes, from_tickets=True)
     got = hourly_tickets(con, store.partition_files(s.InputKind.TICKETS))
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-12)
     assert (got[s.NEVER_CALLED_SHARE] > 0).any()  # censored tickets are counted as such
