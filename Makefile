@@ -59,6 +59,8 @@ redis:
 
 test: $(STAMP) browser redis
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2
 
 lint: $(STAMP)

@@ -75,8 +75,9 @@ def build(seed: int, settings: AdviceSettings) -> World:
     forecaster = fit_forecaster(data, TrainConfig(n_estimators=60)).forecaster
     _stage(f"trained on {data.start} .. {data.end}", t)
     rows = forecaster.forecast(forecaster.origin, (SIM_END - HELD_OUT).days + 1)
-    ctx = AdviceContext(Calendars(calendar), offices, forecaster.lead_days, settings,
-                        forecaster.service_minutes)
+    ctx = AdviceContext(
+        Calendars(calendar), offices, forecaster.lead_days, settings, forecaster.service_minutes
+    )
     return World(log, forecaster, rows, SimulatedQueue(_held_out(log), ctx))
 
 
@@ -93,23 +94,34 @@ def one_at_a_time(world: World, args: argparse.Namespace) -> None:
     _stage(f"followed {len(citizens):,} citizens", t)
     figures = summarize(results)
     leads = world.forecaster.lead_days.values()
-    print(f"advice bench: {figures['citizens']} simulated citizens deciding {HELD_OUT} .. "
-          f"{DECIDE_LAST}; model trained on data to {world.forecaster.data_end}; predicted "
-          f"booking lead {min(leads):.0f}-{max(leads):.0f} days")
-    print(f"evaluable (outcome inside the simulated log): {figures['evaluable']}; with a travel "
-          f"date that some option could make: {figures['with_travel_date_and_an_option']}")
+    print(
+        f"advice bench: {figures['citizens']} simulated citizens deciding {HELD_OUT} .. "
+        f"{DECIDE_LAST}; model trained on data to {world.forecaster.data_end}; predicted "
+        f"booking lead {min(leads):.0f}-{max(leads):.0f} days"
+    )
+    print(
+        f"evaluable (outcome inside the simulated log): {figures['evaluable']}; with a travel "
+        f"date that some option could make: {figures['with_travel_date_and_an_option']}"
+    )
     print("advice mix: " + ", ".join(f"{k} {v:.1%}" for k, v in figures["advice_mix"].items()))
     print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}{'door to door':>14}")
     for name in STRATEGIES:
-        print(f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
-              f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
-              f"{figures[f'{name}_mean_door_to_door']:>10.1f} min")
+        print(
+            f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
+            f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
+            f"{figures[f'{name}_mean_door_to_door']:>10.1f} min"
+        )
     _ratios(figures)
-    print(f"advice matches the best choice in hindsight: {figures['matches_hindsight_share']:.1%}"
-          " (advice -> hindsight: " + ", ".join(
-              f"{k} {v:.1%}" for k, v in figures["hindsight_mismatches"].items()) + ")")
-    print("  ... when walking in means the chosen office itself (book or walk in here?): "
-          f"{figures['matches_same_office_hindsight_share']:.1%}")
+    print(
+        f"advice matches the best choice in hindsight: {figures['matches_hindsight_share']:.1%}"
+        " (advice -> hindsight: "
+        + ", ".join(f"{k} {v:.1%}" for k, v in figures["hindsight_mismatches"].items())
+        + ")"
+    )
+    print(
+        "  ... when walking in means the chosen office itself (book or walk in here?): "
+        f"{figures['matches_same_office_hindsight_share']:.1%}"
+    )
     urgent = figures["urgent_without_any_option_share"]
     if urgent is not None:
         print(f"urgent_service advised where no normal option could make it: {urgent:.1%}")
@@ -131,9 +143,19 @@ def at_once(world: World, args: argparse.Namespace) -> None:
 
     def resimulate(extras: crowd.Extras) -> SimulatedQueue:
         frames = [
-            simulate_office(ctx.offices.get(o), ctx.calendars.china, SIM_START, SIM_END, args.seed,
-                            warmup_days=WARMUP_DAYS, extra_walk_ins=extras[o])
-            if o in extras else by_office[o] for o in ctx.offices.ids]
+            simulate_office(
+                ctx.offices.get(o),
+                ctx.calendars.china,
+                SIM_START,
+                SIM_END,
+                args.seed,
+                warmup_days=WARMUP_DAYS,
+                extra_walk_ins=extras[o],
+            )
+            if o in extras
+            else by_office[o]
+            for o in ctx.offices.ids
+        ]
         added.append(crowd.walk_in_share(base, extras))
         return SimulatedQueue(_held_out(combine_logs(frames)), ctx)
 
@@ -141,30 +163,42 @@ def at_once(world: World, args: argparse.Namespace) -> None:
     _stage("simulated the queue again with each crowd", t)
     capacity = crowd.hour_capacity(ctx.offices, world.forecaster.service_minutes)
     figures = crowd.summarize(results, plans, capacity)
-    print(f"advice bench, everyone at once: {figures['citizens']} simulated citizens deciding "
-          f"{HELD_OUT} .. {last}, each following at once (walk-ins take the first suggested "
-          f"hour); their walk-ins are added to the simulated queue; evaluable "
-          f"{figures['evaluable']}")
+    print(
+        f"advice bench, everyone at once: {figures['citizens']} simulated citizens deciding "
+        f"{HELD_OUT} .. {last}, each following at once (walk-ins take the first suggested "
+        f"hour); their walk-ins are added to the simulated queue; evaluable "
+        f"{figures['evaluable']}"
+    )
     print("advice mix: " + ", ".join(f"{k} {v:.1%}" for k, v in figures["advice_mix"].items()))
-    print(f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}"
-          f"{'door to door':>14}{'sent home':>11}{'added walk-ins':>16}"
-          "  busiest office-hour (followers, x its capacity)")
+    print(
+        f"{'strategy':<16}{'on time':>10}{'mean wait':>12}{'p90 wait':>10}"
+        f"{'door to door':>14}{'sent home':>11}{'added walk-ins':>16}"
+        "  busiest office-hour (followers, x its capacity)"
+    )
     for k, name in enumerate(STRATEGIES):
         peak = figures[f"{name}_peak"]
-        where = (f"{peak['where']}: {peak['followers']} ({peak['share_of_capacity']:.1f}x)"
-                 if peak["where"] else "-")
-        print(f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
-              f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
-              f"{figures[f'{name}_mean_door_to_door']:>10.1f} min"
-              f"{figures[f'{name}_sent_home_share']:>11.1%}{added[k]:>15.0%}  {where}")
+        where = (
+            f"{peak['where']}: {peak['followers']} ({peak['share_of_capacity']:.1f}x)"
+            if peak["where"]
+            else "-"
+        )
+        print(
+            f"{name:<16}{figures[f'{name}_on_time_share']:>10.2%}"
+            f"{figures[f'{name}_mean_wait']:>9.1f} min{figures[f'{name}_p90_wait']:>6.0f} min"
+            f"{figures[f'{name}_mean_door_to_door']:>10.1f} min"
+            f"{figures[f'{name}_sent_home_share']:>11.1%}{added[k]:>15.0%}  {where}"
+        )
     _ratios(figures)
     door = figures["advice_mean_door_to_door"]
-    ratios = [f"{b}: door to door x{door / figures[f'{b}_mean_door_to_door']:.2f}"
-              for b in STRATEGIES[1:]]
+    ratios = [
+        f"{b}: door to door x{door / figures[f'{b}_mean_door_to_door']:.2f}" for b in STRATEGIES[1:]
+    ]
     print("advice / " + ", ".join(ratios))
-    print("(door to door: the wait plus the trips to another office than the chosen one, there "
-          "and back, by the advice's own estimate; added walk-ins: the crowd's walk-ins over the "
-          "simulated walk-ins of the same office-days)")
+    print(
+        "(door to door: the wait plus the trips to another office than the chosen one, there "
+        "and back, by the advice's own estimate; added walk-ins: the crowd's walk-ins over the "
+        "simulated walk-ins of the same office-days)"
+    )
     _targets(figures)
     print(json.dumps(figures, default=str), file=sys.stderr)
 
@@ -172,15 +206,19 @@ def at_once(world: World, args: argparse.Namespace) -> None:
 def _ratios(figures: dict[str, Any]) -> None:
     for base in STRATEGIES[1:]:
         ratio = figures["advice_mean_wait"] / figures[f"{base}_mean_wait"]
-        print(f"advice / {base}: mean wait x{ratio:.2f}, on time "
-              f"{figures['advice_on_time_share'] - figures[f'{base}_on_time_share']:+.2%}")
+        print(
+            f"advice / {base}: mean wait x{ratio:.2f}, on time "
+            f"{figures['advice_on_time_share'] - figures[f'{base}_on_time_share']:+.2%}"
+        )
 
 
 def _targets(figures: dict[str, Any]) -> None:
     on_time = figures["advice_on_time_share"] >= 0.99
     beats = all(figures["advice_mean_wait"] < figures[f"{b}_mean_wait"] for b in STRATEGIES[1:])
-    print(f"target on time >= 99%: {'met' if on_time else 'MISSED'}; beats both baselines on "
-          f"mean wait: {'yes' if beats else 'NO'}")
+    print(
+        f"target on time >= 99%: {'met' if on_time else 'MISSED'}; beats both baselines on "
+        f"mean wait: {'yes' if beats else 'NO'}"
+    )
 
 
 def main() -> None:
@@ -188,12 +226,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--short-walk-in-anywhere", action="store_true",
-                        help="Walk in instead of booking when a short p90 is at any offered "
-                             "office, not only at the chosen one.")
-    parser.add_argument("--at-once", type=int, default=0, metavar="N",
-                        help="N citizens deciding within --decide-days all follow at once; "
-                             "their walk-ins join the simulated queue.")
+    parser.add_argument(
+        "--short-walk-in-anywhere",
+        action="store_true",
+        help="Walk in instead of booking when a short p90 is at any offered "
+        "office, not only at the chosen one.",
+    )
+    parser.add_argument(
+        "--at-once",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N citizens deciding within --decide-days all follow at once; "
+        "their walk-ins join the simulated queue.",
+    )
     parser.add_argument("--decide-days", type=int, default=3)
     args = parser.parse_args()
     t0 = time.perf_counter()

@@ -69,23 +69,48 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
     if workers > 1:
         from cli.serve import APP_FACTORY
 
-        os.environ.update({"WAITCAST_REGISTRY": str(registry), "WAITCAST_ENV": "production",
-                           "WAITCAST_ADMIN_TOKEN": token, "WAITCAST_RATE_LIMIT_PER_MINUTE": "0"})
-        uvicorn.run(APP_FACTORY, factory=True, host="127.0.0.1", port=port, workers=workers,
-                    access_log=False, log_level="warning", server_header=False)
+        os.environ.update(
+            {
+                "WAITCAST_REGISTRY": str(registry),
+                "WAITCAST_ENV": "production",
+                "WAITCAST_ADMIN_TOKEN": token,
+                "WAITCAST_RATE_LIMIT_PER_MINUTE": "0",
+            }
+        )
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host="127.0.0.1",
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_level="warning",
+            server_header=False,
+        )
         return
-    settings = Settings(registry=registry, env="production",
-                        admin_token=SecretStr(token), rate_limit_per_minute=0)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, workers=1,
-                access_log=False, log_level="warning", server_header=False)
+    settings = Settings(
+        registry=registry, env="production", admin_token=SecretStr(token), rate_limit_per_minute=0
+    )
+    uvicorn.run(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+    )
 
 
 def request_mix(base: str) -> list[Request]:
     """The mix, built from the offices and dates the server forecasts; each answers 200."""
     ready = httpx.get(base + "/health/ready", timeout=10).json()
     today = dt.date.fromisoformat(ready["cube_start"])
-    offices = [o for o in httpx.get(base + "/v1/offices", timeout=10).json()["offices"]
-               if o["forecast_available"]]
+    offices = [
+        o
+        for o in httpx.get(base + "/v1/offices", timeout=10).json()["offices"]
+        if o["forecast_available"]
+    ]
     kinds: dict[str, list[Request]] = {"F": [], "N": [], "A": [], "B": []}
     for k, office in enumerate(offices):
         oid = office["id"]
@@ -94,22 +119,32 @@ def request_mix(base: str) -> list[Request]:
             channel = ("", "&channel=walk_in", "&channel=appointment")[offset % 3]
             if channel.endswith("appointment") and "appointment" not in office["channels"]:
                 channel = ""
-            kinds["F"].append(Request("forecast", "GET",
-                                      f"/v1/offices/{oid}/forecast?date={date}{channel}"))
+            kinds["F"].append(
+                Request("forecast", "GET", f"/v1/offices/{oid}/forecast?date={date}{channel}")
+            )
         kinds["N"].append(Request("now", "GET", f"/v1/offices/{oid}/now"))
-        for days, residency in ((10, "in_province"), (25, "out_of_province"), (45, "in_province"),
-                                (None, "in_province")):
+        for days, residency in (
+            (10, "in_province"),
+            (25, "out_of_province"),
+            (45, "in_province"),
+            (None, "in_province"),
+        ):
             body = {"office_id": oid, "residency": residency, "expedited": days == 10}
             if days is not None:
                 body["travel_date"] = str(today + dt.timedelta(days=days))
             kinds["A"].append(Request("advice", "POST", "/v1/advice", json.dumps(body)))
         start = today + dt.timedelta(days=1 + k % 5)
-        kinds["B"].append(Request("best-times", "GET",
-                                  f"/v1/offices/{oid}/best-times?from={start}&limit=10"))
+        kinds["B"].append(
+            Request("best-times", "GET", f"/v1/offices/{oid}/best-times?from={start}&limit=10")
+        )
         if office["lat"] is not None:
-            kinds["B"].append(Request(
-                "best-times", "GET", f"/v1/best-times?from={start}&near={office['lat']},"
-                                     f"{office['lon']}&limit=10"))
+            kinds["B"].append(
+                Request(
+                    "best-times",
+                    "GET",
+                    f"/v1/best-times?from={start}&near={office['lat']},{office['lon']}&limit=10",
+                )
+            )
     with httpx.Client(base_url=base, timeout=60) as client:
         for requests in kinds.values():
             requests[:] = [r for r in requests if _answers_200(client, r)]
@@ -124,11 +159,17 @@ def request_mix(base: str) -> list[Request]:
 
 
 def _answers_200(client: httpx.Client, request: Request) -> bool:
-    answer = client.request(request.method, request.path, content=request.body or None,
-                            headers={"Content-Type": "application/json"} if request.body else {})
+    answer = client.request(
+        request.method,
+        request.path,
+        content=request.body or None,
+        headers={"Content-Type": "application/json"} if request.body else {},
+    )
     if answer.status_code != 200:
-        print(f"left out of the mix ({answer.status_code}): {request.method} {request.path} "
-              f"{request.body}")
+        print(
+            f"left out of the mix ({answer.status_code}): {request.method} {request.path} "
+            f"{request.body}"
+        )
     return answer.status_code == 200
 
 
@@ -151,15 +192,22 @@ def main() -> int:
     parser.add_argument("--client", choices=("auto", "wrk", "asyncio"), default="auto")
     parser.add_argument("--strict", action="store_true", help="Exit 1 when a target is missed.")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (default 1).")
-    parser.add_argument("--compare", type=Path, help="A tree of the old code (e.g. `git archive "
-                        "43e097b | tar -x -C DIR`): measured first, the ratio printed.")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="A tree of the old code (e.g. `git archive "
+        "43e097b | tar -x -C DIR`): measured first, the ratio printed.",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # internal: server mode
     args = parser.parse_args()
     if args.serve:
         serve(args.registry, args.serve, args.workers)
         return 0
-    tool = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) \
+    tool = (
+        "wrk"
+        if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         else "asyncio"
+    )
     load = run_wrk if tool == "wrk" else run_asyncio
     print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f}")
     registry = args.registry or cached_registry(BENCH_REGISTRY, 150, False)
@@ -170,27 +218,38 @@ def main() -> int:
         baseline = measure([sys.executable, str(script)], registry, 1, args, load)
         report(tool, args, *baseline, workers=1)
         print(f"\nthis code, {args.workers} worker(s)")
-    counts, warm, result, rss, alive = measure([sys.executable, __file__, "--workers",
-                                                str(args.workers)], registry, args.workers,
-                                               args, load)
+    counts, warm, result, rss, alive = measure(
+        [sys.executable, __file__, "--workers", str(args.workers)],
+        registry,
+        args.workers,
+        args,
+        load,
+    )
     code = report(tool, args, counts, warm, result, rss, alive, workers=args.workers)
     if baseline is not None:
         ratio = result.rps / max(baseline[2].rps, 1e-9)
-        print(f"throughput          : {ratio:.1f}x the baseline's (target >= "
-              f"{TARGET_RATIO:.0f}x)  {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}; p99 "
-              f"{result.p99_ms:.0f} ms (target <= {TARGET_P99_MS:.0f} ms)  "
-              f"{'PASS' if result.p99_ms <= TARGET_P99_MS else 'FAIL'}")
+        print(
+            f"throughput          : {ratio:.1f}x the baseline's (target >= "
+            f"{TARGET_RATIO:.0f}x)  {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}; p99 "
+            f"{result.p99_ms:.0f} ms (target <= {TARGET_P99_MS:.0f} ms)  "
+            f"{'PASS' if result.p99_ms <= TARGET_P99_MS else 'FAIL'}"
+        )
     return code
 
 
-def measure(command: list[str], registry: Path, workers: int, args: argparse.Namespace,
-            load: Callable[..., LoadResult]) -> tuple[dict[str, int], LoadResult, LoadResult,
-                                                      tuple[int, int, int], bool]:
+def measure(
+    command: list[str],
+    registry: Path,
+    workers: int,
+    args: argparse.Namespace,
+    load: Callable[..., LoadResult],
+) -> tuple[dict[str, int], LoadResult, LoadResult, tuple[int, int, int], bool]:
     """Start a server (``command`` + ``--serve PORT --registry R``), load it; its figures."""
     port = free_port()
     quiet = subprocess.DEVNULL if workers > 1 else None  # the workers' JSON logs
-    server = subprocess.Popen([*command, "--serve", str(port), "--registry", str(registry)],
-                              stdout=quiet, stderr=quiet)
+    server = subprocess.Popen(
+        [*command, "--serve", str(port), "--registry", str(registry)], stdout=quiet, stderr=quiet
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base)
@@ -205,34 +264,53 @@ def measure(command: list[str], registry: Path, workers: int, args: argparse.Nam
         server.terminate()
         server.wait(timeout=30)
     distinct = set(mix)
-    counts = {kind: sum(r.kind == kind for r in distinct) for kind in dict.fromkeys(
-        r.kind for r in mix)}
+    counts = {
+        kind: sum(r.kind == kind for r in distinct) for kind in dict.fromkeys(r.kind for r in mix)
+    }
     return counts, warm, result, (rss_loaded, rss_before, rss_after), alive
 
 
-def report(tool: str, args: argparse.Namespace, counts: dict[str, int], warm: LoadResult,
-           result: LoadResult, rss: tuple[int, int, int], alive: bool, workers: int = 1) -> int:
+def report(
+    tool: str,
+    args: argparse.Namespace,
+    counts: dict[str, int],
+    warm: LoadResult,
+    result: LoadResult,
+    rss: tuple[int, int, int],
+    alive: bool,
+    workers: int = 1,
+) -> int:
     """Print the figures against their targets; the exit code."""
     loaded, before, after = rss
     growth = (after - before) / before
-    checks = [result.errors <= TARGET_ERRORS and warm.errors == 0 and alive,
-              growth < TARGET_GROWTH]
+    checks = [result.errors <= TARGET_ERRORS and warm.errors == 0 and alive, growth < TARGET_GROWTH]
     mix = ", ".join(f"{kind} {n}" for kind, n in counts.items())
     label = f"{workers} uvicorn worker{'s' if workers > 1 else ''}"
-    print(f"load generator: {tool}, {args.connections} connections, {label}, "
-          f"loopback; rate limit off")
-    print(f"request mix (rotated): {mix} distinct requests, in the pattern {PATTERN} "
-          "(F forecast, N now, A advice, B best times)")
-    print(f"warm-up             : {warm.seconds:5.1f} s, {warm.requests} requests, "
-          f"errors {warm.errors}")
-    print(f"measured run        : {result.seconds:5.1f} s, {result.requests} requests, "
-          f"{result.rps:7.0f} req/s")
+    print(
+        f"load generator: {tool}, {args.connections} connections, {label}, loopback; rate limit off"
+    )
+    print(
+        f"request mix (rotated): {mix} distinct requests, in the pattern {PATTERN} "
+        "(F forecast, N now, A advice, B best times)"
+    )
+    print(
+        f"warm-up             : {warm.seconds:5.1f} s, {warm.requests} requests, "
+        f"errors {warm.errors}"
+    )
+    print(
+        f"measured run        : {result.seconds:5.1f} s, {result.requests} requests, "
+        f"{result.rps:7.0f} req/s"
+    )
     print(f"latency             : p50 {result.p50_ms:7.2f} ms   p99 {result.p99_ms:7.2f} ms")
-    print(f"errors              : {result.errors} (target {TARGET_ERRORS})  "
-          f"{'PASS' if checks[0] else 'FAIL'}")
-    print(f"server RSS          : {loaded / 2**20:6.1f} MiB loaded, {before / 2**20:6.1f} MiB "
-          f"after warm-up, {after / 2**20:6.1f} MiB after the run: growth {growth:+.1%} "
-          f"(target < {TARGET_GROWTH:.0%})  {'PASS' if checks[1] else 'FAIL'}")
+    print(
+        f"errors              : {result.errors} (target {TARGET_ERRORS})  "
+        f"{'PASS' if checks[0] else 'FAIL'}"
+    )
+    print(
+        f"server RSS          : {loaded / 2**20:6.1f} MiB loaded, {before / 2**20:6.1f} MiB "
+        f"after warm-up, {after / 2**20:6.1f} MiB after the run: growth {growth:+.1%} "
+        f"(target < {TARGET_GROWTH:.0%})  {'PASS' if checks[1] else 'FAIL'}"
+    )
     return 1 if args.strict and not all(checks) else 0
 
 

@@ -72,8 +72,15 @@ def simulated_log(offices: OfficeRegistry) -> pd.DataFrame:
     """The offices' tickets, with the staffing cut at CUT_OFFICE."""
     calendar = default_calendar()
     log = simulate(offices, calendar, HISTORY_START, MONTH_END, seed=SEED, warmup_days=30)
-    cut = simulate_office(offices.get(CUT_OFFICE), calendar, CUT_START, CUT_END, seed=SEED,
-                          config=CUT_CONFIG, warmup_days=30)
+    cut = simulate_office(
+        offices.get(CUT_OFFICE),
+        calendar,
+        CUT_START,
+        CUT_END,
+        seed=SEED,
+        config=CUT_CONFIG,
+        warmup_days=30,
+    )
     issued = pd.to_datetime(log[s.ISSUED_AT]).dt.date
     inside = (log[s.OFFICE_ID] == CUT_OFFICE) & (issued >= CUT_START) & (issued <= CUT_END)
     log = pd.concat([log[~inside], cut], ignore_index=True).drop(columns=["documents"])
@@ -101,8 +108,10 @@ def show(state: ServingState, day: dt.date, hour: int, shown: set) -> None:
             if row[s.CHANNEL] == switch.channel and row[s.HOUR] == hour:
                 shown.add((switch.queue, switch.since))
                 keys = (s.HOUR, s.P10, s.P50, s.P90, ESTIMATOR, ESTIMATOR_REASON)
-                print(f"  served on {day} at {switch.office_id} {switch.channel}: "
-                      f"{ {k: row[k] for k in keys} }")
+                print(
+                    f"  served on {day} at {switch.office_id} {switch.channel}: "
+                    f"{ {k: row[k] for k in keys} }"
+                )
 
 
 def quiet(argv: list[str]) -> tuple[int, str]:
@@ -132,21 +141,36 @@ def run(root: Path) -> int:
     offices = OfficeRegistry([o for o in load_offices() if o.id in OFFICES])
     log = simulated_log(offices)
     version = train(log, offices, root / "registry")
-    print(f"offices {', '.join(OFFICES)}; {CUT_OFFICE}'s staffing cut {CUT_START}..{CUT_END}; "
-          f"model {version} trained on {HISTORY_START}..{MONTH_START - dt.timedelta(days=1)} "
-          f"({time.perf_counter() - began:.0f} s)")
+    print(
+        f"offices {', '.join(OFFICES)}; {CUT_OFFICE}'s staffing cut {CUT_START}..{CUT_END}; "
+        f"model {version} trained on {HISTORY_START}..{MONTH_START - dt.timedelta(days=1)} "
+        f"({time.perf_counter() - began:.0f} s)"
+    )
     store, state_url = root / "store", f"sqlite:///{root / 'state.sqlite3'}"
     first = root / "history.parquet"
     log[log["_day"] < MONTH_START].drop(columns=["_day"]).to_parquet(first)
     assert quiet(["ingest", str(first), "--store", str(store)])[0] == 0
-    settings = Settings(registry=root / "registry", state_url=state_url, watch_seconds=0,
-                        env="production", admin_token=SecretStr(secrets.token_hex(16)))
+    settings = Settings(
+        registry=root / "registry",
+        state_url=state_url,
+        watch_seconds=0,
+        env="production",
+        admin_token=SecretStr(secrets.token_hex(16)),
+    )
     clock = FakeClock(dt.datetime.combine(MONTH_START, dt.time(7), tzinfo=dt.UTC))
-    state = ServingState(settings, clock, default_calendar(), load_offices(),
-                         open_store(state_url))
+    state = ServingState(settings, clock, default_calendar(), load_offices(), open_store(state_url))
     state.load()
-    monitor = ["monitor", "--store", str(store), "--state-url", state_url, "--days", "28",
-               "--out", str(root / "monitor")]
+    monitor = [
+        "monitor",
+        "--store",
+        str(store),
+        "--state-url",
+        state_url,
+        "--days",
+        "28",
+        "--out",
+        str(root / "monitor"),
+    ]
     day, output, shown = MONTH_START, "", set()
     while day <= MONTH_END:
         for hour in range(8, 18):  # the server's watch, at every hour the offices may open
@@ -170,8 +194,9 @@ def run(root: Path) -> int:
             print(output.split("switched")[0])
         if code != 0:
             print(f"night of {day - dt.timedelta(days=1)}: monitor exited {code}: {output}")
-    print(f"\nthe last night's `waitcast {' '.join(monitor[:1])} --days 28` "
-          f"(today {day}):\n{output}")
+    print(
+        f"\nthe last night's `waitcast {' '.join(monitor[:1])} --days 28` (today {day}):\n{output}"
+    )
     print(f"plot: {root / 'monitor' / 'monitor.png'}; {time.perf_counter() - began:.0f} s in all")
     return 0
 

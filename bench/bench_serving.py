@@ -68,12 +68,17 @@ def cached_registry(root: Path, history_days: int, retrain: bool) -> Path:
         meta = load_from_registry(ModelRegistry(root)).metadata
     except ModelError:  # none yet, or one an older code version wrote
         meta = {}
-    if retrain or meta.get("bench_data_end") != str(end) \
-            or meta.get("bench_history_days") != history_days:
+    if (
+        retrain
+        or meta.get("bench_data_end") != str(end)
+        or meta.get("bench_history_days") != history_days
+    ):
         started = time.perf_counter()
         version = train_registry(root, end, history_days)
-        print(f"trained {version} on {history_days} simulated days up to {end} "
-              f"({time.perf_counter() - started:.0f} s; not a target; kept in {root})")
+        print(
+            f"trained {version} on {history_days} simulated days up to {end} "
+            f"({time.perf_counter() - started:.0f} s; not a target; kept in {root})"
+        )
     return root
 
 
@@ -98,8 +103,12 @@ def train_registry(root: Path, end: dt.date, history_days: int) -> str:
 
 def settings(registry: Path) -> Settings:
     """Production settings with a throwaway token; no rate limit (one client, loopback)."""
-    return Settings(registry=registry, env="production",
-                    admin_token=SecretStr(secrets.token_hex(16)), rate_limit_per_minute=0)
+    return Settings(
+        registry=registry,
+        env="production",
+        admin_token=SecretStr(secrets.token_hex(16)),
+        rate_limit_per_minute=0,
+    )
 
 
 def time_model_load(registry: Path) -> tuple[float, float, int]:
@@ -108,8 +117,13 @@ def time_model_load(registry: Path) -> tuple[float, float, int]:
     from serving.statestore import open_store
 
     chosen = settings(registry)
-    state = ServingState(chosen, lambda: dt.datetime.now(dt.UTC), default_calendar(),
-                         load_offices(), open_store(chosen.state_store_url))
+    state = ServingState(
+        chosen,
+        lambda: dt.datetime.now(dt.UTC),
+        default_calendar(),
+        load_offices(),
+        open_store(chosen.state_store_url),
+    )
     model = state.load()
     return model.load_seconds, model.cube_seconds, len(model.cube.offices)
 
@@ -128,8 +142,7 @@ def serve(registry: Path, port: int) -> None:
     async def bare() -> dict[str, str]:
         return {"status": "ok"}
 
-    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, access_log=False,
-                log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning")
 
 
 def server_kind() -> str:
@@ -137,8 +150,11 @@ def server_kind() -> str:
     import importlib.util
 
     fast = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m)]
-    return ", ".join(fast) if len(fast) == 2 else \
-        "h11, asyncio: install uvicorn[standard] for production speed"
+    return (
+        ", ".join(fast)
+        if len(fast) == 2
+        else "h11, asyncio: install uvicorn[standard] for production speed"
+    )
 
 
 def free_port() -> int:
@@ -195,14 +211,18 @@ def main() -> int:
     if args.serve:
         serve(args.registry, args.serve)
         return 0
-    tool = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) \
+    tool = (
+        "wrk"
+        if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         else "asyncio"
+    )
     print(f"machine: {os.cpu_count()} CPUs, 1-minute load average {os.getloadavg()[0]:.1f}")
     registry = args.registry or cached_registry(BENCH_REGISTRY, args.history_days, args.retrain)
     load_s, cube_s, n_offices = time_model_load(registry)
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port),
-                               "--registry", str(registry)])
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port), "--registry", str(registry)]
+    )
     try:
         wait_ready(f"http://127.0.0.1:{port}")
         paths = forecast_paths()
@@ -210,40 +230,70 @@ def main() -> int:
         load(port, paths, 2, 5000, tool)
         rounds: list[tuple[LoadResult, LoadResult]] = []
         for _ in range(args.rounds):  # alternate, so both routes see the same machine
-            rounds.append((load(port, [BARE_PATH], args.seconds, args.requests, tool),
-                           load(port, paths, args.seconds, args.requests, tool)))
+            rounds.append(
+                (
+                    load(port, [BARE_PATH], args.seconds, args.requests, tool),
+                    load(port, paths, args.seconds, args.requests, tool),
+                )
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
     for i, (bare, fc) in enumerate(rounds, 1):
-        print(f"round {i}: bare {bare.rps:7.0f} req/s p99 {bare.p99_ms:6.2f} ms | forecast "
-              f"{fc.rps:7.0f} req/s p99 {fc.p99_ms:6.2f} ms | ratio {fc.rps / bare.rps:.2f}")
+        print(
+            f"round {i}: bare {bare.rps:7.0f} req/s p99 {bare.p99_ms:6.2f} ms | forecast "
+            f"{fc.rps:7.0f} req/s p99 {fc.p99_ms:6.2f} ms | ratio {fc.rps / bare.rps:.2f}"
+        )
     bare, fc = sorted(rounds, key=lambda r: r[1].rps / r[0].rps)[len(rounds) // 2]
     errors = sum(b.errors + f.errors for b, f in rounds)
     return report(load_s, cube_s, n_offices, bare, fc, errors, tool, args.strict)
 
 
-def report(load_s: float, cube_s: float, n_offices: int, bare: LoadResult, fc: LoadResult,
-           errors: int, tool: str, strict: bool) -> int:
+def report(
+    load_s: float,
+    cube_s: float,
+    n_offices: int,
+    bare: LoadResult,
+    fc: LoadResult,
+    errors: int,
+    tool: str,
+    strict: bool,
+) -> int:
     """Print the figures against their targets; the exit code."""
     ratio = fc.rps / bare.rps if bare.rps else 0.0
     total = load_s + cube_s
-    checks = [ratio >= TARGET_RATIO, fc.p99_ms <= TARGET_P99_MS, errors == 0,
-              total <= TARGET_LOAD_S]
-    print(f"load generator: {tool}, {CONNECTIONS} connections, 1 uvicorn worker ({server_kind()})"
-          ", loopback; figures of the median round by ratio")
-    print(f"bare JSON route     : {bare.rps:9.0f} req/s  p50 {bare.p50_ms:6.2f} ms  "
-          f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}  ({bare.requests} requests)")
-    print(f"forecast route      : {fc.rps:9.0f} req/s  p50 {fc.p50_ms:6.2f} ms  "
-          f"p99 {fc.p99_ms:6.2f} ms  errors {fc.errors}  ({fc.requests} requests)")
-    print(f"throughput ratio    : {ratio:.2f} of the bare route (target >= {TARGET_RATIO:.2f})"
-          f"  {'PASS' if checks[0] else 'FAIL'}")
-    print(f"forecast p99        : {fc.p99_ms:.2f} ms (target <= {TARGET_P99_MS:.0f} ms)  "
-          f"{'PASS' if checks[1] else 'FAIL'}")
+    checks = [
+        ratio >= TARGET_RATIO,
+        fc.p99_ms <= TARGET_P99_MS,
+        errors == 0,
+        total <= TARGET_LOAD_S,
+    ]
+    print(
+        f"load generator: {tool}, {CONNECTIONS} connections, 1 uvicorn worker ({server_kind()})"
+        ", loopback; figures of the median round by ratio"
+    )
+    print(
+        f"bare JSON route     : {bare.rps:9.0f} req/s  p50 {bare.p50_ms:6.2f} ms  "
+        f"p99 {bare.p99_ms:6.2f} ms  errors {bare.errors}  ({bare.requests} requests)"
+    )
+    print(
+        f"forecast route      : {fc.rps:9.0f} req/s  p50 {fc.p50_ms:6.2f} ms  "
+        f"p99 {fc.p99_ms:6.2f} ms  errors {fc.errors}  ({fc.requests} requests)"
+    )
+    print(
+        f"throughput ratio    : {ratio:.2f} of the bare route (target >= {TARGET_RATIO:.2f})"
+        f"  {'PASS' if checks[0] else 'FAIL'}"
+    )
+    print(
+        f"forecast p99        : {fc.p99_ms:.2f} ms (target <= {TARGET_P99_MS:.0f} ms)  "
+        f"{'PASS' if checks[1] else 'FAIL'}"
+    )
     print(f"errors, all rounds  : {errors} (target 0)  {'PASS' if checks[2] else 'FAIL'}")
-    print(f"model load + cube   : {total:.2f} s = load {load_s:.2f} s + 60-day cube {cube_s:.2f} s "
-          f"for {n_offices} offices (target <= {TARGET_LOAD_S:.0f} s)  "
-          f"{'PASS' if checks[3] else 'FAIL'}")
+    print(
+        f"model load + cube   : {total:.2f} s = load {load_s:.2f} s + 60-day cube {cube_s:.2f} s "
+        f"for {n_offices} offices (target <= {TARGET_LOAD_S:.0f} s)  "
+        f"{'PASS' if checks[3] else 'FAIL'}"
+    )
     return 1 if strict and not all(checks) else 0
 
 

@@ -82,32 +82,49 @@ def get(paths: list[str]) -> list[Request]:
     return [Request("get", "GET", p) for p in paths]
 
 
-def run_wrk(port: int, mix: list[Request], seconds: float, requests: int,
-            connections: int) -> LoadResult:
+def run_wrk(
+    port: int, mix: list[Request], seconds: float, requests: int, connections: int
+) -> LoadResult:
     """``wrk`` (one thread) over the mix, for ``seconds`` or ``requests``."""
-    rows = ", ".join(f"{{{json.dumps(r.method)}, {json.dumps(r.path)}, {json.dumps(r.body)}}}"
-                     for r in mix)
+    rows = ", ".join(
+        f"{{{json.dumps(r.method)}, {json.dumps(r.path)}, {json.dumps(r.body)}}}" for r in mix
+    )
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "mix.lua"
         script.write_text(_WRK_SCRIPT % (rows, requests))
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--timeout", "10s",
-             "-s", str(script), f"http://127.0.0.1:{port}"],
-            capture_output=True, text=True, timeout=seconds + 120, check=True).stdout
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(int(seconds), 1)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+            check=True,
+        ).stdout
     data = json.loads(next(x for x in out.splitlines() if x.startswith("RESULT "))[7:])
-    return LoadResult(data["requests"], data["us"] / 1e6, data["p50"] / 1000,
-                      data["p99"] / 1000, data["errors"])
+    return LoadResult(
+        data["requests"], data["us"] / 1e6, data["p50"] / 1000, data["p99"] / 1000, data["errors"]
+    )
 
 
-def run_asyncio(port: int, mix: list[Request], seconds: float, requests: int,
-                connections: int) -> LoadResult:
+def run_asyncio(
+    port: int, mix: list[Request], seconds: float, requests: int, connections: int
+) -> LoadResult:
     """The same with a small asyncio keep-alive client (when wrk is not installed)."""
-    return asyncio.run(_asyncio_load(port, [r.raw() for r in mix], seconds, requests,
-                                     connections))
+    return asyncio.run(_asyncio_load(port, [r.raw() for r in mix], seconds, requests, connections))
 
 
-async def _asyncio_load(port: int, raw: list[bytes], seconds: float, requests: int,
-                        connections: int) -> LoadResult:
+async def _asyncio_load(
+    port: int, raw: list[bytes], seconds: float, requests: int, connections: int
+) -> LoadResult:
     latencies: list[float] = []
     errors, budget = [0], [requests]
     started = time.perf_counter()
@@ -140,8 +157,8 @@ async def _asyncio_load(port: int, raw: list[bytes], seconds: float, requests: i
     latencies.sort()
 
     def pct(q: float) -> float:
-        return latencies[min(int(q * len(latencies)), len(latencies) - 1)] * 1000 \
-            if latencies else 0.0
+        return (
+            latencies[min(int(q * len(latencies)), len(latencies) - 1)] * 1000 if latencies else 0.0
+        )
 
-    return LoadResult(len(latencies), time.perf_counter() - started, pct(0.5), pct(0.99),
-                      errors[0])
+    return LoadResult(len(latencies), time.perf_counter() - started, pct(0.5), pct(0.99), errors[0])

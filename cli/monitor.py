@@ -69,8 +69,10 @@ def monitor(
     hours = m.scored_hours(served, hourly)
     figures = m.accuracy(hours, outcomes, until, (7, days))
     per_day = m.daily(hours)
-    before = {w.queue: m.SwitchState(w.since, w.reason)
-              for w in switches_from_json(state.document(SWITCHES))}
+    before = {
+        w.queue: m.SwitchState(w.since, w.reason)
+        for w in switches_from_json(state.document(SWITCHES))
+    }
     after = m.decide_switches(per_day, before, until)
     cells = m.baseline_cells(hourly, until + dt.timedelta(days=1), after)
     switches = [QueueSwitch(*q, w.since, w.reason, cells[q]) for q, w in sorted(after.items())]
@@ -97,8 +99,10 @@ def _actuals(
         con = connect(memory_limit, Path(spill))
         try:
             with duckdb_errors(f"store {data.root}", memory_limit):
-                frames = [queries.hourly_tickets(con, tickets, end),
-                          queries.hourly_observations(con, observations, end)]
+                frames = [
+                    queries.hourly_tickets(con, tickets, end),
+                    queries.hourly_observations(con, observations, end),
+                ]
                 outcomes = queries.called_outcomes(con, tickets, observations, end, first)
         finally:
             con.close()
@@ -112,46 +116,91 @@ def _write_accuracy(state: StateStore, figures: pd.DataFrame, until: dt.date) ->
 
 
 def _json(figures: pd.DataFrame, after: dict[m.Queue, m.SwitchState], until: dt.date) -> str:
-    switched = [{s.OFFICE_ID: q[0], s.CHANNEL: q[1], s.SERVICE: q[2],
-                 "since": w.since.isoformat(), "reason": w.reason} for q, w in after.items()]
-    return json.dumps({"until": until.isoformat(),
-                       "figures": json.loads(figures.to_json(orient="records")),
-                       "on_historical_mean": switched}, indent=1) + "\n"
+    switched = [
+        {
+            s.OFFICE_ID: q[0],
+            s.CHANNEL: q[1],
+            s.SERVICE: q[2],
+            "since": w.since.isoformat(),
+            "reason": w.reason,
+        }
+        for q, w in after.items()
+    ]
+    return (
+        json.dumps(
+            {
+                "until": until.isoformat(),
+                "figures": json.loads(figures.to_json(orient="records")),
+                "on_historical_mean": switched,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
-def _print(figures: pd.DataFrame, before: dict[m.Queue, m.SwitchState],
-           after: dict[m.Queue, m.SwitchState], first: dt.date, until: dt.date,
-           days: int) -> None:
-    table = Table(title=f"live accuracy, {first}..{until} (MAE of p50 in minutes; "
-                        "baseline: 8-week historical mean)")
-    for header in ("office", "channel", f"hours {days}d", "MAE 7d", "base 7d", "ratio 7d",
-                   f"MAE {days}d", f"base {days}d", f"ratio {days}d", "p10-p90 cover",
-                   "served by"):
-        table.add_column(header, justify="left" if header in ("office", "channel",
-                                                               "served by") else "right")
+def _print(
+    figures: pd.DataFrame,
+    before: dict[m.Queue, m.SwitchState],
+    after: dict[m.Queue, m.SwitchState],
+    first: dt.date,
+    until: dt.date,
+    days: int,
+) -> None:
+    table = Table(
+        title=f"live accuracy, {first}..{until} (MAE of p50 in minutes; "
+        "baseline: 8-week historical mean)"
+    )
+    for header in (
+        "office",
+        "channel",
+        f"hours {days}d",
+        "MAE 7d",
+        "base 7d",
+        "ratio 7d",
+        f"MAE {days}d",
+        f"base {days}d",
+        f"ratio {days}d",
+        "p10-p90 cover",
+        "served by",
+    ):
+        table.add_column(
+            header, justify="left" if header in ("office", "channel", "served by") else "right"
+        )
     wide = figures.set_index([s.OFFICE_ID, s.CHANNEL, m.WINDOW_DAYS])
     switched = {(q[0], q[1]) for q in after}
     for office, channel in sorted({(o, c) for o, c, _ in wide.index}):
         short, long = (_row(wide, office, channel, d) for d in (7, days))
-        table.add_row(office, channel, _fmt(long.get(m.HOURS), "{:,.0f}"),
-                      *(_fmt(short.get(k)) for k in (m.MAE_SERVED, m.MAE_BASELINE)),
-                      _fmt(short.get(m.RATIO), "{:.2f}"),
-                      *(_fmt(long.get(k)) for k in (m.MAE_SERVED, m.MAE_BASELINE)),
-                      _fmt(long.get(m.RATIO), "{:.2f}"), _fmt(long.get(m.COVERAGE), "{:.0%}"),
-                      "historical mean" if (office, channel) in switched else "model")
+        table.add_row(
+            office,
+            channel,
+            _fmt(long.get(m.HOURS), "{:,.0f}"),
+            *(_fmt(short.get(k)) for k in (m.MAE_SERVED, m.MAE_BASELINE)),
+            _fmt(short.get(m.RATIO), "{:.2f}"),
+            *(_fmt(long.get(k)) for k in (m.MAE_SERVED, m.MAE_BASELINE)),
+            _fmt(long.get(m.RATIO), "{:.2f}"),
+            _fmt(long.get(m.COVERAGE), "{:.0%}"),
+            "historical mean" if (office, channel) in switched else "model",
+        )
     common.console.print(table)
     for queue, switch in sorted(after.items()):
         if queue not in before:
-            common.console.print(f"switched to the historical mean from {switch.since}: "
-                                 f"{' '.join(queue)}: {switch.reason}", highlight=False,
-                                 soft_wrap=True)
+            common.console.print(
+                f"switched to the historical mean from {switch.since}: "
+                f"{' '.join(queue)}: {switch.reason}",
+                highlight=False,
+                soft_wrap=True,
+            )
     for queue, switch in sorted(before.items()):
         if queue not in after:
-            common.console.print(f"switched back to the model from {until + dt.timedelta(1)}: "
-                                 f"{' '.join(queue)} (on the historical mean since "
-                                 f"{switch.since}): the model was no worse "
-                                 f"{m.SWITCH_BACK_AFTER_DAYS} days in a row", highlight=False,
-                                 soft_wrap=True)
+            common.console.print(
+                f"switched back to the model from {until + dt.timedelta(1)}: "
+                f"{' '.join(queue)} (on the historical mean since "
+                f"{switch.since}): the model was no worse "
+                f"{m.SWITCH_BACK_AFTER_DAYS} days in a row",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def _row(wide: pd.DataFrame, office: str, channel: str, days: int) -> dict:

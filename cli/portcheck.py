@@ -17,8 +17,10 @@ def port_problem(host: str, port: int) -> str | None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno in {98, 48, 10048}:  # EADDRINUSE on Linux, macOS, Windows
-                return (f"port {port} on {host} is taken (another server is running there?): "
-                        f"stop it, or pick another port, e.g. make run PORT={port + 1}")
+                return (
+                    f"port {port} on {host} is taken (another server is running there?): "
+                    f"stop it, or pick another port, e.g. make run PORT={port + 1}"
+                )
             return f"cannot listen on {host}:{port} ({exc.strerror}); pick another HOST or PORT"
     return None
 

@@ -19,13 +19,24 @@ MAX_WORKERS = 64
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
-    registry: Annotated[Path | None, typer.Option(
-        "--registry", help="Model registry folder (default $WAITCAST_REGISTRY or "
-                           ".waitcast/registry).")] = None,
-    workers: Annotated[int, typer.Option(
-        "--workers", min=1, max=MAX_WORKERS, envvar="WAITCAST_WORKERS",
-        help="Worker processes. Each loads the model and follows the registry; they share "
-             "queue states, partner keys and rate limits through WAITCAST_STATE_URL.")] = 1,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="Model registry folder (default $WAITCAST_REGISTRY or .waitcast/registry).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=MAX_WORKERS,
+            envvar="WAITCAST_WORKERS",
+            help="Worker processes. Each loads the model and follows the registry; they share "
+            "queue states, partner keys and rate limits through WAITCAST_STATE_URL.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API and the web page (settings from WAITCAST_* variables)."""
     import uvicorn
@@ -48,11 +59,22 @@ def serve(
     # The workers are new processes that read their settings from the environment.
     os.environ["WAITCAST_REGISTRY"] = str(settings.registry)
     plural = "s" if workers > 1 else ""
-    common.console.print(f"waitcast serving on http://{host}:{port} with {workers} worker{plural} "
-                         f"(API docs: http://{host}:{port}/docs)", highlight=False,
-                         soft_wrap=True)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning", server_header=False)
+    common.console.print(
+        f"waitcast serving on http://{host}:{port} with {workers} worker{plural} "
+        f"(API docs: http://{host}:{port}/docs)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

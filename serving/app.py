@@ -55,10 +55,12 @@ def _version() -> str:
         return "0.0.0"
 
 
-def create_app(settings: Settings | None = None,
-               clock: Callable[[], dt.datetime] | None = None,
-               store: StateStore | None = None,
-               rate_clock: Callable[[], float] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    store: StateStore | None = None,
+    rate_clock: Callable[[], float] | None = None,
+) -> FastAPI:
     """Build the app.
 
     Args:
@@ -74,8 +76,9 @@ def create_app(settings: Settings | None = None,
     """
     settings = settings or Settings()
     store = store or open_store(settings.state_store_url)
-    state = ServingState(settings, clock or _utc_now, load_calendar(settings.calendar_file),
-                         load_offices(), store)
+    state = ServingState(
+        settings, clock or _utc_now, load_calendar(settings.calendar_file), load_offices(), store
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -83,16 +86,25 @@ def create_app(settings: Settings | None = None,
         # without 40 requests' worth of pandas temporaries in memory at once.
         to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         await run_in_threadpool(state.load_quietly)
-        watch = (asyncio.create_task(follow_registry(state, settings.watch_seconds))
-                 if settings.watch_seconds else None)
+        watch = (
+            asyncio.create_task(follow_registry(state, settings.watch_seconds))
+            if settings.watch_seconds
+            else None
+        )
         yield
         if watch is not None:
             watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
 
-    app = FastAPI(title="waitcast", version=_version(), description=DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="waitcast",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.serving = state
     app.state.metrics = Metrics(state)
     app.state.advice_turns = Turns()
@@ -105,17 +117,24 @@ def create_app(settings: Settings | None = None,
     openapi.install(app, rate_limited=settings.rate_limit_per_minute > 0)
     # Innermost first: the rate limit answers inside CORS (a 429 a page can read) and
     # inside the request middleware (counted and logged).
-    app.add_middleware(RateLimitMiddleware, store=store,
-                       per_minute=settings.rate_limit_per_minute,
-                       burst=settings.rate_limit_burst, clock=rate_clock or time.time)
+    app.add_middleware(
+        RateLimitMiddleware,
+        store=store,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        clock=rate_clock or time.time,
+    )
     if settings.cors_origins:
-        app.add_middleware(JsonCORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "PUT", "POST", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "If-None-Match",
-                                          "X-API-Key"],
-                           expose_headers=["ETag", "X-Request-ID"])
-    app.add_middleware(RequestMiddleware, metrics=app.state.metrics,
-                       max_body_bytes=settings.max_body_bytes)
+        app.add_middleware(
+            JsonCORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "PUT", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-API-Key"],
+            expose_headers=["ETag", "X-Request-ID"],
+        )
+    app.add_middleware(
+        RequestMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes
+    )
     return app
 
 

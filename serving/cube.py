@@ -65,9 +65,16 @@ def check_date(date: dt.date, today: dt.date, horizon_days: int) -> None:
 class ForecastCube:
     """Precomputed forecasts of one model, plus an LRU of on-demand days beyond them."""
 
-    def __init__(self, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-                 start: dt.date, days: int, cache_days: int = 4096,
-                 switches: tuple[QueueSwitch, ...] = ()) -> None:
+    def __init__(
+        self,
+        forecaster: Forecaster,
+        calendar: ChinaCalendar,
+        version: str,
+        start: dt.date,
+        days: int,
+        cache_days: int = 4096,
+        switches: tuple[QueueSwitch, ...] = (),
+    ) -> None:
         self.forecaster, self.calendar, self.version = forecaster, calendar, version
         self.switches = switches  # queues the monitor serves by the historical mean
         self.start, self.days = start, days
@@ -84,9 +91,16 @@ class ForecastCube:
         self._hour_context = AdviceContext(forecaster.calendars, forecaster.offices)
 
     @classmethod
-    def build(cls, forecaster: Forecaster, calendar: ChinaCalendar, version: str,
-              start: dt.date, days: int, cache_days: int = 4096,
-              switches: tuple[QueueSwitch, ...] = ()) -> ForecastCube:
+    def build(
+        cls,
+        forecaster: Forecaster,
+        calendar: ChinaCalendar,
+        version: str,
+        start: dt.date,
+        days: int,
+        cache_days: int = 4096,
+        switches: tuple[QueueSwitch, ...] = (),
+    ) -> ForecastCube:
         """Compute and serialise every office's forecasts for [start, start + days), the
         ``switches``' queues served by their historical mean (:mod:`serving.switches`)."""
         cube = cls(forecaster, calendar, version, start, days, cache_days, switches)
@@ -115,9 +129,12 @@ class ForecastCube:
         rows = self.frame(self.start, last, office_ids)
         by_office = dict(tuple(rows.groupby(s.OFFICE_ID, sort=False)))
         empty = rows.head(0)
-        prepared = {office_id: prepare_office(by_office.get(office_id, empty),
-                                              self._hour_context, self.start, last)
-                    for office_id in office_ids}
+        prepared = {
+            office_id: prepare_office(
+                by_office.get(office_id, empty), self._hour_context, self.start, last
+            )
+            for office_id in office_ids
+        }
         with self._lock:
             self._prepared.update(prepared)
 

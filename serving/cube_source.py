@@ -32,8 +32,9 @@ class CubeSource:
         ids = [i for i in office_ids if i in self.cube.offices]
         return self.cube.frame(start, min(end, self.last), ids)
 
-    def view(self, start: dt.date, end: dt.date, office_ids: Sequence[str],
-             ctx: AdviceContext) -> HourView:
+    def view(
+        self, start: dt.date, end: dt.date, office_ids: Sequence[str], ctx: AdviceContext
+    ) -> HourView:
         """Prepared hours when the cube's days cover [start, end]; else computed."""
         ids = [i for i in office_ids if i in self.cube.offices]
         if self.cube.start <= start and min(end, self.last) < self.cube.end:

@@ -18,8 +18,11 @@ from serving.errors import MissingTokenError, WrongTokenError
 from serving.metrics import Metrics
 from serving.state import LoadedModel, ServingState
 
-bearer = HTTPBearer(auto_error=False, scheme_name="admin token",
-                    description="`Authorization: Bearer <WAITCAST_ADMIN_TOKEN>`")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="admin token",
+    description="`Authorization: Bearer <WAITCAST_ADMIN_TOKEN>`",
+)
 
 
 def serving_state(request: Request) -> ServingState:
@@ -69,8 +72,12 @@ async def get_turns(request: Request) -> Turns:
 def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
     """The advice's context for the loaded model: calendar, its offices and booking leads."""
     forecaster = model.forecaster
-    return AdviceContext(forecaster.calendars, forecaster.offices, forecaster.lead_days,
-                         service_minutes=forecaster.service_minutes)
+    return AdviceContext(
+        forecaster.calendars,
+        forecaster.offices,
+        forecaster.lead_days,
+        service_minutes=forecaster.service_minutes,
+    )
 
 
 StateDep = Annotated[ServingState, Depends(get_state)]

@@ -129,12 +129,18 @@ _DOMAIN: tuple[tuple[type[Exception], int, str], ...] = (
 # FastAPI's answer to a body it cannot decode (not UTF-8, say): a bad body, so a named 422.
 _UNPARSABLE_BODY = "There was an error parsing the body"
 _METHODS = ("get", "put", "post", "delete", "patch")
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-               413: "payload_too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
-def error_response(status: int, code: str, message: str,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The JSON error answer every failure takes."""
     body = {"error": code, "message": message[:MAX_MESSAGE]}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -157,8 +163,12 @@ def response_for(exc: Exception, scope: MutableMapping[str, Any] | None = None) 
         return error_response(status, code, _domain_message(exc), headers)
     request_id = (scope or {}).get("waitcast.request_id", "-")
     log.error("unexpected error, request %s", request_id, exc_info=exc)
-    return error_response(503, "unavailable", f"the server could not answer this request "
-                          f"(request id {request_id}); please try again later")
+    return error_response(
+        503,
+        "unavailable",
+        f"the server could not answer this request "
+        f"(request id {request_id}); please try again later",
+    )
 
 
 def _classify(exc: Exception) -> tuple[int, str]:

@@ -67,5 +67,10 @@ def live_wait(state: QueueState, channel: str, service_minutes: float) -> LiveWa
     mean = ahead * service_minutes / windows
     spread = math.sqrt(ahead * (SERVICE_CV * service_minutes) ** 2) / windows
     spread = math.hypot(spread, RATE_UNCERTAINTY * mean)
-    return LiveWait(channel, ahead, round(max(mean - Z90 * spread, 0.0), 1), round(mean, 1),
-                    round(mean + Z90 * spread, 1))
+    return LiveWait(
+        channel,
+        ahead,
+        round(max(mean - Z90 * spread, 0.0), 1),
+        round(mean, 1),
+        round(mean + Z90 * spread, 1),
+    )

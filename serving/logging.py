@@ -25,7 +25,8 @@ class JsonFormatter(logging.Formatter):
         """The record as a JSON line: time, level, logger, message and access fields."""
         line: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+                timespec="milliseconds"
+            ),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -42,10 +43,16 @@ class JsonFormatter(logging.Formatter):
 def log_request(request_id: str, method: str, route: str, status: int, seconds: float) -> None:
     """Emit the access line of one request."""
     if access_log.isEnabledFor(logging.INFO):
-        access_log.info("request", extra={
-            "request_id": request_id, "method": method, "route": route, "status": status,
-            "duration_ms": round(seconds * 1000, 2),
-        })
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            },
+        )
 
 
 def configure(level: str = "INFO", stream: IO[str] | None = None) -> logging.Handler:

@@ -27,13 +27,20 @@ log = logging.getLogger("waitcast.serving")
 # The live-accuracy figures `waitcast monitor` writes (document ``accuracy``): name in the
 # document -> the gauge's name and help.
 ACCURACY_GAUGES = {
-    "mae_served": ("waitcast_live_mae_minutes", "Live MAE of the served p50 (minutes), per "
-                   "office, channel and window (days), from `waitcast monitor`."),
-    "mae_baseline": ("waitcast_live_baseline_mae_minutes", "Live MAE of the 8-week historical "
-                     "mean (minutes) on the same hours."),
+    "mae_served": (
+        "waitcast_live_mae_minutes",
+        "Live MAE of the served p50 (minutes), per "
+        "office, channel and window (days), from `waitcast monitor`.",
+    ),
+    "mae_baseline": (
+        "waitcast_live_baseline_mae_minutes",
+        "Live MAE of the 8-week historical mean (minutes) on the same hours.",
+    ),
     "ratio": ("waitcast_live_mae_ratio", "Served MAE / historical-mean MAE (below 1: better)."),
-    "coverage": ("waitcast_live_coverage_p10_p90", "Share of called tickets' waits inside "
-                 "the served p10-p90 (target 0.8)."),
+    "coverage": (
+        "waitcast_live_coverage_p10_p90",
+        "Share of called tickets' waits inside the served p10-p90 (target 0.8).",
+    ),
     "hours": ("waitcast_live_hours", "Hours with both a served forecast and waits."),
 }
 
@@ -47,11 +54,19 @@ class Metrics:
 
     def __init__(self, state: ServingState) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("waitcast_http_requests", "HTTP requests answered.",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("waitcast_http_request_duration_seconds",
-                                 "Time to answer a request.", ["method", "route"],
-                                 buckets=BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "waitcast_http_requests",
+            "HTTP requests answered.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "waitcast_http_request_duration_seconds",
+            "Time to answer a request.",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.registry.register(ModelCollector(state))
         self.registry.register(AccuracyCollector(state))
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -62,8 +77,10 @@ class Metrics:
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
-            children = (self.requests.labels(method, route, str(status)),
-                        self.latency.labels(method, route))
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
             self._children[key] = children
         counter, histogram = children
         counter.inc()
@@ -86,8 +103,9 @@ class ModelCollector(Collector):
         loaded = GaugeMetricFamily("waitcast_model_loaded", "1 when a model is serving.")
         loaded.add_metric([], 1.0 if model else 0.0)
         yield loaded
-        failures = CounterMetricFamily("waitcast_model_load_failures",
-                                       "Model loads or reloads that failed.")
+        failures = CounterMetricFamily(
+            "waitcast_model_load_failures", "Model loads or reloads that failed."
+        )
         failures.add_metric([], float(self.state.reload_failures))
         yield failures
         if model is None:
@@ -96,21 +114,35 @@ class ModelCollector(Collector):
         info.add_metric([], {"version": model.version, "data_end": model.data_end.isoformat()})
         yield info
         for name, text, value in (
-            ("waitcast_forecast_cube_build_seconds", "Seconds to build the forecast cube.",
-             model.cube_seconds),
-            ("waitcast_model_load_seconds", "Seconds to load and verify the model.",
-             model.load_seconds),
+            (
+                "waitcast_forecast_cube_build_seconds",
+                "Seconds to build the forecast cube.",
+                model.cube_seconds,
+            ),
+            (
+                "waitcast_model_load_seconds",
+                "Seconds to load and verify the model.",
+                model.load_seconds,
+            ),
             ("waitcast_forecast_cube_days", "Days precomputed in the cube.", model.cube.days),
-            ("waitcast_model_data_age_days", "Days from the model's data end to today.",
-             (self.state.today() - model.data_end).days),
-            ("waitcast_model_stale", "1 when the model's data are older than allowed.",
-             1.0 if self.state.is_stale(model) else 0.0),
+            (
+                "waitcast_model_data_age_days",
+                "Days from the model's data end to today.",
+                (self.state.today() - model.data_end).days,
+            ),
+            (
+                "waitcast_model_stale",
+                "1 when the model's data are older than allowed.",
+                1.0 if self.state.is_stale(model) else 0.0,
+            ),
         ):
             gauge = GaugeMetricFamily(name, text)
             gauge.add_metric([], float(value))
             yield gauge
-        ondemand = CounterMetricFamily("waitcast_forecast_ondemand_computations",
-                                       "Forecasts computed on demand beyond the cube.")
+        ondemand = CounterMetricFamily(
+            "waitcast_forecast_ondemand_computations",
+            "Forecasts computed on demand beyond the cube.",
+        )
         ondemand.add_metric([], float(model.cube.forecast_calls - 1))
         yield ondemand
 
@@ -127,7 +159,8 @@ class AccuracyCollector(Collector):
         switched = GaugeMetricFamily(
             "waitcast_queue_on_historical_mean",
             "1 for a queue the monitor switched to the historical mean.",
-            labels=["office_id", "channel", "service"])
+            labels=["office_id", "channel", "service"],
+        )
         for switch in self.state.monitoring.switches:
             switched.add_metric(list(switch.queue), 1.0)
         yield switched
@@ -138,8 +171,10 @@ class AccuracyCollector(Collector):
             log.warning("live accuracy not read: %s", exc)
             figures = []
         labels = ["office_id", "channel", "window_days"]
-        gauges = {key: GaugeMetricFamily(name, text, labels=labels)
-                  for key, (name, text) in ACCURACY_GAUGES.items()}
+        gauges = {
+            key: GaugeMetricFamily(name, text, labels=labels)
+            for key, (name, text) in ACCURACY_GAUGES.items()
+        }
         for row in figures:
             values = [str(row["office_id"]), str(row["channel"]), str(row["window_days"])]
             for key, gauge in gauges.items():

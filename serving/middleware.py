@@ -111,5 +111,8 @@ class JsonCORSMiddleware(CORSMiddleware):
         if answer.status_code < 400:
             return answer
         refused = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
-        return response_for(CorsRefusedError(
-            f"CORS does not allow this request's {refused} (see WAITCAST_CORS_ORIGINS)"))
+        return response_for(
+            CorsRefusedError(
+                f"CORS does not allow this request's {refused} (see WAITCAST_CORS_ORIGINS)"
+            )
+        )

@@ -55,8 +55,9 @@ class Monitoring:
             self._text = text
             return False
         self._text, self.switches = text, switches
-        log.info("%d queue(s) served by the historical mean (the monitor's switches)",
-                 len(switches))
+        log.info(
+            "%d queue(s) served by the historical mean (the monitor's switches)", len(switches)
+        )
         return True
 
     def record(self, cube: ForecastCube) -> int:
@@ -73,18 +74,28 @@ class Monitoring:
                 continue
             marks.append(mark)
             records.extend(
-                ServedForecast(office_id, str(r[s.CHANNEL]), str(r[s.SERVICE]), now.date(),
-                               now.hour, cube.version, str(r[ESTIMATOR]), float(r[s.P10]),
-                               float(r[s.P50]), float(r[s.P90]), float(r[MODEL_P50]))
-                for r in day.exact if int(r[s.HOUR]) == now.hour
+                ServedForecast(
+                    office_id,
+                    str(r[s.CHANNEL]),
+                    str(r[s.SERVICE]),
+                    now.date(),
+                    now.hour,
+                    cube.version,
+                    str(r[ESTIMATOR]),
+                    float(r[s.P10]),
+                    float(r[s.P50]),
+                    float(r[s.P90]),
+                    float(r[MODEL_P50]),
+                )
+                for r in day.exact
+                if int(r[s.HOUR]) == now.hour
             )
         if not marks:
             return 0
         try:
             added = self.store.record_served(records)
         except StateStoreError as exc:
-            log.warning("served forecasts not recorded (tried again on the next watch): %s",
-                        exc)
+            log.warning("served forecasts not recorded (tried again on the next watch): %s", exc)
             return 0
         oldest = min(m[2] for m in marks) - dt.timedelta(days=1)
         self._recorded = {m for m in self._recorded if m[2] >= oldest} | set(marks)

@@ -42,35 +42,83 @@ def next_opening(office: Office, calendar: WorkCalendar, now: dt.datetime) -> dt
     return None
 
 
-def live_answer(model: LoadedModel, office: Office, state: QueueState,
-                now: dt.datetime) -> NowResponse:
+def live_answer(
+    model: LoadedModel, office: Office, state: QueueState, now: dt.datetime
+) -> NowResponse:
     """The answer from a fresh queue state."""
     minutes = service_minutes(model, office.id)
     channels = []
     for channel in office.channels:
         wait = live_wait(state, channel.value, minutes)
-        channels.append(NowChannel(channel=channel, service=None, people_ahead=wait.people_ahead,
-                                   p10=wait.p10, p50=wait.p50, p90=wait.p90))
+        channels.append(
+            NowChannel(
+                channel=channel,
+                service=None,
+                people_ahead=wait.people_ahead,
+                p10=wait.p10,
+                p50=wait.p50,
+                p90=wait.p90,
+            )
+        )
     age = round(state.age(now).total_seconds() / 60, 1)
-    info = LiveInfo(observed_at=state.observed_at.astimezone(now.tzinfo), age_minutes=age,
-                    windows_open=state.windows_open, service_minutes=minutes)
-    return NowResponse(office_id=office.id, model_version=model.version, source="live",
-                       as_of=now, closed=False, next_opening=None, live=info, channels=channels)
+    info = LiveInfo(
+        observed_at=state.observed_at.astimezone(now.tzinfo),
+        age_minutes=age,
+        windows_open=state.windows_open,
+        service_minutes=minutes,
+    )
+    return NowResponse(
+        office_id=office.id,
+        model_version=model.version,
+        source="live",
+        as_of=now,
+        closed=False,
+        next_opening=None,
+        live=info,
+        channels=channels,
+    )
 
 
-def forecast_answer(model: LoadedModel, office: Office, day: DayForecast | None,
-                    calendar: WorkCalendar, now: dt.datetime) -> NowResponse:
+def forecast_answer(
+    model: LoadedModel,
+    office: Office,
+    day: DayForecast | None,
+    calendar: WorkCalendar,
+    now: dt.datetime,
+) -> NowResponse:
     """The answer from the forecast of the current hour (or closed, with the next opening)."""
     if day is None or not is_open(office, calendar, now):
-        return NowResponse(office_id=office.id, model_version=model.version, source="forecast",
-                           as_of=now, closed=True,
-                           next_opening=next_opening(office, calendar, now), live=None,
-                           channels=[])
+        return NowResponse(
+            office_id=office.id,
+            model_version=model.version,
+            source="forecast",
+            as_of=now,
+            closed=True,
+            next_opening=next_opening(office, calendar, now),
+            live=None,
+            channels=[],
+        )
     channels = [
-        NowChannel(channel=row[s.CHANNEL], service=row[s.SERVICE], people_ahead=None,
-                   p10=row[s.P10], p50=row[s.P50], p90=row[s.P90],
-                   expected_arrivals=row[s.EXPECTED_ARRIVALS], p_called=row[s.P_CALLED])
-        for row in day.rows if row[s.HOUR] == now.hour
+        NowChannel(
+            channel=row[s.CHANNEL],
+            service=row[s.SERVICE],
+            people_ahead=None,
+            p10=row[s.P10],
+            p50=row[s.P50],
+            p90=row[s.P90],
+            expected_arrivals=row[s.EXPECTED_ARRIVALS],
+            p_called=row[s.P_CALLED],
+        )
+        for row in day.rows
+        if row[s.HOUR] == now.hour
     ]
-    return NowResponse(office_id=office.id, model_version=model.version, source="forecast",
-                       as_of=now, closed=False, next_opening=None, live=None, channels=channels)
+    return NowResponse(
+        office_id=office.id,
+        model_version=model.version,
+        source="forecast",
+        as_of=now,
+        closed=False,
+        next_opening=None,
+        live=None,
+        channels=channels,
+    )

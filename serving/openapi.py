@@ -25,8 +25,10 @@ _METHODS = frozenset({"get", "put", "post", "delete", "patch"})
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description,
-                              "content": {"application/json": {"schema": ERROR_REF}}}
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": ERROR_REF}},
+    }
     if headers:
         answer["headers"] = headers
     return answer
@@ -35,8 +37,13 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
 TOO_LARGE = _error("The request body is larger than `WAITCAST_MAX_BODY_BYTES`.")
 RATE_LIMITED = _error(
     "Too many requests from this client (`WAITCAST_RATE_LIMIT_PER_MINUTE`); retry later.",
-    {"Retry-After": {"description": "Seconds to wait before the next request.",
-                     "schema": {"type": "integer", "minimum": 1}}})
+    {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+)
 BAD_PARAMETER = _error("A bad parameter or body field, named at the start of the message.")
 
 
@@ -70,8 +77,9 @@ def install(app: FastAPI, rate_limited: bool) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             app.openapi_schema = document_errors(schema, rate_limited)
         return app.openapi_schema
 

@@ -25,8 +25,19 @@ from serving.switches import ESTIMATOR, ESTIMATOR_REASON, MODEL_P50, with_estima
 
 ALL_CHANNELS = ""  # the channel-filter key of an unfiltered answer
 CALENDAR_ESTIMATED = "calendar_estimated"
-ROW_KEYS = (s.HOUR, s.CHANNEL, s.SERVICE, s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED,
-            COST, ESTIMATOR, ESTIMATOR_REASON)
+ROW_KEYS = (
+    s.HOUR,
+    s.CHANNEL,
+    s.SERVICE,
+    s.P10,
+    s.P50,
+    s.P90,
+    s.EXPECTED_ARRIVALS,
+    s.P_CALLED,
+    COST,
+    ESTIMATOR,
+    ESTIMATOR_REASON,
+)
 _COST_SETTINGS = AdviceSettings()
 _CHANNEL_ORDER = {c: i for i, c in enumerate(s.CHANNELS)}
 
@@ -42,22 +53,24 @@ def rounded_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         frame = with_estimator(frame)
     rows = []
     for record, cost in zip(frame.to_dict("records"), _costs(frame), strict=True):
-        rows.append({
-            s.OFFICE_ID: str(record[s.OFFICE_ID]),
-            s.DATE: record[s.DATE],
-            s.HOUR: int(record[s.HOUR]),
-            s.CHANNEL: str(record[s.CHANNEL]),
-            s.SERVICE: str(record[s.SERVICE]),
-            s.P10: _number(record[s.P10], 1),
-            s.P50: _number(record[s.P50], 1),
-            s.P90: _number(record[s.P90], 1),
-            s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
-            s.P_CALLED: _number(record[s.P_CALLED], 3),
-            COST: _number(cost, 1),
-            ESTIMATOR: str(record[ESTIMATOR]),
-            ESTIMATOR_REASON: record[ESTIMATOR_REASON],
-            CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
-        })
+        rows.append(
+            {
+                s.OFFICE_ID: str(record[s.OFFICE_ID]),
+                s.DATE: record[s.DATE],
+                s.HOUR: int(record[s.HOUR]),
+                s.CHANNEL: str(record[s.CHANNEL]),
+                s.SERVICE: str(record[s.SERVICE]),
+                s.P10: _number(record[s.P10], 1),
+                s.P50: _number(record[s.P50], 1),
+                s.P90: _number(record[s.P90], 1),
+                s.EXPECTED_ARRIVALS: _number(record[s.EXPECTED_ARRIVALS], 1),
+                s.P_CALLED: _number(record[s.P_CALLED], 3),
+                COST: _number(cost, 1),
+                ESTIMATOR: str(record[ESTIMATOR]),
+                ESTIMATOR_REASON: record[ESTIMATOR_REASON],
+                CALENDAR_ESTIMATED: bool(record[CALENDAR_ESTIMATED]),
+            }
+        )
     rows.sort(key=lambda r: (r[s.HOUR], _CHANNEL_ORDER.get(r[s.CHANNEL], 9), r[s.SERVICE]))
     return rows
 
@@ -87,11 +100,20 @@ def etag(version: str, office_id: str, date: dt.date, channel: str) -> str:
     return '"' + hashlib.blake2b(key, digest_size=12).hexdigest() + '"'
 
 
-def day_body(version: str, office: Office, day: DayInfo, closed: bool,
-             rows: list[dict[str, Any]], channel: str) -> bytes:
+def day_body(
+    version: str,
+    office: Office,
+    day: DayInfo,
+    closed: bool,
+    rows: list[dict[str, Any]],
+    channel: str,
+) -> bytes:
     """The JSON answer for one office, date and channel filter ("" = every channel)."""
-    hours = [{key: row[key] for key in ROW_KEYS} for row in rows
-             if not channel or row[s.CHANNEL] == channel]
+    hours = [
+        {key: row[key] for key in ROW_KEYS}
+        for row in rows
+        if not channel or row[s.CHANNEL] == channel
+    ]
     body = {
         "model_version": version,
         s.OFFICE_ID: office.id,

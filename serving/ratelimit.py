@@ -65,8 +65,14 @@ class RateLimitMiddleware:
         clock: seconds since the epoch (tests inject one).
     """
 
-    def __init__(self, app: ASGIApp, store: StateStore, per_minute: int, burst: int,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: StateStore,
+        per_minute: int,
+        burst: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app, self.store, self.clock = app, store, clock
         self.anonymous = Limit(per_minute, burst) if per_minute > 0 else None
         self._store_down_until = 0.0
@@ -95,8 +101,10 @@ class RateLimitMiddleware:
         if key and (from_header or key.startswith(keys.KEY_PREFIX)):
             partner = self.store.find_key(keys.digest(key))
             if partner is None:
-                return UnknownApiKeyError("no partner holds this API key (mistyped or "
-                                          "revoked); send none to be limited per address")
+                return UnknownApiKeyError(
+                    "no partner holds this API key (mistyped or "
+                    "revoked); send none to be limited per address"
+                )
         if partner is not None:
             bucket, limit = f"key:{partner.name}", keys.partner_limit(partner.per_minute)
             who = f"with the key {partner.name!r}"
@@ -108,5 +116,8 @@ class RateLimitMiddleware:
         if wait_us <= 0:
             return None
         retry_after = max(1, math.ceil(wait_us / 1_000_000))
-        return RateLimitedError(f"too many requests {who} (at most {limit.per_minute} a "
-                                f"minute); retry after {retry_after} s", retry_after)
+        return RateLimitedError(
+            f"too many requests {who} (at most {limit.per_minute} a "
+            f"minute); retry after {retry_after} s",
+            retry_after,
+        )

@@ -13,8 +13,11 @@ from features.schema import Channel, OfficeMode
 class ErrorBody(BaseModel):
     """Every error answer."""
 
-    model_config = ConfigDict(json_schema_extra={
-        "examples": [{"error": "unknown_office", "message": "unknown office 'hz-x'"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"error": "unknown_office", "message": "unknown office 'hz-x'"}]
+        }
+    )
     error: str = Field(description="A stable machine-readable code.")
     message: str = Field(description="What went wrong, naming the parameter when one is bad.")
 
@@ -30,14 +33,18 @@ class OfficeOut(BaseModel):
     """One office as the API lists it."""
 
     office_id: str = Field(examples=["hz-city"])
-    id: str = Field(examples=["hz-city"], deprecated=True,
-                    description="Deprecated: the same as `office_id`, kept until /v2.")
+    id: str = Field(
+        examples=["hz-city"],
+        deprecated=True,
+        description="Deprecated: the same as `office_id`, kept until /v2.",
+    )
     name_zh: str = Field(examples=["杭州市公安局出入境接待大厅"])
     name_en: str = Field(examples=["Hangzhou City Exit-Entry Hall"])
     district_zh: str = ""
     district_en: str = ""
-    mode: OfficeMode = Field(description="`dual_track` (walk-in and appointment) or "
-                                         "`walk_in_only`.")
+    mode: OfficeMode = Field(
+        description="`dual_track` (walk-in and appointment) or `walk_in_only`."
+    )
     channels: list[Channel]
     timezone: str = Field(examples=["Asia/Shanghai"])
     lat: float | None = None
@@ -45,7 +52,8 @@ class OfficeOut(BaseModel):
     windows: int | None = Field(None, description="Service windows, when known.")
     sessions: dict[str, list[SessionOut]] = Field(
         description="Opening sessions per weekday (mon..sun); holidays close, make-up "
-                    "working days open like a Friday.")
+        "working days open like a Friday."
+    )
     forecast_available: bool = Field(description="True when the loaded model forecasts it.")
 
 
@@ -66,21 +74,29 @@ class HourForecast(BaseModel):
     p50: float | None = Field(description="Wait minutes, median.", examples=[18.5])
     p90: float | None = Field(description="Wait minutes, 90th percentile.", examples=[47.0])
     expected_arrivals: float | None = Field(description="Tickets expected in the hour.")
-    p_called: float | None = Field(description="Walk-in: chance of being called before "
-                                               "closing; null for appointments.")
+    p_called: float | None = Field(
+        description="Walk-in: chance of being called before closing; null for appointments."
+    )
     cost_minutes: float | None = Field(
         description="What the hour costs a citizen, in minutes: the expected wait plus, for "
-                    "walk-ins, the chance of not being called times a second trip (120 min). "
-                    "The ranking measure of the advice and best times, and the page's colour "
-                    "(docs/advice.md).", examples=[24.3])
-    estimator: str = Field(description="What answered: `model`, `historical_mean` or "
-                                       "`blend` (chosen per queue at training), or "
-                                       "`historical_mean` when the live-accuracy monitor "
-                                       "switched the queue (docs/operations.md).",
-                           examples=["model"])
-    estimator_reason: str | None = Field(None, description="Why the queue is served by "
-                                         "the historical mean instead of the version's own "
-                                         "choice; null when it is not.")
+        "walk-ins, the chance of not being called times a second trip (120 min). "
+        "The ranking measure of the advice and best times, and the page's colour "
+        "(docs/advice.md).",
+        examples=[24.3],
+    )
+    estimator: str = Field(
+        description="What answered: `model`, `historical_mean` or "
+        "`blend` (chosen per queue at training), or "
+        "`historical_mean` when the live-accuracy monitor "
+        "switched the queue (docs/operations.md).",
+        examples=["model"],
+    )
+    estimator_reason: str | None = Field(
+        None,
+        description="Why the queue is served by "
+        "the historical mean instead of the version's own "
+        "choice; null when it is not.",
+    )
 
 
 class ForecastResponse(BaseModel):
@@ -106,8 +122,9 @@ class LiveInfo(BaseModel):
     observed_at: dt.datetime
     age_minutes: float
     windows_open: int
-    service_minutes: float = Field(description="Minutes per ticket at a window, from the "
-                                               "model's recent data.")
+    service_minutes: float = Field(
+        description="Minutes per ticket at a window, from the model's recent data."
+    )
 
 
 class NowChannel(BaseModel):

@@ -36,41 +36,56 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WAITCAST_", extra="ignore", frozen=True)
 
-    registry: Path = Field(default=Path(".waitcast/registry"),
-                           description="Model registry folder.")
+    registry: Path = Field(default=Path(".waitcast/registry"), description="Model registry folder.")
     env: Literal["development", "production"] = Field(
-        default="production", description="`development` allows the default admin token.")
+        default="production", description="`development` allows the default admin token."
+    )
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token for queue-state posts and reloads.")
+        default=None, description="Bearer token for queue-state posts and reloads."
+    )
     cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_split_origins)] = Field(
-        default_factory=list, description="Origins allowed by CORS (comma-separated).")
+        default_factory=list, description="Origins allowed by CORS (comma-separated)."
+    )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     rate_limit_per_minute: int = Field(
-        default=1200, ge=0, le=1_000_000,
+        default=1200,
+        ge=0,
+        le=1_000_000,
         description="Requests a minute per client IP on every route but health and metrics "
-                    "(0: no limit).")
-    rate_limit_burst: int = Field(default=200, ge=1, le=1_000_000,
-                                  description="Requests a client may make at once.")
+        "(0: no limit).",
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=1, le=1_000_000, description="Requests a client may make at once."
+    )
     worker_threads: int = Field(
-        default=4, ge=1, le=64,
+        default=4,
+        ge=1,
+        le=64,
         description="Threads running the CPU-bound requests (advice, best times, forecasts "
-                    "beyond the cube, reloads); more only add memory and tail latency.")
+        "beyond the cube, reloads); more only add memory and tail latency.",
+    )
     cube_days: int = Field(default=60, ge=1, le=366, description="Days precomputed at load.")
     horizon_days: int = Field(default=180, ge=1, le=730, description="Latest date, in days.")
     ondemand_cache_days: int = Field(
-        default=4096, ge=16, le=1_000_000, description="Office-days kept beyond the cube (LRU).")
+        default=4096, ge=16, le=1_000_000, description="Office-days kept beyond the cube (LRU)."
+    )
     live_fresh_minutes: int = Field(default=15, ge=1, le=24 * 60)
     stale_after_days: int = Field(default=14, ge=1, le=3650)
     calendar_file: Path | None = Field(default=None, description="Calendar override CSV.")
     state_url: str | None = Field(
-        default=None, description="The state store (queue states, partner keys, rate limits): "
-                                  "sqlite:///PATH (default: a file beside the registry) or "
-                                  "redis://HOST:PORT/DB.")
+        default=None,
+        description="The state store (queue states, partner keys, rate limits): "
+        "sqlite:///PATH (default: a file beside the registry) or "
+        "redis://HOST:PORT/DB.",
+    )
     watch_seconds: float = Field(
-        default=5.0, ge=0, le=25.0,
+        default=5.0,
+        ge=0,
+        le=25.0,
         description="How often each worker looks at the registry's current version (and "
-                    "loads a newly promoted one) and at the date (and rolls its cube); 0 "
-                    "turns it off (then only POST /v1/admin/reload switches versions).")
+        "loads a newly promoted one) and at the date (and rolls its cube); 0 "
+        "turns it off (then only POST /v1/admin/reload switches versions).",
+    )
 
     @field_validator("state_url")
     @classmethod
@@ -87,8 +102,9 @@ class Settings(BaseSettings):
         if self.horizon_days < self.cube_days:
             raise ValueError("WAITCAST_HORIZON_DAYS must be at least WAITCAST_CUBE_DAYS")
         if 0 < self.watch_seconds < MIN_WATCH_SECONDS:
-            raise ValueError(f"WAITCAST_WATCH_SECONDS must be 0 (off) or at least "
-                             f"{MIN_WATCH_SECONDS}")
+            raise ValueError(
+                f"WAITCAST_WATCH_SECONDS must be 0 (off) or at least {MIN_WATCH_SECONDS}"
+            )
         token = self.admin_token.get_secret_value() if self.admin_token else ""
         unsafe = token.lower() in _UNSAFE_TOKENS or len(token) < MIN_TOKEN_LENGTH
         if not unsafe:

@@ -84,8 +84,14 @@ class LoadedModel:
 class ServingState:
     """The server's mutable state: the model (or None), the state store, load history."""
 
-    def __init__(self, settings: Settings, clock: Clock, calendar: ChinaCalendar,
-                 builtin_offices: OfficeRegistry, store: StateStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        calendar: ChinaCalendar,
+        builtin_offices: OfficeRegistry,
+        store: StateStore,
+    ) -> None:
         self.settings, self.clock, self.calendar = settings, clock, calendar
         self.builtin_offices, self.store = builtin_offices, store
         self.model: LoadedModel | None = None
@@ -101,8 +107,10 @@ class ServingState:
         model = self.model
         if model is None:
             reason = f" ({self.last_error})" if self.last_error else ""
-            raise NoModelError(f"no model is loaded yet{reason}; train one with `waitcast train`"
-                               " and POST /v1/admin/reload")
+            raise NoModelError(
+                f"no model is loaded yet{reason}; train one with `waitcast train`"
+                " and POST /v1/admin/reload"
+            )
         return model
 
     def office(self, office_id: str) -> Office:
@@ -130,8 +138,9 @@ class ServingState:
                 self.reload_failures += 1
                 message = self._failure_message(exc)
                 self.last_error = message
-                log.warning("model load failed: %s", message,
-                            exc_info=not isinstance(exc, WaitcastError))
+                log.warning(
+                    "model load failed: %s", message, exc_info=not isinstance(exc, WaitcastError)
+                )
                 raise ReloadFailedError(message, exc) from exc
             self.model = loaded  # the swap: one reference assignment
             self.last_error, self._failed_version = None, None
@@ -180,8 +189,9 @@ class ServingState:
             except ReloadFailedError:
                 self._failed_version = current
                 return None
-            log.info("serving model %s (was %s): the registry's current version", loaded.version,
-                     serving)
+            log.info(
+                "serving model %s (was %s): the registry's current version", loaded.version, serving
+            )
             return "reloaded"
         return "rolled" if self.roll() else None
 
@@ -215,8 +225,9 @@ class ServingState:
                 self._failed_roll = (model.version, start, self.monitoring.switches)
                 log.exception("the cube of %s could not be rolled to %s", model.version, start)
                 return False
-            self.model = dataclasses.replace(model, cube=cube,
-                                             cube_seconds=time.perf_counter() - began)
+            self.model = dataclasses.replace(
+                model, cube=cube, cube_seconds=time.perf_counter() - began
+            )
             settle_heap()
             log.info("rolled the cube of %s forward to %s", model.version, start)
             return True
@@ -231,8 +242,9 @@ class ServingState:
         loaded = time.perf_counter()
         cube = self._build_cube(forecaster, version, self._cube_start(forecaster))
         done = time.perf_counter()
-        return LoadedModel(version, forecaster, cube, local_now(self.clock, "UTC"),
-                           loaded - started, done - loaded)
+        return LoadedModel(
+            version, forecaster, cube, local_now(self.clock, "UTC"), loaded - started, done - loaded
+        )
 
     def _cube_start(self, forecaster: Forecaster) -> dt.date:
         """The cube's first day: the earliest of the offices' todays."""
@@ -240,16 +252,26 @@ class ServingState:
         return min(self.today(z) for z in zones)
 
     def _build_cube(self, forecaster: Forecaster, version: str, start: dt.date) -> ForecastCube:
-        return ForecastCube.build(forecaster, self.calendar, version, start,
-                                  self.settings.cube_days, self.settings.ondemand_cache_days,
-                                  self.monitoring.switches)
+        return ForecastCube.build(
+            forecaster,
+            self.calendar,
+            version,
+            start,
+            self.settings.cube_days,
+            self.settings.ondemand_cache_days,
+            self.monitoring.switches,
+        )
 
     def _failure_message(self, exc: Exception) -> str:
-        text = str(exc) if isinstance(exc, WaitcastError) else (
-            "the model could not be loaded or its forecasts could not be computed")
+        text = (
+            str(exc)
+            if isinstance(exc, WaitcastError)
+            else ("the model could not be loaded or its forecasts could not be computed")
+        )
         root = self.settings.registry
-        for path in sorted({str(root.resolve()), str(root.absolute()), str(root)}, key=len,
-                           reverse=True):
+        for path in sorted(
+            {str(root.resolve()), str(root.absolute()), str(root)}, key=len, reverse=True
+        ):
             text = text.replace(path, "the registry")
         current = self.model
         keeps = f"still serving {current.version}" if current else "no model is serving"

@@ -79,8 +79,10 @@ def switches_from_json(text: str | None) -> tuple[QueueSwitch, ...]:
                 str(item[s.SERVICE]),
                 dt.date.fromisoformat(item["since"]),
                 str(item["reason"]),
-                {(int(c[0]), int(c[1])): (float(c[2]), float(c[3]), float(c[4]))
-                 for c in item["cells"]},
+                {
+                    (int(c[0]), int(c[1])): (float(c[2]), float(c[3]), float(c[4]))
+                    for c in item["cells"]
+                },
             )
             for item in items
         )
@@ -91,11 +93,13 @@ def switches_from_json(text: str | None) -> tuple[QueueSwitch, ...]:
 def with_estimator(frame: pd.DataFrame) -> pd.DataFrame:
     """Forecast rows with ``estimator`` (``model`` where missing), ``estimator_reason``
     (None) and ``model_p50`` (the p50) columns: rows as the version serves them."""
-    return frame.assign(**{
-        ESTIMATOR: frame[ESTIMATOR].fillna(MODEL) if ESTIMATOR in frame else MODEL,
-        ESTIMATOR_REASON: None,
-        MODEL_P50: frame[s.P50].to_numpy(float),
-    })
+    return frame.assign(
+        **{
+            ESTIMATOR: frame[ESTIMATOR].fillna(MODEL) if ESTIMATOR in frame else MODEL,
+            ESTIMATOR_REASON: None,
+            MODEL_P50: frame[s.P50].to_numpy(float),
+        }
+    )
 
 
 def apply_switches(frame: pd.DataFrame, switches: Iterable[QueueSwitch]) -> pd.DataFrame:
@@ -124,7 +128,12 @@ def apply_switches(frame: pd.DataFrame, switches: Iterable[QueueSwitch]) -> pd.D
             continue
         quantiles[i] = np.sort(np.clip(np.asarray(cell, float), 0, None))
         estimator[i], reason[i] = HISTORICAL_MEAN, switch.reason
-    return out.assign(**{
-        s.P10: quantiles[:, 0], s.P50: quantiles[:, 1], s.P90: quantiles[:, 2],
-        ESTIMATOR: estimator, ESTIMATOR_REASON: reason,
-    })
+    return out.assign(
+        **{
+            s.P10: quantiles[:, 0],
+            s.P50: quantiles[:, 1],
+            s.P90: quantiles[:, 2],
+            ESTIMATOR: estimator,
+            ESTIMATOR_REASON: reason,
+        }
+    )

@@ -34,8 +34,10 @@ def real_data_path(name: str) -> Path:
     """The shared real-data file ``name``, or a skip saying where it was looked for."""
     path = SHARED_REAL_DATA / name
     if not path.is_file():
-        pytest.skip(f"needs {name} from the shared folder ({path} is missing: the folder "
-                    "sits beside the project in CI, not in a fresh clone)")
+        pytest.skip(
+            f"needs {name} from the shared folder ({path} is missing: the folder "
+            "sits beside the project in CI, not in a fresh clone)"
+        )
     return path
 
 

@@ -171,8 +171,11 @@ def decide_switches(
                 f"({recent[s.DATE].iloc[0]}..{recent[s.DATE].iloc[-1]}: MAE "
                 f"{recent[MAE_MODEL].mean():.1f} vs {recent[MAE_BASELINE].mean():.1f} min)",
             )
-        elif key in out and _last_run(model <= base) >= SWITCH_BACK_AFTER_DAYS and \
-                model[-1] <= base[-1]:
+        elif (
+            key in out
+            and _last_run(model <= base) >= SWITCH_BACK_AFTER_DAYS
+            and model[-1] <= base[-1]
+        ):
             del out[key]
     return out
 
@@ -193,9 +196,7 @@ def baseline_cells(
     wanted = set(queues)
     week = [day + dt.timedelta(days=i) for i in range(7)]
     base = historical_mean(hourly, week)
-    cells: dict[Queue, dict[tuple[int, int], tuple[float, float, float]]] = {
-        q: {} for q in wanted
-    }
+    cells: dict[Queue, dict[tuple[int, int], tuple[float, float, float]]] = {q: {} for q in wanted}
     for row in base.itertuples(index=False):
         values = row._asdict()
         queue = (str(values[s.OFFICE_ID]), str(values[s.CHANNEL]), str(values[s.SERVICE]))

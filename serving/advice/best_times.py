@@ -62,12 +62,14 @@ def best_times_of(
     best = np.zeros(len(frame), dtype=bool)
     best[~unlikely] = near_best_mask(frame.take(~unlikely), settings)
     key = frame[COST].astype(float) + np.where(unlikely, 1e9, 0.0)  # likely hours first
-    frame = frame.assign(**{
-        NEAR_BEST: best,
-        UNLIKELY: unlikely,
-        RANK: _rank_in_day(frame, key),
-        FAR: filled(frame[DISTANCE_KM], np.inf),
-    })
+    frame = frame.assign(
+        **{
+            NEAR_BEST: best,
+            UNLIKELY: unlikely,
+            RANK: _rank_in_day(frame, key),
+            FAR: filled(frame[DISTANCE_KM], np.inf),
+        }
+    )
     good = frame.take(best).sorted_by([FAR, RANK, ORDINAL, s.HOUR, s.OFFICE_ID])
     rest = frame.take(~best).sorted_by([UNLIKELY, COST, FAR, ORDINAL, s.HOUR, s.OFFICE_ID])
     return to_options(Table.concat([good, rest]).head(limit), channel)

@@ -168,8 +168,7 @@ def with_spare(
     the arrivals expected then (``load``, by office, date and hour), at least a floor."""
     keys = zip(frame[s.OFFICE_ID], frame[s.DATE], frame[s.HOUR], strict=True)
     expected = np.array([load.get(k, 0.0) for k in keys], dtype=float)
-    capacity = np.array([ctx.hour_capacity(ctx.office(o)) for o in frame[s.OFFICE_ID]],
-                        dtype=float)
+    capacity = np.array([ctx.hour_capacity(ctx.office(o)) for o in frame[s.OFFICE_ID]], dtype=float)
     floor = ctx.settings.min_spare_share * capacity
     return frame.assign(**{SPARE: np.maximum(capacity - filled(expected, 0.0), floor)})
 

@@ -43,8 +43,24 @@ def _number(value: float) -> float | None:
 
 def to_options(frame: Table, channel: str) -> list[HourOption]:
     """Rows (with cost and near-best columns) as :class:`HourOption` objects."""
-    columns = [frame[c] for c in (s.OFFICE_ID, s.DATE, s.HOUR, s.P10, s.P50, s.P90, EXPECTED,
-                                  s.P_CALLED, DISTANCE_KM, NEAR_BEST, ESTIMATED, TRAVEL, COST)]
+    columns = [
+        frame[c]
+        for c in (
+            s.OFFICE_ID,
+            s.DATE,
+            s.HOUR,
+            s.P10,
+            s.P50,
+            s.P90,
+            EXPECTED,
+            s.P_CALLED,
+            DISTANCE_KM,
+            NEAR_BEST,
+            ESTIMATED,
+            TRAVEL,
+            COST,
+        )
+    ]
     return [
         HourOption(
             office_id=str(office),
@@ -62,6 +78,19 @@ def to_options(frame: Table, channel: str) -> list[HourOption]:
             travel_minutes=_number(travel),
             cost_minutes=float(cost),
         )
-        for office, date, hour, p10, p50, p90, expected, called, distance, near_best, estimated,
-        travel, cost in zip(*columns, strict=True)
+        for (
+            office,
+            date,
+            hour,
+            p10,
+            p50,
+            p90,
+            expected,
+            called,
+            distance,
+            near_best,
+            estimated,
+            travel,
+            cost,
+        ) in zip(*columns, strict=True)
     ]

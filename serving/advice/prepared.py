@@ -41,8 +41,9 @@ class OfficeHours:
         return self.first <= first and last <= self.last
 
 
-def prepare_office(rows: pd.DataFrame, ctx: AdviceContext, first: dt.date,
-                   last: dt.date) -> OfficeHours:
+def prepare_office(
+    rows: pd.DataFrame, ctx: AdviceContext, first: dt.date, last: dt.date
+) -> OfficeHours:
     """Prepare one office's hours from its forecast rows of [first, last]."""
     tables = {channel: open_hours(rows, ctx, channel, first, last) for channel in s.CHANNELS}
     return OfficeHours(first, last, tables, hour_load(rows))
@@ -63,8 +64,14 @@ class PreparedView:
     office_ids: Sequence[str]
     last: dt.date
 
-    def hours(self, channel: str, office_ids: Sequence[str], first: dt.date, last: dt.date,
-              from_hour_on_first: int = 0) -> Table:
+    def hours(
+        self,
+        channel: str,
+        office_ids: Sequence[str],
+        first: dt.date,
+        last: dt.date,
+        from_hour_on_first: int = 0,
+    ) -> Table:
         """The open hours of ``channel`` at those offices in [first, last]."""
         last = min(last, self.last)
         parts = []
@@ -76,8 +83,9 @@ class PreparedView:
             parts.append(table.take(slice(int(start), int(end))))
         found = Table.concat(parts) if parts else _empty(self.prepared, self.office_ids, channel)
         if from_hour_on_first and not found.empty:
-            found = found.take((found[ORDINAL] > first.toordinal())
-                               | (found[s.HOUR] >= from_hour_on_first))
+            found = found.take(
+                (found[ORDINAL] > first.toordinal()) | (found[s.HOUR] >= from_hour_on_first)
+            )
         return found.assign(**{ROW_ID: np.arange(len(found))})
 
     def load(self) -> Load:
@@ -85,15 +93,16 @@ class PreparedView:
         return ChainMap(*(self.prepared(o).load for o in self.office_ids))
 
 
-def _empty(prepared: Callable[[str], OfficeHours], office_ids: Sequence[str],
-           channel: str) -> Table:
+def _empty(
+    prepared: Callable[[str], OfficeHours], office_ids: Sequence[str], channel: str
+) -> Table:
     for office_id in office_ids:
         return prepared(office_id).tables[channel].head(0)
     return Table({ROW_ID: np.zeros(0, dtype=int)})
 
 
-def covered(prepared: Callable[[str], OfficeHours], office_ids: Sequence[str],
-            first: dt.date, last: dt.date) -> bool:
+def covered(
+    prepared: Callable[[str], OfficeHours], office_ids: Sequence[str], first: dt.date, last: dt.date
+) -> bool:
     """True when every office's prepared hours cover [first, last]."""
     return all(prepared(o).covers(first, last) for o in office_ids)
-

@@ -29,8 +29,14 @@ Load = Mapping[tuple[str, dt.date, int], float]
 class HourView(Protocol):
     """Open hours and expected arrivals of some offices over some dates."""
 
-    def hours(self, channel: str, office_ids: Sequence[str], first: dt.date, last: dt.date,
-              from_hour_on_first: int = 0) -> Table:
+    def hours(
+        self,
+        channel: str,
+        office_ids: Sequence[str],
+        first: dt.date,
+        last: dt.date,
+        from_hour_on_first: int = 0,
+    ) -> Table:
         """The open hours of ``channel`` at those offices in [first, last] (on ``first``
         from ``from_hour_on_first`` on), as :func:`serving.advice.hours.open_hours`."""
         ...
@@ -47,8 +53,14 @@ class FrameView:
     rows: pd.DataFrame
     ctx: AdviceContext
 
-    def hours(self, channel: str, office_ids: Sequence[str], first: dt.date, last: dt.date,
-              from_hour_on_first: int = 0) -> Table:
+    def hours(
+        self,
+        channel: str,
+        office_ids: Sequence[str],
+        first: dt.date,
+        last: dt.date,
+        from_hour_on_first: int = 0,
+    ) -> Table:
         """The open hours, computed from the rows of those offices."""
         mine = self.rows[self.rows[s.OFFICE_ID].astype(str).isin(list(office_ids))]
         return open_hours(mine, self.ctx, channel, first, last, from_hour_on_first)
@@ -61,8 +73,9 @@ class FrameView:
 class ForecastSource(Protocol):
     """Anything that gives the hours of some offices over dates in [start, end]."""
 
-    def view(self, start: dt.date, end: dt.date, office_ids: Sequence[str],
-             ctx: AdviceContext) -> HourView:
+    def view(
+        self, start: dt.date, end: dt.date, office_ids: Sequence[str], ctx: AdviceContext
+    ) -> HourView:
         """The view the advice reads (offices it does not know: none)."""
         ...
 
@@ -74,8 +87,9 @@ class RowSource:
         """Rows as ``Forecaster.forecast`` returns them (offices it does not know: none)."""
         raise NotImplementedError
 
-    def view(self, start: dt.date, end: dt.date, office_ids: Sequence[str],
-             ctx: AdviceContext) -> HourView:
+    def view(
+        self, start: dt.date, end: dt.date, office_ids: Sequence[str], ctx: AdviceContext
+    ) -> HourView:
         """The rows' view, computed when asked."""
         return FrameView(self.frame(start, end, office_ids), ctx)
 

@@ -37,8 +37,9 @@ class Table:
         columns[ROW_ID] = np.arange(len(frame))
         dates = columns.get(s.DATE)
         if dates is not None:
-            columns[ORDINAL] = np.fromiter((d.toordinal() for d in dates), dtype=np.int64,
-                                           count=len(dates))
+            columns[ORDINAL] = np.fromiter(
+                (d.toordinal() for d in dates), dtype=np.int64, count=len(dates)
+            )
         return cls(columns)
 
     def __len__(self) -> int:

@@ -99,8 +99,9 @@ def walk_in_options(
         same = spread[s.OFFICE_ID] == first_office
         full = int(same.sum()) >= per_office or len(spread) >= settings.max_options
         if full:
-            where = np.flatnonzero(same) if int(same.sum()) >= per_office else np.arange(
-                len(spread))
+            where = (
+                np.flatnonzero(same) if int(same.sum()) >= per_office else np.arange(len(spread))
+            )
             spread = spread.take(np.delete(np.arange(len(spread)), where[-1:]))
     picked = Table.concat([first, spread.take(spread[ROW_ID] != first_id)])
     own = frame.take(frame[s.OFFICE_ID] == office.id)
@@ -124,8 +125,10 @@ def _with_retry_days(good: Table, walk: Table, days: int) -> Table:
     dates: dict[str, np.ndarray] = {}
     for office_id in set(walk[s.OFFICE_ID]):
         dates[office_id] = np.unique(walk[ORDINAL][walk[s.OFFICE_ID] == office_id])
-    later = np.array([int(np.sum(dates[o] > d)) for o, d in
-                      zip(good[s.OFFICE_ID], good[ORDINAL], strict=True)], dtype=int)
+    later = np.array(
+        [int(np.sum(dates[o] > d)) for o, d in zip(good[s.OFFICE_ID], good[ORDINAL], strict=True)],
+        dtype=int,
+    )
     keep = later >= days
     return good.take(keep) if keep.any() else good
 
@@ -136,8 +139,9 @@ def last_chance_filter(likely: Table, settings: AdviceSettings) -> Table:
     Sent home at closing that day, there is no later day to come back, so an hour there
     needs ``last_chance_p_called`` rather than ``min_p_called``.
     """
-    last_day = {o: likely[ORDINAL][likely[s.OFFICE_ID] == o].max()
-                for o in set(likely[s.OFFICE_ID])}
+    last_day = {
+        o: likely[ORDINAL][likely[s.OFFICE_ID] == o].max() for o in set(likely[s.OFFICE_ID])
+    }
     on_last = likely[ORDINAL] == np.array([last_day[o] for o in likely[s.OFFICE_ID]])
     risky = on_last & (_called(likely) < settings.last_chance_p_called)
     return likely.take(~risky)

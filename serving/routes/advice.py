@@ -23,21 +23,30 @@ router = APIRouter(prefix="/v1", tags=["advice"])
 PAST_DAYS = 366  # how far back `today` may be set (to replay a decision)
 
 _ERRORS = {
-    404: {"model": ErrorBody, "description": "Unknown office (or one the model does not "
-                                             "forecast)."},
-    422: {"model": ErrorBody, "description": "A bad field, named: e.g. a travel date before "
-                                             "today, an appointment on a closed day."},
+    404: {
+        "model": ErrorBody,
+        "description": "Unknown office (or one the model does not forecast).",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "A bad field, named: e.g. a travel date before "
+        "today, an appointment on a closed day.",
+    },
     503: {"model": ErrorBody, "description": "No model is loaded."},
 }
 
 
-@router.post("/advice", response_model=AdviceResponse, responses=_ERRORS,  # type: ignore[arg-type]
-             summary="Should I book or walk in, when and where?",
-             description="From the travel date and the issuing time (7 working days in "
-                         "Zhejiang, 20 days from elsewhere, 5 working days expedited), the "
-                         "last day to apply; the appointment option; the near-best walk-in "
-                         "hours before it, here and at offices nearby; the advice and its "
-                         "reasons in Chinese and English. See docs/advice.md.")
+@router.post(
+    "/advice",
+    response_model=AdviceResponse,
+    responses=_ERRORS,  # type: ignore[arg-type]
+    summary="Should I book or walk in, when and where?",
+    description="From the travel date and the issuing time (7 working days in "
+    "Zhejiang, 20 days from elsewhere, 5 working days expedited), the "
+    "last day to apply; the appointment option; the near-best walk-in "
+    "hours before it, here and at offices nearby; the advice and its "
+    "reasons in Chinese and English. See docs/advice.md.",
+)
 def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Response:
     """The advice for one traveller (CPU-bound: runs in the thread pool)."""
     model = state.require_model()
@@ -47,12 +56,22 @@ def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Re
     today = body.today or now.date()
     horizon = dt.timedelta(days=state.settings.horizon_days - 1)
     if not now.date() - dt.timedelta(days=PAST_DAYS) <= today <= now.date() + horizon:
-        raise ParameterError("today", f"{today} is more than {PAST_DAYS} days before or "
-                                      f"beyond the forecast horizon after {now.date()}")
-    request = AdviceRequest(office.id, today, body.travel_date, body.residency, body.expedited,
-                            body.earliest_appointment,
-                            now=now.time() if body.today is None else None, near=near,
-                            turn=turns.next(office.id))
+        raise ParameterError(
+            "today",
+            f"{today} is more than {PAST_DAYS} days before or "
+            f"beyond the forecast horizon after {now.date()}",
+        )
+    request = AdviceRequest(
+        office.id,
+        today,
+        body.travel_date,
+        body.residency,
+        body.expedited,
+        body.earliest_appointment,
+        now=now.time() if body.today is None else None,
+        near=near,
+        turn=turns.next(office.id),
+    )
     source = CubeSource(model.cube, max(today, now.date()) + horizon)
     advice = advise(request, advice_context(state, model), source)
     return json_response(advice_response(advice, model.forecaster.offices, model.version))

@@ -35,12 +35,21 @@ Limit = Annotated[int, Query(ge=1, le=200, description="At most this many hours.
 ChannelQuery = Annotated[Channel, Query(description="The queue (default walk_in).")]
 
 
-@router.get("/offices/{office_id}/best-times", response_model=BestTimesResponse,
-            response_model_by_alias=True, responses=_ERRORS,  # type: ignore[arg-type]
-            summary="The quickest hours at one office")
-def office_best_times(office_id: str, state: StateDep, start: From = None, to: To = None,
-                      channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
-                      ) -> Response:
+@router.get(
+    "/offices/{office_id}/best-times",
+    response_model=BestTimesResponse,
+    response_model_by_alias=True,
+    responses=_ERRORS,  # type: ignore[arg-type]
+    summary="The quickest hours at one office",
+)
+def office_best_times(
+    office_id: str,
+    state: StateDep,
+    start: From = None,
+    to: To = None,
+    channel: ChannelQuery = Channel.WALK_IN,
+    limit: Limit = 10,
+) -> Response:
     """The open hours of one office with the shortest predicted wait in [from, to]."""
     model = state.require_model()
     office = model.cube.office(office_id)
@@ -49,13 +58,23 @@ def office_best_times(office_id: str, state: StateDep, start: From = None, to: T
     return _answer(state, model, [office], start, to, channel, limit, None)
 
 
-@router.get("/best-times", response_model=BestTimesResponse, response_model_by_alias=True,
-            responses=_ERRORS, summary="The quickest hours across offices")  # type: ignore[arg-type]
-def all_best_times(state: StateDep, start: From = None, to: To = None,
-                   near: Annotated[str | None, Query(description="`LAT,LON`: nearest first "
-                                                     "among equally good hours.")] = None,
-                   channel: ChannelQuery = Channel.WALK_IN, limit: Limit = 10,
-                   ) -> Response:
+@router.get(
+    "/best-times",
+    response_model=BestTimesResponse,
+    response_model_by_alias=True,
+    responses=_ERRORS,  # type: ignore[arg-type]
+    summary="The quickest hours across offices",
+)
+def all_best_times(
+    state: StateDep,
+    start: From = None,
+    to: To = None,
+    near: Annotated[
+        str | None, Query(description="`LAT,LON`: nearest first among equally good hours.")
+    ] = None,
+    channel: ChannelQuery = Channel.WALK_IN,
+    limit: Limit = 10,
+) -> Response:
     """The open hours across offices with the shortest predicted wait in [from, to]."""
     model = state.require_model()
     point = parse_near(near) if near is not None else None
@@ -63,9 +82,16 @@ def all_best_times(state: StateDep, start: From = None, to: To = None,
     return _answer(state, model, offices, start, to, channel, limit, point)
 
 
-def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
-            start: dt.date | None, to: dt.date | None, channel: Channel, limit: int,
-            near: tuple[float, float] | None) -> Response:
+def _answer(
+    state: ServingState,
+    model: LoadedModel,
+    offices: list[Office],
+    start: dt.date | None,
+    to: dt.date | None,
+    channel: Channel,
+    limit: int,
+    near: tuple[float, float] | None,
+) -> Response:
     zone = offices[0].timezone if offices else "Asia/Shanghai"
     now = local_now(state.clock, zone)
     first = start or now.date()
@@ -76,20 +102,35 @@ def _answer(state: ServingState, model: LoadedModel, offices: list[Office],
     if last < first:
         raise ParameterError("to", f"{last} is before from ({first})")
     if last > horizon_end:
-        raise ParameterError("to", f"{last} is beyond the forecast horizon of "
-                                   f"{state.settings.horizon_days} days; the last date is "
-                                   f"{horizon_end}")
+        raise ParameterError(
+            "to",
+            f"{last} is beyond the forecast horizon of "
+            f"{state.settings.horizon_days} days; the last date is "
+            f"{horizon_end}",
+        )
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise ParameterError("to", f"{last} is {(last - first).days + 1} days from `from` "
-                                   f"({first}); a range holds at most {MAX_RANGE_DAYS} days")
+        raise ParameterError(
+            "to",
+            f"{last} is {(last - first).days + 1} days from `from` "
+            f"({first}); a range holds at most {MAX_RANGE_DAYS} days",
+        )
     registry = model.forecaster.offices
     ids = [o.id for o in offices]
     ctx = advice_context(state, model)
     from_hour = now.hour + 1 if first == now.date() else 0
     view = CubeSource(model.cube, horizon_end).view(first, last, ids, ctx)
-    times = best_times_of(view.hours(channel.value, ids, first, last, from_hour), ctx,
-                          channel.value, limit, near)
+    times = best_times_of(
+        view.hours(channel.value, ids, first, last, from_hour), ctx, channel.value, limit, near
+    )
     hours = [best_time_out(t, registry) for t in times]
-    return json_response(BestTimesResponse(model_version=model.version, start=first, to=last,
-                                           channel=channel, near=list(near) if near else None,
-                                           hours=hours, times=hours))
+    return json_response(
+        BestTimesResponse(
+            model_version=model.version,
+            start=first,
+            to=last,
+            channel=channel,
+            near=list(near) if near else None,
+            hours=hours,
+            times=hours,
+        )
+    )

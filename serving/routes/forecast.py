@@ -27,8 +27,11 @@ router = APIRouter(prefix="/v1", tags=["forecasts"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     304: {"description": "Not modified: the `If-None-Match` ETag still holds."},
     404: {"model": ErrorBody, "description": "Unknown office."},
-    422: {"model": ErrorBody, "description": "A bad `date` (past, beyond the horizon) or "
-                                             "`channel` (appointment at a walk-in-only office)."},
+    422: {
+        "model": ErrorBody,
+        "description": "A bad `date` (past, beyond the horizon) or "
+        "`channel` (appointment at a walk-in-only office).",
+    },
     503: {"model": ErrorBody, "description": "No model is loaded."},
 }
 
@@ -51,14 +54,15 @@ def etag_matches(if_none_match: str, etag: str) -> bool:
     responses=_ERRORS,
     summary="Waits per open hour and channel on one date",
     description="p10/p50/p90 wait minutes, expected arrivals and (walk-in) the chance of "
-                "being called before closing, per open hour and channel, from the serving "
-                "model. Strong `ETag`; `Cache-Control` until the next full hour. "
-                "`channel=appointment` at a walk-in-only office is a 422.",
+    "being called before closing, per open hour and channel, from the serving "
+    "model. Strong `ETag`; `Cache-Control` until the next full hour. "
+    "`channel=appointment` at a walk-in-only office is a 422.",
 )
 async def get_forecast(
     office_id: str,
-    date: Annotated[dt.date, Query(description="Local date, today up to the horizon.",
-                                   examples=["2026-12-01"])],
+    date: Annotated[
+        dt.date, Query(description="Local date, today up to the horizon.", examples=["2026-12-01"])
+    ],
     request: Request,
     channel: Annotated[Channel | None, Query(description="Only this channel.")] = None,
 ) -> Response:

@@ -37,9 +37,9 @@ def fresh_state(state: ServingState, office_id: str, now: dt.datetime) -> QueueS
     responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     summary="The wait for a number taken now",
     description="`source: live` from the office's queue state when it is fresher than "
-                "`WAITCAST_LIVE_FRESH_MINUTES` and the office is open (people ahead × "
-                "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
-                "this hour's forecast, or `closed: true` with the next opening.",
+    "`WAITCAST_LIVE_FRESH_MINUTES` and the office is open (people ahead × "
+    "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
+    "this hour's forecast, or `closed: true` with the next opening.",
 )
 def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
     """Live when fresh and open, else the current hour's forecast (or closed)."""
@@ -58,16 +58,22 @@ def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
 @router.put(
     "/offices/{office_id}/queue-state",
     response_model=QueueStateAck,
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-               404: {"model": ErrorBody}, 422: {"model": ErrorBody}, 503: STORE_DOWN},
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: STORE_DOWN,
+    },
     summary="Post the office's queue state (admin token)",
     description="Refused (422, naming the field) when a count is not a JSON integer, "
-                "`observed_at` has no UTC offset, is more than a minute ahead or older than "
-                "the freshness window, the office is closed at that time, or `windows_open` "
-                "exceeds the office's windows.",
+    "`observed_at` has no UTC offset, is more than a minute ahead or older than "
+    "the freshness window, the office is closed at that time, or `windows_open` "
+    "exceeds the office's windows.",
 )
-def put_queue_state(office_id: str, body: QueueStateIn, state: StateDep,
-                    _admin: AdminDep) -> QueueStateAck:
+def put_queue_state(
+    office_id: str, body: QueueStateIn, state: StateDep, _admin: AdminDep
+) -> QueueStateAck:
     """Store people waiting per channel and windows open (kept when newer than the stored)."""
     office = state.office(office_id)
     now = local_now(state.clock, office.timezone)
@@ -75,15 +81,22 @@ def put_queue_state(office_id: str, body: QueueStateIn, state: StateDep,
     posted = to_state(body, office, state.calendar, now.replace(microsecond=0), fresh_for)
     stored = state.store.put_queue_state(office.id, posted)
     fresh_until = stored.observed_at + fresh_for
-    return QueueStateAck(office_id=office.id, observed_at=stored.observed_at.astimezone(now.tzinfo),
-                         fresh_until=fresh_until.astimezone(now.tzinfo))
+    return QueueStateAck(
+        office_id=office.id,
+        observed_at=stored.observed_at.astimezone(now.tzinfo),
+        fresh_until=fresh_until.astimezone(now.tzinfo),
+    )
 
 
 @router.delete(
     "/offices/{office_id}/queue-state",
     response_model=QueueStateCleared,
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-               404: {"model": ErrorBody}, 503: STORE_DOWN},
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        404: {"model": ErrorBody},
+        503: STORE_DOWN,
+    },
     summary="Clear the office's queue state (admin token)",
     description="`GET …/now` then answers from the forecast until a new state is posted.",
 )

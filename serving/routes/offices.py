@@ -19,21 +19,37 @@ router = APIRouter(prefix="/v1", tags=["offices"])
 def office_out(office: Office, forecast_available: bool) -> OfficeOut:
     """The API view of an office."""
     sessions = {
-        day: [SessionOut(open=x.open.strftime("%H:%M"), close=x.close.strftime("%H:%M"))
-              for x in office.sessions[day]]
+        day: [
+            SessionOut(open=x.open.strftime("%H:%M"), close=x.close.strftime("%H:%M"))
+            for x in office.sessions[day]
+        ]
         for day in WEEKDAYS
     }
-    return OfficeOut(office_id=office.id, id=office.id,
-                     name_zh=office.name_zh, name_en=office.name_en,
-                     district_zh=office.district_zh, district_en=office.district_en,
-                     mode=office.mode, channels=list(office.channels), timezone=office.timezone,
-                     lat=office.lat, lon=office.lon, windows=office.windows, sessions=sessions,
-                     forecast_available=forecast_available)
+    return OfficeOut(
+        office_id=office.id,
+        id=office.id,
+        name_zh=office.name_zh,
+        name_en=office.name_en,
+        district_zh=office.district_zh,
+        district_en=office.district_en,
+        mode=office.mode,
+        channels=list(office.channels),
+        timezone=office.timezone,
+        lat=office.lat,
+        lon=office.lon,
+        windows=office.windows,
+        sessions=sessions,
+        forecast_available=forecast_available,
+    )
 
 
-@router.get("/offices", response_model=OfficesResponse, summary="Every office",
-            description="Names (zh, en), district, mode, opening sessions per weekday, "
-                        "time zone, location and windows of every office.")
+@router.get(
+    "/offices",
+    response_model=OfficesResponse,
+    summary="Every office",
+    description="Names (zh, en), district, mode, opening sessions per weekday, "
+    "time zone, location and windows of every office.",
+)
 def list_offices(state: StateDep) -> OfficesResponse:
     """The offices of the serving model (the built-in registry before one loads)."""
     model = state.model
@@ -46,8 +62,12 @@ def list_offices(state: StateDep) -> OfficesResponse:
     return OfficesResponse(model_version=model.version, offices=offices)
 
 
-@router.get("/offices/{office_id}", response_model=OfficeOut,
-            responses={404: {"model": ErrorBody}}, summary="One office")
+@router.get(
+    "/offices/{office_id}",
+    response_model=OfficeOut,
+    responses={404: {"model": ErrorBody}},
+    summary="One office",
+)
 def get_office(office_id: str, state: StateDep) -> OfficeOut:
     """One office, as listed."""
     model = state.model

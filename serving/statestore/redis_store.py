@@ -181,8 +181,9 @@ class RedisStore:
         with self._errors("cannot be written"):
             pipe = self._redis.pipeline(transaction=False)
             for record in records:
-                pipe.hsetnx(f"{PREFIX}served:{record.date.isoformat()}", record.key,
-                            record.to_json())
+                pipe.hsetnx(
+                    f"{PREFIX}served:{record.date.isoformat()}", record.key, record.to_json()
+                )
             for date in {r.date for r in records}:
                 pipe.expire(f"{PREFIX}served:{date.isoformat()}", KEEP_SERVED_DAYS * 86400)
             answers = pipe.execute()
@@ -197,8 +198,9 @@ class RedisStore:
                 pipe.hvals(f"{PREFIX}served:{day.isoformat()}")
             answers = pipe.execute()
         records = [ServedForecast.from_json(text) for values in answers for text in values]
-        return sorted(records, key=lambda r: (r.date, r.office_id, r.channel, r.service, r.hour,
-                                              r.version))
+        return sorted(
+            records, key=lambda r: (r.date, r.office_id, r.channel, r.service, r.hour, r.version)
+        )
 
     def put_document(self, name: str, text: str) -> None:
         """Store ``text`` under ``name``, replacing it whole."""

@@ -25,15 +25,20 @@ CAL, OFFICES = default_calendar(), load_offices()
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A registry whose current model is small and trained on simulated tickets."""
     chosen = OfficeRegistry([o for o in OFFICES if o.id in MODEL_OFFICES])
-    tickets = simulate(chosen, CAL, TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1),
-                       seed=5)
+    tickets = simulate(
+        chosen, CAL, TODAY - dt.timedelta(days=90), TODAY - dt.timedelta(days=1), seed=5
+    )
     data = prepare_data(tickets.drop(columns=["documents"]), None, OFFICES, Calendars(CAL))
-    config = TrainConfig(n_estimators=10, horizon_days=14, origin_step_days=14,
-                         calibration_days=14, num_leaves=15, n_jobs=1)
+    config = TrainConfig(
+        n_estimators=10,
+        horizon_days=14,
+        origin_step_days=14,
+        calibration_days=14,
+        num_leaves=15,
+        n_jobs=1,
+    )
     forecaster = fit_forecaster(data, config).forecaster
     root = tmp_path_factory.mktemp("advise") / "registry"
     models = ModelRegistry(root)
     models.promote(models.publish(lambda folder: save_bundle(forecaster, folder), {}))
     return root
-
-

@@ -43,8 +43,7 @@ def test_compose_runs_the_server_and_the_nightly_job_from_one_image() -> None:
     assert server["volumes"] == nightly["volumes"]
     assert server["command"][:2] == ["waitcast", "serve"]
     assert "8000:8000" in server["ports"]
-    assert server["environment"]["WAITCAST_REGISTRY"] == nightly["environment"][
-        "WAITCAST_REGISTRY"]
+    assert server["environment"]["WAITCAST_REGISTRY"] == nightly["environment"]["WAITCAST_REGISTRY"]
     script = " ".join(nightly["command"]).replace("$$", "$")
     commands = _waitcast_commands(script)
     assert [c[0] for c in commands] == ["retrain", "monitor"]
@@ -60,8 +59,9 @@ def test_the_systemd_timer_runs_the_service_nightly() -> None:
     assert service["Service"]["Type"] == "oneshot"
     assert timer["Timer"]["OnCalendar"].startswith("*-*-* ")
     assert timer["Install"]["WantedBy"] == "timers.target"
-    commands = _waitcast_commands(service["Service"]["ExecStart"] + "\n"
-                                  + service["Service"]["ExecStopPost"])
+    commands = _waitcast_commands(
+        service["Service"]["ExecStart"] + "\n" + service["Service"]["ExecStopPost"]
+    )
     assert [c[0] for c in commands] == ["retrain", "monitor"]
     for argv in commands:
         _check_cli(argv)

@@ -44,15 +44,26 @@ def record(url: str, store: Path, first: dt.date, last: dt.date, off_by: float) 
     for row in table.itertuples(index=False):
         bad = row.office_id == "hz-xihu" and row.channel == "walk_in"
         p50 = float(row.wait_p50) + (off_by if bad else 0.0)
-        records.append(ServedForecast(row.office_id, row.channel, row.service, row.date,
-                                      int(row.hour), "v0001", "model", p50 / 2, p50, p50 * 3,
-                                      p50))
+        records.append(
+            ServedForecast(
+                row.office_id,
+                row.channel,
+                row.service,
+                row.date,
+                int(row.hour),
+                "v0001",
+                "model",
+                p50 / 2,
+                p50,
+                p50 * 3,
+                p50,
+            )
+        )
     open_store(url).record_served(records)
 
 
 def test_a_queue_worse_than_the_baseline_is_switched_and_back(
-    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     url = f"sqlite:///{tmp_path / 'state.sqlite3'}"
@@ -80,15 +91,21 @@ def test_a_queue_worse_than_the_baseline_is_switched_and_back(
     assert switches_from_json(open_store(url).document(SWITCHES)) == ()
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--store", "{tmp}/nowhere"], "no store at"),
-    (["--store", "{store}", "--days", "3"], "--days"),
-    (["--store", "{store}", "--state-url", "mysql://x"], "--state-url"),
-    (["--store", "{store}", "--state-url", "sqlite:///{tmp}/empty.sqlite3"],
-     "no served forecasts recorded"),
-])
-def test_bad_input_is_one_line(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                               extra: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--store", "{tmp}/nowhere"], "no store at"),
+        (["--store", "{store}", "--days", "3"], "--days"),
+        (["--store", "{store}", "--state-url", "mysql://x"], "--state-url"),
+        (
+            ["--store", "{store}", "--state-url", "sqlite:///{tmp}/empty.sqlite3"],
+            "no served forecasts recorded",
+        ),
+    ],
+)
+def test_bad_input_is_one_line(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
     argv = [a.format(tmp=tmp_path, store=store) for a in extra]
     assert main(["monitor", *argv, "--out", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err

@@ -14,7 +14,8 @@ from training.simulate import simulate
 
 
 def test_train_prints_each_phase_on_any_output(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     offices = load_offices()
     chosen = OfficeRegistry([offices.get("hz-linping")])
     end = dt.date(2025, 9, 14)
@@ -25,9 +26,13 @@ def test_train_prints_each_phase_on_any_output(
     out, err = capsys.readouterr()
     assert code == 0 and err == "", err
     lines = out.splitlines()
-    phases = ["train: reading the inputs", "train: preparing the hourly table",
-              "train: final fit and up to 2 backtest folds, side by side",
-              "train: backtest fold 1 of 2 done", "train: backtest fold 2 of 2 done",
-              "train: saving the version"]
+    phases = [
+        "train: reading the inputs",
+        "train: preparing the hourly table",
+        "train: final fit and up to 2 backtest folds, side by side",
+        "train: backtest fold 1 of 2 done",
+        "train: backtest fold 2 of 2 done",
+        "train: saving the version",
+    ]
     assert [line for line in lines if line.startswith("train: ")] == phases
     assert lines.index(phases[-1]) < next(i for i, x in enumerate(lines) if "version v0001" in x)

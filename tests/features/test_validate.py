@@ -322,7 +322,8 @@ def test_any_mix_of_rows_is_split_exactly_once(mix: list[dict[str, str]]) -> Non
 
 
 def test_maryland_real_file_reads_as_observations(
-        tmp_path: Path, offices: OfficeRegistry, real_data: Callable[[str], Path]) -> None:
+    tmp_path: Path, offices: OfficeRegistry, real_data: Callable[[str], Path]
+) -> None:
     copy = Path(shutil.copy(real_data(MARYLAND), tmp_path / MARYLAND))
     [raw] = read_inputs([copy])
     assert raw.kind is s.InputKind.OBSERVATIONS

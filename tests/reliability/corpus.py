@@ -82,6 +82,7 @@ class Case:
 
 # --- personal data ---------------------------------------------------------------------
 
+
 def id_number(rng: np.random.Generator) -> str:
     """A realistic 18-digit resident ID number (Hangzhou region, ISO 7064 check digit)."""
     birth = dt.date(1950, 1, 1) + dt.timedelta(days=int(rng.integers(0, 25_000)))
@@ -107,6 +108,7 @@ def with_personal_data(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, tu
 
 
 # --- base data and edits ---------------------------------------------------------------
+
 
 @cache
 def base_tickets() -> pd.DataFrame:
@@ -142,7 +144,7 @@ def _edited(frame: pd.DataFrame, rows: list[int], **columns: Callable[[pd.Series
 
 def _walk_in_called(frame: pd.DataFrame, n: int, offset: int = 0) -> list[int]:
     called = (frame[s.CHANNEL] == "walk_in") & (frame[s.CALLED_AT] != "")
-    return [int(i) for i in np.flatnonzero(called)[offset:offset + n]]
+    return [int(i) for i in np.flatnonzero(called)[offset : offset + n]]
 
 
 def broken_tickets(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -158,32 +160,65 @@ def broken_tickets(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         *_edited(frame, walk[0:2], ticket_id=new_id, office_id=lambda r: " "),
         *_edited(frame, walk[2:4], ticket_id=new_id, channel=lambda r: "online"),
         *_edited(frame, walk[4:6], ticket_id=new_id, issued_at=lambda r: "2025-02-30 09:00:00"),
-        *_edited(frame, booked, ticket_id=new_id,
-                 booked_at=lambda r: _shift(r[s.APPOINTMENT_AT], hours=2)),
-        *_edited(frame, walk[6:8], ticket_id=new_id,
-                 called_at=lambda r: _shift(r[s.ISSUED_AT], minutes=-10)),
-        *_edited(frame, walk[8:10], ticket_id=new_id,
-                 finished_at=lambda r: _shift(r[s.CALLED_AT], minutes=-1)),
-        *_edited(frame, walk[10:12], ticket_id=new_id, finished_at=lambda r: "",
-                 called_at=lambda r: _shift(r[s.ISSUED_AT], days=3)),  # called 3 days later
+        *_edited(
+            frame,
+            booked,
+            ticket_id=new_id,
+            booked_at=lambda r: _shift(r[s.APPOINTMENT_AT], hours=2),
+        ),
+        *_edited(
+            frame,
+            walk[6:8],
+            ticket_id=new_id,
+            called_at=lambda r: _shift(r[s.ISSUED_AT], minutes=-10),
+        ),
+        *_edited(
+            frame,
+            walk[8:10],
+            ticket_id=new_id,
+            finished_at=lambda r: _shift(r[s.CALLED_AT], minutes=-1),
+        ),
+        *_edited(
+            frame,
+            walk[10:12],
+            ticket_id=new_id,
+            finished_at=lambda r: "",
+            called_at=lambda r: _shift(r[s.ISSUED_AT], days=3),
+        ),  # called 3 days later
         *_edited(frame, walk[12:14]),  # the same ticket again: a duplicate
     ]
-    counts = {"missing_value": 2, "unknown_channel": 2, "unparsable_time": 2,
-              "booked_after_appointment": 2, "called_before_issued": 2,
-              "finished_before_called": 2, "wait_longer_than_day": 2, "duplicate_ticket_id": 2}
+    counts = {
+        "missing_value": 2,
+        "unknown_channel": 2,
+        "unparsable_time": 2,
+        "booked_after_appointment": 2,
+        "called_before_issued": 2,
+        "finished_before_called": 2,
+        "wait_longer_than_day": 2,
+        "duplicate_ticket_id": 2,
+    }
     return pd.concat([frame, pd.DataFrame(rows)], ignore_index=True), counts
 
 
 def broken_observations(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Broken rows for every observation reason, absurd waits among them; and the counts."""
-    waits = {"-5": "negative_wait", "-0.5": "negative_wait", "1e9": "wait_longer_than_day",
-             "100000": "wait_longer_than_day", "inf": "bad_number", "nan": "bad_number",
-             "1e309": "bad_number", "about 20": "bad_number"}
-    rows = [*_edited(frame, [0], office_id=lambda r: ""),
-            *_edited(frame, [1], channel=lambda r: "drive_thru"),
-            *_edited(frame, [2], observed_at=lambda r: "12/06/2025 10:00"),
-            *_edited(frame, [3], queue_length=lambda r: "-1"),
-            *_edited(frame, [4], windows_open=lambda r: "2.5")]
+    waits = {
+        "-5": "negative_wait",
+        "-0.5": "negative_wait",
+        "1e9": "wait_longer_than_day",
+        "100000": "wait_longer_than_day",
+        "inf": "bad_number",
+        "nan": "bad_number",
+        "1e309": "bad_number",
+        "about 20": "bad_number",
+    }
+    rows = [
+        *_edited(frame, [0], office_id=lambda r: ""),
+        *_edited(frame, [1], channel=lambda r: "drive_thru"),
+        *_edited(frame, [2], observed_at=lambda r: "12/06/2025 10:00"),
+        *_edited(frame, [3], queue_length=lambda r: "-1"),
+        *_edited(frame, [4], windows_open=lambda r: "2.5"),
+    ]
     for k, wait in enumerate(waits):
         rows.extend(_edited(frame, [10 + k], wait_minutes=lambda r, w=wait: w))
     counts = {"missing_value": 1, "unknown_channel": 1, "unparsable_time": 1, "bad_number": 2}
@@ -202,7 +237,8 @@ def with_offsets(frame: pd.DataFrame) -> pd.DataFrame:
         text = np.select(
             [style == 0, style == 1],
             [local.dt.strftime("%Y-%m-%dT%H:%M:%S+08:00"), utc.dt.strftime("%Y-%m-%dT%H:%M:%SZ")],
-            utc.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"))
+            utc.dt.strftime("%Y-%m-%d %H:%M:%S+00:00"),
+        )
         out[column] = np.where(local.isna(), "", text)
     return out
 
@@ -213,6 +249,7 @@ def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
 
 # --- the corpus ------------------------------------------------------------------------
 
+
 def corpus() -> list[Case]:
     """Every case, in a stable order."""
     tickets, obs = base_tickets(), base_observations()
@@ -221,47 +258,95 @@ def corpus() -> list[Case]:
 
     broken, reasons = broken_tickets(tickets)
     messy, personal = with_personal_data(broken, seed=1)
-    cases.append(Case("every_ticket_reason_with_personal_data", {"tickets.csv": csv_bytes(messy)},
-                      {"tickets": Counts(len(messy), reasons)}, personal=personal))
+    cases.append(
+        Case(
+            "every_ticket_reason_with_personal_data",
+            {"tickets.csv": csv_bytes(messy)},
+            {"tickets": Counts(len(messy), reasons)},
+            personal=personal,
+        )
+    )
 
     broken_obs, obs_reasons = broken_observations(obs)
     messy_obs, personal_obs = with_personal_data(broken_obs, seed=2)
-    cases.append(Case("every_observation_reason_and_absurd_waits",
-                      {"waits.csv": csv_bytes(messy_obs)},
-                      {"observations": Counts(len(messy_obs), _sorted_counts(obs_reasons))},
-                      personal=personal_obs))
+    cases.append(
+        Case(
+            "every_observation_reason_and_absurd_waits",
+            {"waits.csv": csv_bytes(messy_obs)},
+            {"observations": Counts(len(messy_obs), _sorted_counts(obs_reasons))},
+            personal=personal_obs,
+        )
+    )
 
     parquet, personal_pq = with_personal_data(tickets, seed=3)
-    cases.append(Case("personal_data_in_parquet", {"tickets.parquet": _parquet(parquet)},
-                      {"tickets": Counts(n_t)}, personal=personal_pq))
+    cases.append(
+        Case(
+            "personal_data_in_parquet",
+            {"tickets.parquet": _parquet(parquet)},
+            {"tickets": Counts(n_t)},
+            personal=personal_pq,
+        )
+    )
 
-    cases.append(Case("utf8_with_bom", {"tickets.csv": b"\xef\xbb\xbf" + csv_bytes(tickets)},
-                      {"tickets": Counts(n_t)}))
-    cases.append(Case("time_zone_offsets", {"tickets.csv": csv_bytes(with_offsets(tickets))},
-                      {"tickets": Counts(n_t)}))
+    cases.append(
+        Case(
+            "utf8_with_bom",
+            {"tickets.csv": b"\xef\xbb\xbf" + csv_bytes(tickets)},
+            {"tickets": Counts(n_t)},
+        )
+    )
+    cases.append(
+        Case(
+            "time_zone_offsets",
+            {"tickets.csv": csv_bytes(with_offsets(tickets))},
+            {"tickets": Counts(n_t)},
+        )
+    )
 
     day = tickets[tickets[s.ISSUED_AT].str.startswith(str(START + dt.timedelta(days=7)))]
-    cases.append(Case("a_day_of_duplicated_tickets",
-                      {"export/tickets.csv": csv_bytes(tickets),
-                       "export/tickets-reexport.csv": csv_bytes(day)},
-                      {"tickets": Counts(n_t + len(day), {"duplicate_ticket_id": len(day)})}))
+    cases.append(
+        Case(
+            "a_day_of_duplicated_tickets",
+            {
+                "export/tickets.csv": csv_bytes(tickets),
+                "export/tickets-reexport.csv": csv_bytes(day),
+            },
+            {"tickets": Counts(n_t + len(day), {"duplicate_ticket_id": len(day)})},
+        )
+    )
 
-    late = _edited(tickets, _walk_in_called(tickets, 5), called_at=lambda r: _shift(
-        r[s.ISSUED_AT], days=3), finished_at=lambda r: "")
-    before = _edited(tickets, _walk_in_called(tickets, 3, offset=5), called_at=lambda r: _shift(
-        r[s.ISSUED_AT], minutes=-30))
+    late = _edited(
+        tickets,
+        _walk_in_called(tickets, 5),
+        called_at=lambda r: _shift(r[s.ISSUED_AT], days=3),
+        finished_at=lambda r: "",
+    )
+    before = _edited(
+        tickets,
+        _walk_in_called(tickets, 3, offset=5),
+        called_at=lambda r: _shift(r[s.ISSUED_AT], minutes=-30),
+    )
     absurd = tickets.copy()
     for row in [*late, *before]:  # the same tickets, absurd: they replace the good copies
         absurd.loc[row.name] = row
-    cases.append(Case("absurd_waits", {"tickets.csv": csv_bytes(absurd)},
-                      {"tickets": Counts(n_t, {"called_before_issued": 3,
-                                               "wait_longer_than_day": 5})}))
+    cases.append(
+        Case(
+            "absurd_waits",
+            {"tickets.csv": csv_bytes(absurd)},
+            {"tickets": Counts(n_t, {"called_before_issued": 3, "wait_longer_than_day": 5})},
+        )
+    )
 
     too_many = tickets.head(1000).copy()
     too_many.loc[too_many.index[:75], s.CHANNEL] = "online"
-    cases.append(Case("too_many_rejects", {"tickets.csv": csv_bytes(too_many)},
-                      {"tickets": Counts(1000, {"unknown_channel": 75})},
-                      error="7.50% of 1,000 rows rejected, above the limit of 5.00%"))
+    cases.append(
+        Case(
+            "too_many_rejects",
+            {"tickets.csv": csv_bytes(too_many)},
+            {"tickets": Counts(1000, {"unknown_channel": 75})},
+            error="7.50% of 1,000 rows rejected, above the limit of 5.00%",
+        )
+    )
 
     cases.extend(_refused_files(tickets))
     return cases
@@ -283,33 +368,69 @@ def _refused_files(tickets: pd.DataFrame) -> list[Case]:
     latin = sample.assign(name=["José Müller", "Zoë Brontë"] * 25)
     binary = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
     assert b"\x00" in binary and not binary.startswith((b"\x1f\x8b", b"PAR1"))
-    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00"
-           b"\x00\x1f\xf3\xffa" + zlib.compress(bytes(512)))
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00"
+        b"\x00\x1f\xf3\xffa" + zlib.compress(bytes(512))
+    )
     records = json.dumps(named.to_dict("records"), ensure_ascii=False, indent=1).encode()
     comma = csv_bytes(named).decode().splitlines()
     comma[3] = comma[3].replace(named.iloc[2]["name"], named.iloc[2]["name"] + "," + "王小明", 1)
     no_channel = named.drop(columns=[s.CHANNEL])
     return [
-        Case("latin1_bytes", {"tickets.csv": csv_bytes(latin, "latin-1")},
-             error="not UTF-8 text (byte 0xe9 on line 2)"),
-        Case("gbk_bytes", {"tickets.csv": csv_bytes(named, "gbk")}, error="not UTF-8 text",
-             personal=personal),
-        Case("utf16_text", {"tickets.csv": csv_bytes(named, "utf-16")},
-             error="binary content, or UTF-16 text", personal=personal),
+        Case(
+            "latin1_bytes",
+            {"tickets.csv": csv_bytes(latin, "latin-1")},
+            error="not UTF-8 text (byte 0xe9 on line 2)",
+        ),
+        Case(
+            "gbk_bytes",
+            {"tickets.csv": csv_bytes(named, "gbk")},
+            error="not UTF-8 text",
+            personal=personal,
+        ),
+        Case(
+            "utf16_text",
+            {"tickets.csv": csv_bytes(named, "utf-16")},
+            error="binary content, or UTF-16 text",
+            personal=personal,
+        ),
         Case("zero_bytes", {"tickets.csv": b""}, error="the file is empty"),
         Case("blank_lines_only", {"tickets.csv": b"\n \r\n\n"}, error="the file is empty"),
-        Case("header_only", {"tickets.csv": csv_bytes(named.head(0))},
-             error="tickets: the input has no data rows"),
+        Case(
+            "header_only",
+            {"tickets.csv": csv_bytes(named.head(0))},
+            error="tickets: the input has no data rows",
+        ),
         Case("png_bytes", {"tickets.csv": png}, error="not a CSV or Parquet file"),
         Case("random_binary", {"tickets.csv": binary}, error="not a CSV or Parquet file"),
-        Case("json_records", {"tickets.csv": records}, personal=personal,
-             error="neither a ticket log nor wait observations"),
-        Case("broken_gzip", {"tickets.csv.gz": gzip.compress(csv_bytes(named))[:-40]},
-             error="not a valid gzip file", personal=personal),
-        Case("truncated_parquet", {"tickets.parquet": _parquet(named)[:300]},
-             error="not a readable Parquet file", personal=personal),
-        Case("missing_required_column", {"tickets.csv": csv_bytes(no_channel)},
-             error="missing the required column(s) channel", personal=personal),
-        Case("unquoted_comma_in_a_name", {"tickets.csv": "\n".join(comma).encode() + b"\n"},
-             error="line 4 has 13 fields, the header 12", personal=(*personal, "王小明")),
+        Case(
+            "json_records",
+            {"tickets.csv": records},
+            personal=personal,
+            error="neither a ticket log nor wait observations",
+        ),
+        Case(
+            "broken_gzip",
+            {"tickets.csv.gz": gzip.compress(csv_bytes(named))[:-40]},
+            error="not a valid gzip file",
+            personal=personal,
+        ),
+        Case(
+            "truncated_parquet",
+            {"tickets.parquet": _parquet(named)[:300]},
+            error="not a readable Parquet file",
+            personal=personal,
+        ),
+        Case(
+            "missing_required_column",
+            {"tickets.csv": csv_bytes(no_channel)},
+            error="missing the required column(s) channel",
+            personal=personal,
+        ),
+        Case(
+            "unquoted_comma_in_a_name",
+            {"tickets.csv": "\n".join(comma).encode() + b"\n"},
+            error="line 4 has 13 fields, the header 12",
+            personal=(*personal, "王小明"),
+        ),
     ]

@@ -47,6 +47,6 @@ def personal_data_in(texts: dict[str, str], planted: Iterable[str]) -> list[str]
     for where, text in texts.items():
         seen = {m.group(1) for m in _ID_WINDOWS.finditer(text)}
         for run in _CHINESE.findall(text):
-            seen.update(run[i:i + 3] for i in range(len(run) - 2))
+            seen.update(run[i : i + 3] for i in range(len(run) - 2))
         found.extend(f"{where}: {value}" for value in sorted(seen & values))
     return found

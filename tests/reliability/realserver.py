@@ -48,21 +48,42 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(registry: Path, log: Path, args: Sequence[str] = (), port: int | None = None,
-                   **env: str) -> Iterator[Server]:
+def running_server(
+    registry: Path, log: Path, args: Sequence[str] = (), port: int | None = None, **env: str
+) -> Iterator[Server]:
     """``waitcast serve`` on 127.0.0.1 with the test token (production settings), until ready.
 
     Extra ``WAITCAST_*`` settings come as keyword arguments (the rate limit is off unless
     given), extra options of ``waitcast serve`` (``--workers 2``) as ``args``.
     """
     port = port or free_port()
-    environment = {**os.environ, "WAITCAST_ENV": "production", "WAITCAST_ADMIN_TOKEN": TOKEN,
-                   "WAITCAST_RATE_LIMIT_PER_MINUTE": "0", **env}
+    environment = {
+        **os.environ,
+        "WAITCAST_ENV": "production",
+        "WAITCAST_ADMIN_TOKEN": TOKEN,
+        "WAITCAST_RATE_LIMIT_PER_MINUTE": "0",
+        **env,
+    }
     with log.open("ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--registry", str(registry), *args],
-            cwd=REPO, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "cli.main",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--registry",
+                str(registry),
+                *args,
+            ],
+            cwd=REPO,
+            env=environment,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(f"http://127.0.0.1:{port}", port, process, log)
     try:
         _wait_ready(server)
@@ -93,8 +114,10 @@ def _wait_ready(server: Server, timeout: float = 90.0) -> None:
 def always_open(forecaster: Forecaster) -> Forecaster:
     """The forecaster, with every office open 00:00-23:59 every day: a real server runs on
     the real clock, and a queue state is taken only while its office is open."""
-    offices = [o.model_copy(update={"sessions": dict.fromkeys(WEEKDAYS, ALL_DAY)})
-               for o in forecaster.offices]
+    offices = [
+        o.model_copy(update={"sessions": dict.fromkeys(WEEKDAYS, ALL_DAY)})
+        for o in forecaster.offices
+    ]
     return dataclasses.replace(forecaster, offices=OfficeRegistry(offices))
 
 

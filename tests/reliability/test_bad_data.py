@@ -27,13 +27,23 @@ from tests.reliability.leaks import file_texts, personal_data_in
 
 CASES = corpus()
 BY_NAME = {case.name: case for case in CASES}
-ALL_REASONS = {"missing_value", "unknown_channel", "unparsable_time", "bad_number",
-               "negative_wait", "booked_after_appointment", "called_before_issued",
-               "finished_before_called", "wait_longer_than_day", "duplicate_ticket_id"}
+ALL_REASONS = {
+    "missing_value",
+    "unknown_channel",
+    "unparsable_time",
+    "bad_number",
+    "negative_wait",
+    "booked_after_appointment",
+    "called_before_issued",
+    "finished_before_called",
+    "wait_longer_than_day",
+    "duplicate_ticket_id",
+}
 
 
-def run(argv: list[str], capfd: pytest.CaptureFixture[str],
-        caplog: pytest.LogCaptureFixture) -> tuple[int, str, str, str]:
+def run(
+    argv: list[str], capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> tuple[int, str, str, str]:
     """Run the command line; its exit code, stdout, stderr and log text."""
     caplog.set_level(logging.DEBUG)
     code = main(argv)
@@ -82,12 +92,14 @@ def test_the_search_finds_planted_personal_data(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_validate(case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str],
-                  caplog: pytest.LogCaptureFixture) -> None:
+def test_validate(
+    case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     inputs = case.write(tmp_path / "input")
     out = tmp_path / "validation"
-    code, stdout, stderr, log = run(["validate", *map(str, inputs), "--out", str(out)],
-                                    capfd, caplog)
+    code, stdout, stderr, log = run(
+        ["validate", *map(str, inputs), "--out", str(out)], capfd, caplog
+    )
     if case.usable:
         assert (code, stderr) == (0, ""), stderr
     else:
@@ -105,12 +117,14 @@ def test_validate(case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_train(case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str],
-               caplog: pytest.LogCaptureFixture) -> None:
+def test_train(
+    case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     inputs = case.write(tmp_path / "input")
     root = tmp_path / "registry"
     code, stdout, stderr, log = run(
-        ["train", *map(str, inputs), "--registry", str(root), "--origins", "1"], capfd, caplog)
+        ["train", *map(str, inputs), "--registry", str(root), "--origins", "1"], capfd, caplog
+    )
     registry = ModelRegistry(root)
     if case.usable:
         assert (code, stderr) == (0, ""), stderr
@@ -125,13 +139,25 @@ def test_train(case: Case, tmp_path: Path, capfd: pytest.CaptureFixture[str],
 
 
 def test_evaluate_reports_carry_no_personal_data(
-        tmp_path: Path, capfd: pytest.CaptureFixture[str],
-        caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     case = BY_NAME["every_ticket_reason_with_personal_data"]
     inputs = case.write(tmp_path / "input")
     out = tmp_path / "reports"
-    code, stdout, stderr, log = run(["evaluate", *map(str, inputs), "--origins", "1",
-                                     "--horizon-days", "14", "--out", str(out)], capfd, caplog)
+    code, stdout, stderr, log = run(
+        [
+            "evaluate",
+            *map(str, inputs),
+            "--origins",
+            "1",
+            "--horizon-days",
+            "14",
+            "--out",
+            str(out),
+        ],
+        capfd,
+        caplog,
+    )
     assert (code, stderr) == (0, ""), stderr
     assert {"report.md", "metrics.json"} <= {p.name for p in out.iterdir()}
     assert_no_personal_data(case, [out], stdout, stderr, log)
@@ -151,8 +177,8 @@ def test_times_with_utc_offsets_become_office_time(tmp_path: Path) -> None:
     expected = base_tickets()
     for column in (s.ISSUED_AT, s.CALLED_AT, s.BOOKED_AT):
         local = pd.to_datetime(expected[column].where(expected[column] != "")).astype(
-            "datetime64[ns]")
+            "datetime64[ns]"
+        )
         pd.testing.assert_series_equal(result.accepted[column], local, check_names=False)
     assert result.accepted[s.ISSUED_AT].dt.hour.between(9, 16).all()
     assert result.accepted[s.ISSUED_AT].dt.date.min() == dt.date(2025, 3, 3)
-

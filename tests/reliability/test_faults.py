@@ -94,7 +94,8 @@ BREAKAGES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 def test_a_broken_model_is_refused_and_the_old_one_keeps_serving(
-        registry: Path, forecaster: Forecaster, breakage: str) -> None:
+    registry: Path, forecaster: Forecaster, breakage: str
+) -> None:
     break_it, code = BREAKAGES[breakage]
     app = create_app(settings_for(registry), FakeClock(at(TODAY, 10, 30)))
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -159,9 +160,22 @@ def run_and_kill(registry: Path, data: Path, point: str, marker: Path) -> int:
     """Start a real `waitcast train`, SIGKILL it at ``point``; its return code."""
     env = {**os.environ, "MARKER": str(marker), "POINT": point}
     process = subprocess.Popen(
-        [sys.executable, "-c", _PAUSING_TRAIN, "train", str(data), "--registry", str(registry),
-         "--origins", "1"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            _PAUSING_TRAIN,
+            "train",
+            str(data),
+            "--registry",
+            str(registry),
+            "--origins",
+            "1",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():
@@ -180,8 +194,13 @@ def run_and_kill(registry: Path, data: Path, point: str, marker: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["backtest", "writing", "promoting"])
 def test_a_training_run_killed_midway_leaves_no_half_version_and_the_pointer_intact(
-        registry: Path, small_log: Path, tmp_path: Path, forecaster: Forecaster,
-        capsys: pytest.CaptureFixture[str], point: str) -> None:
+    registry: Path,
+    small_log: Path,
+    tmp_path: Path,
+    forecaster: Forecaster,
+    capsys: pytest.CaptureFixture[str],
+    point: str,
+) -> None:
     store = ModelRegistry(registry)
     history = (registry / "history.jsonl").read_bytes()
     code = run_and_kill(registry, small_log, point, tmp_path / "marker")
@@ -205,8 +224,15 @@ def test_a_training_run_killed_midway_leaves_no_half_version_and_the_pointer_int
 
 # --- reloads under load, on a real server ---------------------------------------------------
 
-def _hammer(server: Server, paths: list[tuple[str, str, dict | None]], stop: threading.Event,
-            statuses: Counter[int], versions: Counter[str], errors: list[str]) -> None:
+
+def _hammer(
+    server: Server,
+    paths: list[tuple[str, str, dict | None]],
+    stop: threading.Event,
+    statuses: Counter[int],
+    versions: Counter[str],
+    errors: list[str],
+) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as client:
         i = 0
         while not stop.is_set():
@@ -233,19 +259,27 @@ def server(registry: Path, tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.mark.slow
-def test_reloading_under_load_fails_no_request(server: Server, registry: Path,
-                                               forecaster: Forecaster) -> None:
+def test_reloading_under_load_fails_no_request(
+    server: Server, registry: Path, forecaster: Forecaster
+) -> None:
     start = httpx.get(server.url + "/health/ready").json()["cube_start"]
-    paths = [("GET", f"{FORECAST}?date={start}", None),
-             ("GET", f"{FORECAST}?date={start}&channel=walk_in", None),
-             ("GET", "/v1/offices/hz-xihu/now", None), ("GET", "/v1/offices", None),
-             ("GET", f"/v1/best-times?from={start}", None),
-             ("GET", f"/v1/offices/hz-city/best-times?from={start}", None),
-             ("POST", "/v1/advice", {"office_id": "hz-city"}), ("GET", "/health/ready", None)]
+    paths = [
+        ("GET", f"{FORECAST}?date={start}", None),
+        ("GET", f"{FORECAST}?date={start}&channel=walk_in", None),
+        ("GET", "/v1/offices/hz-xihu/now", None),
+        ("GET", "/v1/offices", None),
+        ("GET", f"/v1/best-times?from={start}", None),
+        ("GET", f"/v1/offices/hz-city/best-times?from={start}", None),
+        ("POST", "/v1/advice", {"office_id": "hz-city"}),
+        ("GET", "/health/ready", None),
+    ]
     stop, statuses, versions, errors = threading.Event(), Counter[int](), Counter[str](), []
-    threads = [threading.Thread(target=_hammer, args=(server, paths[k:] + paths[:k], stop,
-                                                      statuses, versions, errors))
-               for k in range(8)]
+    threads = [
+        threading.Thread(
+            target=_hammer, args=(server, paths[k:] + paths[:k], stop, statuses, versions, errors)
+        )
+        for k in range(8)
+    ]
     for thread in threads:
         thread.start()
     reloads = []
@@ -265,24 +299,35 @@ def test_reloading_under_load_fails_no_request(server: Server, registry: Path,
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
-    assert reloads == [("v0002", 200), ("v0003", 200), ("v0004", 200), ("v0005", 503),
-                       ("v0006", 200)]
+    assert reloads == [
+        ("v0002", 200),
+        ("v0003", 200),
+        ("v0004", 200),
+        ("v0005", 503),
+        ("v0006", 200),
+    ]
     assert errors == [] and set(statuses) == {200} and sum(statuses.values()) > 200
     assert {"v0001", "v0006"} <= set(versions) and "v0005" not in versions
     log = server.log_text()
     assert TOKEN not in log and "Traceback" not in log
-    print(f"\nreload under load: {sum(statuses.values())} requests, 0 failed, "
-          f"{len(reloads)} reloads, versions served {dict(versions)}")
+    print(
+        f"\nreload under load: {sum(statuses.values())} requests, 0 failed, "
+        f"{len(reloads)} reloads, versions served {dict(versions)}"
+    )
 
 
 @pytest.mark.slow
-def test_the_real_server_sends_no_server_details_and_limits_chunked_bodies(
-        server: Server) -> None:
-    answers = [httpx.get(server.url + "/nowhere"),
-               httpx.get(server.url + "/v1/offices/hz-city/forecast?date=x"),
-               httpx.post(server.url + "/v1/admin/reload"),
-               httpx.post(server.url + "/v1/advice", content=b"{" * 70_000,
-                          headers={"Content-Type": "application/json"})]
+def test_the_real_server_sends_no_server_details_and_limits_chunked_bodies(server: Server) -> None:
+    answers = [
+        httpx.get(server.url + "/nowhere"),
+        httpx.get(server.url + "/v1/offices/hz-city/forecast?date=x"),
+        httpx.post(server.url + "/v1/admin/reload"),
+        httpx.post(
+            server.url + "/v1/advice",
+            content=b"{" * 70_000,
+            headers={"Content-Type": "application/json"},
+        ),
+    ]
     assert [a.status_code for a in answers] == [404, 422, 401, 413]
     for answer in answers:
         assert set(answer.json()) == {"error", "message"}
@@ -297,8 +342,10 @@ def test_the_real_server_sends_no_server_details_and_limits_chunked_bodies(
 def _chunked_post(port: int, path: str, chunks: list[bytes]) -> tuple[bytes, bytes]:
     """POST with Transfer-Encoding: chunked (no Content-Length); the answer's head and body."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                     "application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+            "application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
         try:
             for chunk in chunks:
                 sock.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
@@ -312,7 +359,7 @@ def _chunked_post(port: int, path: str, chunks: list[bytes]) -> tuple[bytes, byt
                 break
             data += part
     head, _, body = data.partition(b"\r\n\r\n")
-    return head, body[:_length(data)]
+    return head, body[: _length(data)]
 
 
 def _length(data: bytes) -> int:
@@ -324,9 +371,11 @@ def _length(data: bytes) -> int:
 
 # --- a registry on a read-only disk -----------------------------------------------------
 
+
 @pytest.fixture
-def readonly_registry(registry: Path, forecaster: Forecaster,
-                      tmp_path: Path) -> Iterator[tuple[Path, str]]:
+def readonly_registry(
+    registry: Path, forecaster: Forecaster, tmp_path: Path
+) -> Iterator[tuple[Path, str]]:
     """The registry (v0001 current, v0002 stored) on a read-only bind mount.
 
     Where mounting is not allowed, a registry path under a regular file stands in (every
@@ -337,8 +386,9 @@ def readonly_registry(registry: Path, forecaster: Forecaster,
     mount.mkdir()
     bind = subprocess.run(["mount", "--bind", str(registry), str(mount)], capture_output=True)
     if bind.returncode == 0:
-        remount = subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)],
-                                 capture_output=True)
+        remount = subprocess.run(
+            ["mount", "-o", "remount,bind,ro", str(mount)], capture_output=True
+        )
         try:
             if remount.returncode == 0:
                 yield mount, "read-only bind mount"
@@ -352,8 +402,8 @@ def readonly_registry(registry: Path, forecaster: Forecaster,
 
 @pytest.mark.slow
 def test_a_read_only_registry_gives_a_clear_error_and_still_serves(
-        readonly_registry: tuple[Path, str], small_log: Path,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    readonly_registry: tuple[Path, str], small_log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root, kind = readonly_registry
     with capsys.disabled():
         print(f"\nread-only registry: {kind}")

@@ -109,7 +109,8 @@ def test_every_answer_conforms_to_the_document(case: schemathesis.Case) -> None:
     # Schema-valid dates outside [today, horizon] get the documented 422: the date rules
     # cannot be written in JSON Schema, so the "valid data is accepted" check is left out.
     response = case.call_and_validate(
-        headers=auth(), excluded_checks=[schemathesis.checks.positive_data_acceptance])
+        headers=auth(), excluded_checks=[schemathesis.checks.positive_data_acceptance]
+    )
     CALLS[case.operation.label] += 1
     STATUSES[case.operation.label, response.status_code] += 1
     assert response.status_code < 500, (case.operation.label, response.text)

@@ -20,9 +20,24 @@ from tests.reliability.realserver import REPO
 @pytest.mark.slow
 def test_a_short_mixed_load_fails_no_request(base_registry: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "bench/bench_load.py", "--registry", str(base_registry), "--seconds",
-         "5", "--warmup", "2", "--connections", "20"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "bench/bench_load.py",
+            "--registry",
+            str(base_registry),
+            "--seconds",
+            "5",
+            "--warmup",
+            "2",
+            "--connections",
+            "20",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "left out of the mix" not in run.stdout
     assert re.search(r"^errors\s+: 0 \(target 0\)  PASS$", run.stdout, re.MULTILINE), run.stdout

@@ -29,8 +29,11 @@ from tests.serving.support import TODAY, TOKEN, FakeClock, at, auth, settings_fo
 
 ALLOWED = "https://booking.example.cn"
 FOREIGN = "https://evil.example.com"
-LEAKS = re.compile(r"Traceback|File \"|/work/|/tmp/|site-packages|\.py\b|uvicorn|starlette|"
-                   r"fastapi|pydantic|python", re.IGNORECASE)
+LEAKS = re.compile(
+    r"Traceback|File \"|/work/|/tmp/|site-packages|\.py\b|uvicorn|starlette|"
+    r"fastapi|pydantic|python",
+    re.IGNORECASE,
+)
 
 
 def assert_clean_error(answer: httpx.Response, status: int, code: str | None = None) -> None:
@@ -60,20 +63,30 @@ def app_client(base_registry: Path) -> Iterator[TestClient]:
 
 # --- the admin token --------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer"}, {"Authorization": "Basic dXNlcjpwYXNz"},
-    {"Authorization": "bearer "}, {"X-Admin-Token": TOKEN}])
-def test_admin_routes_refuse_a_missing_token(app_client: TestClient,
-                                             headers: dict[str, str]) -> None:
-    for method, path in (("POST", "/v1/admin/reload"),
-                         ("PUT", "/v1/offices/hz-city/queue-state")):
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "bearer "},
+        {"X-Admin-Token": TOKEN},
+    ],
+)
+def test_admin_routes_refuse_a_missing_token(
+    app_client: TestClient, headers: dict[str, str]
+) -> None:
+    for method, path in (("POST", "/v1/admin/reload"), ("PUT", "/v1/offices/hz-city/queue-state")):
         answer = app_client.request(method, path, headers=headers, json={})
         assert_clean_error(answer, 401, "unauthorized")
         assert answer.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("token", ["", "x", TOKEN[:-1], TOKEN + "x", TOKEN.upper(),
-                                   TOKEN + "\u00e9", "\u00e9" * 40, TOKEN[::-1]])
+@pytest.mark.parametrize(
+    "token",
+    ["", "x", TOKEN[:-1], TOKEN + "x", TOKEN.upper(), TOKEN + "\u00e9", "\u00e9" * 40, TOKEN[::-1]],
+)
 def test_admin_routes_refuse_a_wrong_token(app_client: TestClient, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}".encode()}
     answer = app_client.post("/v1/admin/reload", headers=headers)  # type: ignore[arg-type]
@@ -82,7 +95,8 @@ def test_admin_routes_refuse_a_wrong_token(app_client: TestClient, token: str) -
 
 
 def test_the_token_is_compared_in_constant_time(
-        app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[bytes, bytes]] = []
     real = serving.deps.hmac.compare_digest
 
@@ -104,8 +118,11 @@ def test_the_token_is_never_logged(registry: Path, caplog: pytest.LogCaptureFixt
         with client_for(registry) as client:
             for token in (TOKEN, "wrong-" + TOKEN):
                 client.post("/v1/admin/reload", headers=auth(token))
-                client.put("/v1/offices/hz-city/queue-state", headers=auth(token),
-                           json={"waiting": {"walk_in": 3}, "windows_open": 2})
+                client.put(
+                    "/v1/offices/hz-city/queue-state",
+                    headers=auth(token),
+                    json={"waiting": {"walk_in": 3}, "windows_open": 2},
+                )
                 client.get(f"/v1/offices?token={token}", headers=auth(token))
             (registry / "CURRENT").write_text("garbage\n")  # a failing reload logs a warning
             assert client.post("/v1/admin/reload", headers=auth()).status_code == 503
@@ -118,6 +135,7 @@ def test_the_token_is_never_logged(registry: Path, caplog: pytest.LogCaptureFixt
 
 
 # --- CORS -------------------------------------------------------------------------------
+
 
 def test_cors_answers_only_the_configured_origins(app_client: TestClient) -> None:
     path = "/v1/offices/hz-city/forecast?date=" + str(TODAY)
@@ -139,21 +157,22 @@ def test_without_configured_origins_no_origin_is_allowed(base_registry: Path) ->
         answer = client.get("/v1/offices", headers={"Origin": ALLOWED})
         assert answer.status_code == 200
         assert not any(h.startswith("access-control-") for h in answer.headers)
-        preflight = client.options("/v1/offices", headers={
-            "Origin": ALLOWED, "Access-Control-Request-Method": "GET"})
+        preflight = client.options(
+            "/v1/offices", headers={"Origin": ALLOWED, "Access-Control-Request-Method": "GET"}
+        )
         assert_clean_error(preflight, 405, "method_not_allowed")
 
 
 # --- body size ----------------------------------------------------------------------------
 
+
 def _chunks(data: bytes, size: int = 700) -> Iterator[bytes]:
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 @pytest.mark.parametrize("path", ["/v1/advice", "/v1/offices/hz-city/queue-state"])
-def test_bodies_over_the_limit_are_413_declared_or_chunked(base_registry: Path,
-                                                           path: str) -> None:
+def test_bodies_over_the_limit_are_413_declared_or_chunked(base_registry: Path, path: str) -> None:
     big = b'{"office_id": "hz-city", "pad": "' + b"x" * 5000 + b'"}'
     headers = {**auth(), "Content-Type": "application/json"}
     method = "POST" if "advice" in path else "PUT"
@@ -164,19 +183,23 @@ def test_bodies_over_the_limit_are_413_declared_or_chunked(base_registry: Path,
         assert "content-length" not in chunked.request.headers
         assert chunked.request.headers["transfer-encoding"] == "chunked"
         assert_clean_error(chunked, 413, "payload_too_large")
-        lying = client.request(method, path, content=b"{}",
-                               headers={**headers, "Content-Length": str(10**12)})
+        lying = client.request(
+            method, path, content=b"{}", headers={**headers, "Content-Length": str(10**12)}
+        )
         assert_clean_error(lying, 413, "payload_too_large")
-        small = client.request(method, path, content=_chunks(b'{"office_id": "hz-city"}'),
-                               headers=headers)
+        small = client.request(
+            method, path, content=_chunks(b'{"office_id": "hz-city"}'), headers=headers
+        )
         assert small.status_code in (200, 422)  # read whole, then judged on its content
 
 
 # --- rate limit ----------------------------------------------------------------------------
 
+
 def test_a_client_over_its_rate_gets_429_with_retry_after(base_registry: Path) -> None:
-    with client_for(base_registry, rate_limit_per_minute=30, rate_limit_burst=5,
-                    cors_origins=[ALLOWED]) as client:
+    with client_for(
+        base_registry, rate_limit_per_minute=30, rate_limit_burst=5, cors_origins=[ALLOWED]
+    ) as client:
         for _ in range(5):
             assert client.get("/v1/offices").status_code == 200
         limited = client.get("/v1/offices/hz-city/now", headers={"Origin": ALLOWED})
@@ -187,8 +210,11 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(base_registry: Path) -
         for path in ("/health/live", "/health/ready", "/metrics") * 20:
             assert client.get(path).status_code == 200, path
         metrics = client.get("/metrics").text
-        assert re.search(r'waitcast_http_requests_total\{method="GET",route="[^"]+",'
-                         r'status="429"\} 1\.0', metrics)
+        assert re.search(
+            r'waitcast_http_requests_total\{method="GET",route="[^"]+",'
+            r'status="429"\} 1\.0',
+            metrics,
+        )
         assert re.search(r'method="POST",route="[^"]+",status="429"', metrics)
 
 
@@ -221,22 +247,32 @@ def test_the_default_limit_is_high_and_zero_turns_it_off(base_registry: Path) ->
 
 # --- no server detail in any error -----------------------------------------------------------
 
+
 def _explode(*_args: object, **_kwargs: object) -> None:
     raise RuntimeError("secret detail zq7 in /work/main/serving/cube.py, uvicorn 0.1")
 
 
-@pytest.mark.parametrize(("target", "name", "method", "path", "body"), [
-    (ForecastCube, "lookup", "GET", f"/v1/offices/hz-city/forecast?date={TODAY}", None),
-    (ForecastCube, "day", "GET", "/v1/offices/hz-city/now", None),
-    (ForecastCube, "prepared", "GET", "/v1/best-times", None),  # what they read (issue 15)
-    (ForecastCube, "prepared", "POST", "/v1/advice", {"office_id": "hz-city"}),
-    (ServingState, "_load", "POST", "/v1/admin/reload", None),
-    (ServingState, "office", "GET", "/v1/offices/hz-city", None),
-    (ModelRegistry, "current_version", "POST", "/v1/admin/reload", None),
-])
+@pytest.mark.parametrize(
+    ("target", "name", "method", "path", "body"),
+    [
+        (ForecastCube, "lookup", "GET", f"/v1/offices/hz-city/forecast?date={TODAY}", None),
+        (ForecastCube, "day", "GET", "/v1/offices/hz-city/now", None),
+        (ForecastCube, "prepared", "GET", "/v1/best-times", None),  # what they read (issue 15)
+        (ForecastCube, "prepared", "POST", "/v1/advice", {"office_id": "hz-city"}),
+        (ServingState, "_load", "POST", "/v1/admin/reload", None),
+        (ServingState, "office", "GET", "/v1/offices/hz-city", None),
+        (ModelRegistry, "current_version", "POST", "/v1/admin/reload", None),
+    ],
+)
 def test_forced_failures_answer_without_server_details(
-        base_registry: Path, monkeypatch: pytest.MonkeyPatch, target: type, name: str,
-        method: str, path: str, body: dict | None) -> None:
+    base_registry: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: type,
+    name: str,
+    method: str,
+    path: str,
+    body: dict | None,
+) -> None:
     with client_for(base_registry) as client:
         monkeypatch.setattr(target, name, _explode)
         answer = client.request(method, path, json=body, headers=auth())
@@ -253,8 +289,12 @@ def test_every_kind_of_error_is_clean(app_client: TestClient) -> None:
         (app_client.get("/v1/offices/hz-nowhere/now"), 404),
         (app_client.delete("/v1/offices"), 405),
         (app_client.get("/v1/offices/hz-city/forecast?date=tomorrow"), 422),
-        (app_client.post("/v1/advice", content=b"\xff\xfe{", headers={
-            "Content-Type": "application/json"}), 422),
+        (
+            app_client.post(
+                "/v1/advice", content=b"\xff\xfe{", headers={"Content-Type": "application/json"}
+            ),
+            422,
+        ),
         (app_client.post("/v1/advice", json={"office_id": "hz-city", "x": 1}), 422),
         (app_client.post("/v1/admin/reload"), 401),
         (app_client.post("/v1/admin/reload", headers=auth("nope" * 8)), 403),

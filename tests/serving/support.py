@@ -52,9 +52,14 @@ def private_state_url() -> str:
 def settings_for(registry: Path, **overrides: object) -> Settings:
     """Production settings with a good token, a private state store (so that no two apps
     share queue states or rate limits) and no registry watch, unless overridden."""
-    values: dict[str, object] = {"registry": registry, "env": "production",
-                                 "admin_token": TOKEN, "state_url": private_state_url(),
-                                 "watch_seconds": 0, **overrides}
+    values: dict[str, object] = {
+        "registry": registry,
+        "env": "production",
+        "admin_token": TOKEN,
+        "state_url": private_state_url(),
+        "watch_seconds": 0,
+        **overrides,
+    }
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -22,8 +22,9 @@ FORECAST = "/v1/offices/hz-city/forecast"
 @pytest.fixture
 def app_client(registry: Path, clock: FakeClock) -> Iterator[TestClient]:
     """An app on a private registry copy (v0001 current)."""
-    with TestClient(create_app(settings_for(registry), clock),
-                    raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(settings_for(registry), clock), raise_server_exceptions=False
+    ) as client:
         yield client
 
 
@@ -52,8 +53,9 @@ def test_reload_needs_the_token(app_client: TestClient) -> None:
     assert app_client.post("/v1/admin/reload", headers=auth()).status_code == 200
 
 
-def test_reload_swaps_in_the_new_version(app_client: TestClient, registry: Path,
-                                         forecaster: Forecaster) -> None:
+def test_reload_swaps_in_the_new_version(
+    app_client: TestClient, registry: Path, forecaster: Forecaster
+) -> None:
     before = app_client.get(FORECAST, params={"date": str(TODAY)})
     old_model = state_of(app_client).model
     new = publish(registry, forecaster)
@@ -66,13 +68,15 @@ def test_reload_swaps_in_the_new_version(app_client: TestClient, registry: Path,
     after = app_client.get(FORECAST, params={"date": str(TODAY)})
     assert after.json()["model_version"] == "v0002"
     assert after.headers["etag"] != before.headers["etag"]
-    stale_etag = app_client.get(FORECAST, params={"date": str(TODAY)},
-                                headers={"If-None-Match": before.headers["etag"]})
+    stale_etag = app_client.get(
+        FORECAST, params={"date": str(TODAY)}, headers={"If-None-Match": before.headers["etag"]}
+    )
     assert stale_etag.status_code == 200
 
 
 def test_a_tampered_version_is_refused_and_the_old_one_keeps_serving(
-        app_client: TestClient, registry: Path, forecaster: Forecaster) -> None:
+    app_client: TestClient, registry: Path, forecaster: Forecaster
+) -> None:
     bad = publish(registry, forecaster)
     tamper(registry, bad)
     answer = app_client.post("/v1/admin/reload", headers=auth())
@@ -87,8 +91,7 @@ def test_a_tampered_version_is_refused_and_the_old_one_keeps_serving(
     assert "waitcast_model_load_failures_total 1.0" in metrics
 
 
-def test_a_missing_current_pointer_is_refused_too(app_client: TestClient,
-                                                  registry: Path) -> None:
+def test_a_missing_current_pointer_is_refused_too(app_client: TestClient, registry: Path) -> None:
     (registry / "CURRENT").write_text("garbage\n")
     answer = app_client.post("/v1/admin/reload", headers=auth())
     assert answer.status_code == 503 and answer.json()["error"] == "model_integrity"
@@ -108,8 +111,9 @@ def test_a_reload_while_one_runs_is_409(app_client: TestClient) -> None:
     assert answer.status_code == 409 and answer.json()["error"] == "reload_in_progress"
 
 
-def test_reload_from_an_empty_start_makes_the_server_ready(tmp_path: Path, clock: FakeClock,
-                                                           forecaster: Forecaster) -> None:
+def test_reload_from_an_empty_start_makes_the_server_ready(
+    tmp_path: Path, clock: FakeClock, forecaster: Forecaster
+) -> None:
     root = tmp_path / "registry"
     with TestClient(create_app(settings_for(root), clock)) as client:
         assert client.get("/health/ready").status_code == 503

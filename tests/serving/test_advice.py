@@ -43,10 +43,15 @@ TODAY = dt.date(2025, 6, 2)  # a Monday
 Wait = Callable[[str, dt.date, int], float]
 
 
-def rows_for(start: dt.date, days: int, walk_in: Wait | float = 40.0,
-             appointment: float = 8.0, called: Wait | float = 0.99,
-             office_ids: tuple[str, ...] | None = None,
-             arrivals: Wait | float = 10.0) -> pd.DataFrame:
+def rows_for(
+    start: dt.date,
+    days: int,
+    walk_in: Wait | float = 40.0,
+    appointment: float = 8.0,
+    called: Wait | float = 0.99,
+    office_ids: tuple[str, ...] | None = None,
+    arrivals: Wait | float = 10.0,
+) -> pd.DataFrame:
     """Forecast rows as ``Forecaster.forecast`` returns them: p90 = 2.2 × p50."""
     records = []
     for office in OFFICES:
@@ -57,31 +62,52 @@ def rows_for(start: dt.date, days: int, walk_in: Wait | float = 40.0,
             for hour in office.open_hours(office.sessions_for(CAL.day(date))):
                 for channel in office.channels:
                     walk = channel is s.Channel.WALK_IN
-                    p50 = (walk_in(office.id, date, hour) if callable(walk_in) else walk_in) \
-                        if walk else appointment
-                    p_called = (called(office.id, date, hour) if callable(called) else called) \
-                        if walk else np.nan
-                    records.append({s.OFFICE_ID: office.id, s.DATE: date, s.HOUR: hour,
-                                    s.CHANNEL: channel.value, s.SERVICE: "general",
-                                    s.P10: 0.3 * p50, s.P50: p50, s.P90: 2.2 * p50,
-                                    s.EXPECTED_ARRIVALS: arrivals(office.id, date, hour)
-                                    if callable(arrivals) else arrivals,
-                                    s.P_CALLED: p_called,
-                                    "calendar_estimated": CAL.is_estimated(date)})
+                    p50 = (
+                        (walk_in(office.id, date, hour) if callable(walk_in) else walk_in)
+                        if walk
+                        else appointment
+                    )
+                    p_called = (
+                        (called(office.id, date, hour) if callable(called) else called)
+                        if walk
+                        else np.nan
+                    )
+                    records.append(
+                        {
+                            s.OFFICE_ID: office.id,
+                            s.DATE: date,
+                            s.HOUR: hour,
+                            s.CHANNEL: channel.value,
+                            s.SERVICE: "general",
+                            s.P10: 0.3 * p50,
+                            s.P50: p50,
+                            s.P90: 2.2 * p50,
+                            s.EXPECTED_ARRIVALS: arrivals(office.id, date, hour)
+                            if callable(arrivals)
+                            else arrivals,
+                            s.P_CALLED: p_called,
+                            "calendar_estimated": CAL.is_estimated(date),
+                        }
+                    )
     return pd.DataFrame(records)
 
 
-def context(leads: dict[str, float] | None = None,
-            knobs: AdviceSettings | None = None) -> AdviceContext:
+def context(
+    leads: dict[str, float] | None = None, knobs: AdviceSettings | None = None
+) -> AdviceContext:
     return AdviceContext(Calendars(CAL), OFFICES, leads or {}, knobs or AdviceSettings())
 
 
-def ask(rows: pd.DataFrame, lead: float = 3.0, knobs: AdviceSettings | None = None,
-        **request: object) -> Advice:
+def ask(
+    rows: pd.DataFrame, lead: float = 3.0, knobs: AdviceSettings | None = None, **request: object
+) -> Advice:
     values: dict[str, object] = {"office_id": "hz-city", "today": TODAY, **request}
     leads = {o.id: lead for o in OFFICES if o.takes_appointments}
-    return advise(AdviceRequest(**values), context(leads, knobs),  # type: ignore[arg-type]
-                  RowsSource(rows))
+    return advise(
+        AdviceRequest(**values),
+        context(leads, knobs),  # type: ignore[arg-type]
+        RowsSource(rows),
+    )
 
 
 ROWS = rows_for(TODAY, 70)
@@ -98,16 +124,16 @@ def test_an_estimated_calendar_is_flagged_in_the_deadline_and_the_reasons() -> N
     today = dt.date(year, 1, 5)
     advice = ask(rows_for(today, 60), today=today, travel_date=dt.date(year, 3, 2))
     assert advice.calendar_estimated
-    assert any(str(year) in r.en and "estimated" in r.en and "估算" in r.zh
-               for r in advice.reasons)
+    assert any(str(year) in r.en and "estimated" in r.en and "估算" in r.zh for r in advice.reasons)
     assert not ask(ROWS).calendar_estimated
 
 
 def test_the_last_day_to_apply_is_a_day_the_office_opens() -> None:
     # Spring Festival 2027 (estimated): 5-10 Feb closed; by the rule, apply by Wed 10 Feb
     today, travel = dt.date(2027, 1, 20), dt.date(2027, 2, 20)
-    advice = ask(rows_for(today, 40), lead=30.0, office_id="hz-binjiang", today=today,
-                 travel_date=travel)
+    advice = ask(
+        rows_for(today, 40), lead=30.0, office_id="hz-binjiang", today=today, travel_date=travel
+    )
     assert advice.deadline is not None and advice.deadline.by_rule == dt.date(2027, 2, 10)
     assert advice.last_day_to_apply == dt.date(2027, 2, 4)
     moved = next(r for r in advice.reasons if "closed" in r.en)
@@ -138,8 +164,9 @@ def test_no_travel_date_and_long_walk_in_waits_means_book_as_the_bureau_advises(
     assert advice.appointment is not None and advice.appointment.source == "predicted"
     assert advice.appointment.date == TODAY + dt.timedelta(days=3)
     assert advice.appointment.wait is not None and advice.appointment.wait.p50 == 8.0
-    assert advice.document_ready == ready_date(advice.appointment.date,
-                                               issuing_time(Residency.IN_PROVINCE, False), CAL)
+    assert advice.document_ready == ready_date(
+        advice.appointment.date, issuing_time(Residency.IN_PROVINCE, False), CAL
+    )
     assert any("bureau advises booking" in r.en and "预约" in r.zh for r in advice.reasons)
 
 
@@ -163,15 +190,15 @@ def test_an_appointment_too_late_for_travel_means_walk_in_before_the_deadline() 
     assert not advice.appointment.in_time and advice.appointment.date > last
     assert advice.advice is AdviceKind.WALK_IN
     assert advice.walk_in and all(TODAY < o.date <= last for o in advice.walk_in)
-    assert all(o.document_ready is not None and o.document_ready < travel
-               for o in advice.walk_in)
+    assert all(o.document_ready is not None and o.document_ready < travel for o in advice.walk_in)
     assert any("cannot be in time" in r.en and "来不及" in r.zh for r in advice.reasons)
 
 
 def test_the_earliest_slot_the_caller_gives_wins_over_the_predicted_lead() -> None:
     travel = TODAY + dt.timedelta(days=20)
-    advice = ask(ROWS, lead=30.0, travel_date=travel,
-                 earliest_appointment=TODAY + dt.timedelta(days=2))
+    advice = ask(
+        ROWS, lead=30.0, travel_date=travel, earliest_appointment=TODAY + dt.timedelta(days=2)
+    )
     assert advice.appointment is not None and advice.appointment.source == "caller"
     assert advice.appointment.in_time and advice.advice is AdviceKind.BOOK
 
@@ -195,8 +222,12 @@ def test_no_reasonable_chance_of_being_called_in_time_means_urgent_service() -> 
 def test_the_last_open_day_before_the_deadline_needs_a_near_certain_hour() -> None:
     travel = TODAY + dt.timedelta(days=20)
     last = ask(ROWS, lead=30.0, travel_date=travel).last_day_to_apply
-    risky = rows_for(TODAY, 70, walk_in=lambda o, d, h: 5.0 if d == last else 40.0,
-                     called=lambda o, d, h: 0.9 if d == last else 0.99)
+    risky = rows_for(
+        TODAY,
+        70,
+        walk_in=lambda o, d, h: 5.0 if d == last else 40.0,
+        called=lambda o, d, h: 0.9 if d == last else 0.99,
+    )
     advice = ask(risky, lead=30.0, travel_date=travel)
     assert advice.walk_in and all(o.date != last for o in advice.walk_in)
 
@@ -238,8 +269,12 @@ def test_bad_requests_name_the_parameter() -> None:
 
 
 def test_many_equally_good_hours_give_a_spread_set_not_one_hour() -> None:
-    advice = ask(rows_for(TODAY, 70, walk_in=12.0), lead=30.0, knobs=NO_TRAVEL,
-                 travel_date=TODAY + dt.timedelta(days=25))
+    advice = ask(
+        rows_for(TODAY, 70, walk_in=12.0),
+        lead=30.0,
+        knobs=NO_TRAVEL,
+        travel_date=TODAY + dt.timedelta(days=25),
+    )
     own = [o for o in advice.walk_in if o.office_id == "hz-city"]
     assert len(advice.walk_in) >= 6 and len(own) == 4
     assert len({o.date for o in own}) == 4  # one hour per day first
@@ -253,8 +288,12 @@ def test_only_near_best_hours_are_offered_and_nearest_first_among_them() -> None
         return 10.0 if chosen and hour == 14 else 60.0
 
     knobs = replace(NO_TRAVEL, max_options_per_office=2)
-    advice = ask(rows_for(TODAY, 70, walk_in=wait), lead=30.0, knobs=knobs,
-                 travel_date=TODAY + dt.timedelta(days=25))
+    advice = ask(
+        rows_for(TODAY, 70, walk_in=wait),
+        lead=30.0,
+        knobs=knobs,
+        travel_date=TODAY + dt.timedelta(days=25),
+    )
     assert len(advice.walk_in) == 6 and {o.hour for o in advice.walk_in} == {14}
     assert all(o.near_best for o in advice.walk_in)
     order = [o.office_id for o in advice.walk_in]
@@ -268,17 +307,25 @@ def test_a_quiet_far_office_is_not_worth_the_trip() -> None:
     def wait(office_id: str, date: dt.date, hour: int) -> float:
         return 30.0 if office_id == "hz-linping" else 40.0
 
-    advice = ask(rows_for(TODAY, 70, walk_in=wait), lead=30.0,
-                 travel_date=TODAY + dt.timedelta(days=25))
+    advice = ask(
+        rows_for(TODAY, 70, walk_in=wait), lead=30.0, travel_date=TODAY + dt.timedelta(days=25)
+    )
     assert advice.walk_in and advice.walk_in[0].office_id == "hz-city"
     assert "hz-linping" not in {o.office_id for o in advice.walk_in}
     for option in advice.walk_in:
         assert option.distance_km is not None and option.travel_minutes is not None
         missed, travel = 1 - (option.p_called or 1.0), option.travel_minutes
-        assert option.cost_minutes == pytest.approx(option.expected_wait + travel
-                                                    + missed * (120 + travel))
-    linping = best_times(rows_for(TODAY, 7, walk_in=wait), context(), TODAY,
-                         TODAY + dt.timedelta(days=6), limit=3, near=(30.274, 120.155))
+        assert option.cost_minutes == pytest.approx(
+            option.expected_wait + travel + missed * (120 + travel)
+        )
+    linping = best_times(
+        rows_for(TODAY, 7, walk_in=wait),
+        context(),
+        TODAY,
+        TODAY + dt.timedelta(days=6),
+        limit=3,
+        near=(30.274, 120.155),
+    )
     assert linping[0].office_id != "hz-linping"  # from near city hall, door to door
     assert linping[0].travel_minutes is not None
 
@@ -286,8 +333,12 @@ def test_a_quiet_far_office_is_not_worth_the_trip() -> None:
 def test_the_trip_starts_where_the_citizen_is() -> None:
     binjiang = OFFICES.get("hz-binjiang")
     here = (float(binjiang.lat or 0), float(binjiang.lon or 0))
-    advice = ask(rows_for(TODAY, 70, walk_in=40.0), lead=30.0, near=here,
-                 travel_date=TODAY + dt.timedelta(days=25))
+    advice = ask(
+        rows_for(TODAY, 70, walk_in=40.0),
+        lead=30.0,
+        near=here,
+        travel_date=TODAY + dt.timedelta(days=25),
+    )
     assert advice.walk_in[0].office_id == "hz-binjiang"
     assert advice.walk_in[0].distance_km == pytest.approx(0.0, abs=0.01)
     city = [o for o in advice.walk_in if o.office_id == "hz-city"]
@@ -323,8 +374,9 @@ def test_everyone_asking_at_once_is_spread_by_spare_capacity() -> None:
     kinds = set()
     n = 400
     for turn in range(n):
-        advice = ask(rows, office_id="hz-linping", turn=turn,
-                     travel_date=TODAY + dt.timedelta(days=12))
+        advice = ask(
+            rows, office_id="hz-linping", turn=turn, travel_date=TODAY + dt.timedelta(days=12)
+        )
         kinds.add(advice.advice)
         key = (advice.walk_in[0].date, advice.walk_in[0].hour)
         firsts[key] = firsts.get(key, 0) + 1
@@ -343,8 +395,12 @@ def test_a_much_slower_own_office_is_still_shown_after_the_nearby_ones() -> None
     def wait(office_id: str, date: dt.date, hour: int) -> float:
         return 80.0 if office_id == "hz-city" else 10.0
 
-    advice = ask(rows_for(TODAY, 70, walk_in=wait), lead=30.0, knobs=NO_TRAVEL,
-                 travel_date=TODAY + dt.timedelta(days=25))
+    advice = ask(
+        rows_for(TODAY, 70, walk_in=wait),
+        lead=30.0,
+        knobs=NO_TRAVEL,
+        travel_date=TODAY + dt.timedelta(days=25),
+    )
     assert advice.walk_in[0].office_id != "hz-city"
     assert advice.walk_in[-1].office_id == "hz-city" and not advice.walk_in[-1].near_best
     assert any("offices are listed first" in r.en for r in advice.reasons)
@@ -397,8 +453,9 @@ def test_best_times_lists_near_best_open_hours_first_nearest_first() -> None:
     rows = rows_for(TODAY, 7, walk_in=wait, office_ids=("hz-city", "hz-xihu", "hz-gongshu"))
     xihu = OFFICES.get("hz-xihu")
     near = (float(xihu.lat or 0), float(xihu.lon or 0))
-    times = best_times(rows, context(knobs=NO_TRAVEL), TODAY, TODAY + dt.timedelta(days=6),
-                       limit=5, near=near)
+    times = best_times(
+        rows, context(knobs=NO_TRAVEL), TODAY, TODAY + dt.timedelta(days=6), limit=5, near=near
+    )
     assert len(times) == 5 and all(t.near_best and t.hour == 9 for t in times)
     assert times[0].office_id == "hz-xihu" and times[0].distance_km == 0.0
     everything = best_times(rows, context(), TODAY, TODAY + dt.timedelta(days=6), limit=500)
@@ -407,8 +464,13 @@ def test_best_times_lists_near_best_open_hours_first_nearest_first() -> None:
 
 
 def test_best_times_never_put_an_hour_one_is_unlikely_to_be_called_first() -> None:
-    rows = rows_for(TODAY, 7, walk_in=lambda o, d, h: 2.0 if h == 16 else 30.0,
-                    called=lambda o, d, h: 0.1 if h == 16 else 0.97, office_ids=("hz-city",))
+    rows = rows_for(
+        TODAY,
+        7,
+        walk_in=lambda o, d, h: 2.0 if h == 16 else 30.0,
+        called=lambda o, d, h: 0.1 if h == 16 else 0.97,
+        office_ids=("hz-city",),
+    )
     times = best_times(rows, context(), TODAY, TODAY + dt.timedelta(days=6), limit=500)
     assert times[0].hour != 16 and times[0].near_best
     late = [t for t in times if t.hour == 16]
@@ -418,20 +480,40 @@ def test_best_times_never_put_an_hour_one_is_unlikely_to_be_called_first() -> No
 # --- the property: never a closed hour, never after the deadline ---------------------------
 
 
-
 def every_hour_rows(start: dt.date, days: int) -> pd.DataFrame:
     """Rows for every hour 07-19 of every day, closed or not (as a careless cube might send),
     with seeded waits: closed hours look best, so only the advice's own check keeps them out."""
-    open_rows = rows_for(start, days, walk_in=lambda o, d, h: float(
-        zlib.crc32(f"{o}{d}{h}".encode()) % 90 + 5), called=lambda o, d, h: 0.75 + (h % 4) * 0.08)
+    open_rows = rows_for(
+        start,
+        days,
+        walk_in=lambda o, d, h: float(zlib.crc32(f"{o}{d}{h}".encode()) % 90 + 5),
+        called=lambda o, d, h: 0.75 + (h % 4) * 0.08,
+    )
     keys = pd.MultiIndex.from_product(
-        [OFFICES.ids, [start + dt.timedelta(days=k) for k in range(days)], range(7, 20),
-         list(s.CHANNELS)], names=[s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL]).to_frame(index=False)
-    closed = keys.merge(open_rows[[s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL]], how="left",
-                        indicator=True).query("_merge == 'left_only'").drop(columns="_merge")
-    closed = closed.assign(**{s.SERVICE: "general", s.P10: 0.0, s.P50: 0.5, s.P90: 1.0,
-                              s.EXPECTED_ARRIVALS: 0.0, s.P_CALLED: 1.0,
-                              "calendar_estimated": False})
+        [
+            OFFICES.ids,
+            [start + dt.timedelta(days=k) for k in range(days)],
+            range(7, 20),
+            list(s.CHANNELS),
+        ],
+        names=[s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL],
+    ).to_frame(index=False)
+    closed = (
+        keys.merge(open_rows[[s.OFFICE_ID, s.DATE, s.HOUR, s.CHANNEL]], how="left", indicator=True)
+        .query("_merge == 'left_only'")
+        .drop(columns="_merge")
+    )
+    closed = closed.assign(
+        **{
+            s.SERVICE: "general",
+            s.P10: 0.0,
+            s.P50: 0.5,
+            s.P90: 1.0,
+            s.EXPECTED_ARRIVALS: 0.0,
+            s.P_CALLED: 1.0,
+            "calendar_estimated": False,
+        }
+    )
     return pd.concat([open_rows, closed], ignore_index=True)
 
 
@@ -439,23 +521,36 @@ PROPERTY_SOURCE = RowsSource(every_hour_rows(dt.date(2024, 12, 20), 120))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(office=st.sampled_from(OFFICES.ids), offset=st.integers(0, 40),
-       travel=st.one_of(st.none(), st.integers(0, 60)),
-       residency=st.sampled_from(list(Residency)), expedited=st.booleans(),
-       now=st.one_of(st.none(), st.times()))
+@given(
+    office=st.sampled_from(OFFICES.ids),
+    offset=st.integers(0, 40),
+    travel=st.one_of(st.none(), st.integers(0, 60)),
+    residency=st.sampled_from(list(Residency)),
+    expedited=st.booleans(),
+    now=st.one_of(st.none(), st.times()),
+)
 def test_advice_never_suggests_a_closed_hour_or_a_date_after_the_deadline(
-        office: str, offset: int, travel: int | None, residency: Residency, expedited: bool,
-        now: dt.time | None) -> None:
+    office: str,
+    offset: int,
+    travel: int | None,
+    residency: Residency,
+    expedited: bool,
+    now: dt.time | None,
+) -> None:
     today = dt.date(2024, 12, 20) + dt.timedelta(days=offset)  # spans New Year 2025
     travel_date = today + dt.timedelta(days=travel) if travel is not None else None
-    advice = advise(AdviceRequest(office, today, travel_date, residency, expedited, now=now),
-                    context({o: 12.0 for o in OFFICES.ids}), PROPERTY_SOURCE)
+    advice = advise(
+        AdviceRequest(office, today, travel_date, residency, expedited, now=now),
+        context({o: 12.0 for o in OFFICES.ids}),
+        PROPERTY_SOURCE,
+    )
     last = advice.last_day_to_apply
     for option in advice.walk_in:
         where = OFFICES.get(option.office_id)
         assert option.hour in where.open_hours(where.sessions_for(CAL.day(option.date)))
-        assert option.date > today or (now is not None and option.date == today
-                                        and option.hour > now.hour)
+        assert option.date > today or (
+            now is not None and option.date == today and option.hour > now.hour
+        )
         # each office's own last open day (an alternative office may open later)
         own_last = option.last_day_to_apply or last
         assert own_last is None or option.date <= own_last

@@ -51,10 +51,13 @@ def test_national_day_2023_block_and_its_make_up_weekend() -> None:
 
 
 @settings(deadline=None)  # the first calls fill the calendar's cache: slow on a busy machine
-@given(travel=st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31)),
-       rule=st.sampled_from(list(IssuingRule)))
+@given(
+    travel=st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31)),
+    rule=st.sampled_from(list(IssuingRule)),
+)
 def test_the_last_day_to_apply_is_the_latest_that_is_ready_the_day_before(
-        travel: dt.date, rule: IssuingRule) -> None:
+    travel: dt.date, rule: IssuingRule
+) -> None:
     issuing = ISSUING_TIMES[rule]
     last = last_day_to_apply(travel, issuing, CAL)
     assert ready_date(last, issuing, CAL) <= travel - dt.timedelta(days=1)

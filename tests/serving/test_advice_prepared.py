@@ -24,15 +24,26 @@ DAYS = 60
 @pytest.fixture(scope="module")
 def cube(forecaster: Forecaster) -> ForecastCube:
     # one queue switched to the historical mean: its rows are prepared as served
-    switch = QueueSwitch("hz-city", "walk_in", "general", TODAY, "test",
-                         {(d, h): (1.0, 2.0, 3.0) for d in range(7) for h in range(24)})
-    return ForecastCube.build(forecaster, default_calendar(), "v0001", TODAY, DAYS,
-                              switches=(switch,))
+    switch = QueueSwitch(
+        "hz-city",
+        "walk_in",
+        "general",
+        TODAY,
+        "test",
+        {(d, h): (1.0, 2.0, 3.0) for d in range(7) for h in range(24)},
+    )
+    return ForecastCube.build(
+        forecaster, default_calendar(), "v0001", TODAY, DAYS, switches=(switch,)
+    )
 
 
 def context(forecaster: Forecaster) -> AdviceContext:
-    return AdviceContext(forecaster.calendars, forecaster.offices, forecaster.lead_days,
-                         service_minutes=forecaster.service_minutes)
+    return AdviceContext(
+        forecaster.calendars,
+        forecaster.offices,
+        forecaster.lead_days,
+        service_minutes=forecaster.service_minutes,
+    )
 
 
 def test_the_cube_prepares_every_office_at_build(cube: ForecastCube) -> None:
@@ -54,9 +65,15 @@ def test_advice_from_prepared_hours_is_the_computed_advice(
         today = TODAY + dt.timedelta(days=rng.randrange(0, 5))
         travel = rng.choice([None, *(today + dt.timedelta(days=d) for d in (3, 9, 16, 30, 45))])
         request = AdviceRequest(
-            rng.choice(offices), today, travel, rng.choice(list(Residency)),
-            rng.random() < 0.3, now=rng.choice([None, dt.time(rng.randrange(8, 17), 10)]),
-            near=rng.choice([None, (30.27, 120.15), (30.2, 120.3)]), turn=turn)
+            rng.choice(offices),
+            today,
+            travel,
+            rng.choice(list(Residency)),
+            rng.random() < 0.3,
+            now=rng.choice([None, dt.time(rng.randrange(8, 17), 10)]),
+            near=rng.choice([None, (30.27, 120.15), (30.2, 120.3)]),
+            turn=turn,
+        )
         assert prepared.view(today, last, offices, ctx).__class__.__name__ == "PreparedView"
         assert advise(request, ctx, prepared) == advise(request, ctx, computed), request
 
@@ -77,8 +94,16 @@ def test_best_times_from_prepared_hours_are_the_computed_ones(
         from_hour = rng.choice([0, 11])
         hours = source.view(first, to, ids, ctx).hours(channel, ids, first, to, from_hour)
         fast = best_times_of(hours, ctx, channel, 25, near)
-        slow = best_times(cube.frame(first, to, ids), ctx, first, to, channel, 25, near,
-                          from_hour_on_first=from_hour)
+        slow = best_times(
+            cube.frame(first, to, ids),
+            ctx,
+            first,
+            to,
+            channel,
+            25,
+            near,
+            from_hour_on_first=from_hour,
+        )
         assert fast == slow
 
 
@@ -89,7 +114,5 @@ def test_a_request_outside_the_cubes_days_is_computed_the_same(
     last = TODAY + dt.timedelta(days=150)  # beyond the cube's 60 days, within the horizon
     source = CubeSource(cube, last)
     assert source.view(TODAY, last, ["hz-xihu"], ctx).__class__.__name__ == "FrameView"
-    request = AdviceRequest("hz-xihu", TODAY + dt.timedelta(days=50),
-                            TODAY + dt.timedelta(days=90))
-    assert advise(request, ctx, source) == advise(
-        request, ctx, RowsSource(cube.frame(TODAY, last)))
+    request = AdviceRequest("hz-xihu", TODAY + dt.timedelta(days=50), TODAY + dt.timedelta(days=90))
+    assert advise(request, ctx, source) == advise(request, ctx, RowsSource(cube.frame(TODAY, last)))

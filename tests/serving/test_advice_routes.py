@@ -25,8 +25,10 @@ def open_hour(office_id: str, date: dt.date, hour: int) -> bool:
 
 
 def test_advice_answers_the_documented_shape_with_bilingual_reasons(client: TestClient) -> None:
-    answer = client.post("/v1/advice", json={"office_id": "hz-city",
-                                              "travel_date": str(TODAY + dt.timedelta(days=30))})
+    answer = client.post(
+        "/v1/advice",
+        json={"office_id": "hz-city", "travel_date": str(TODAY + dt.timedelta(days=30))},
+    )
     assert answer.status_code == 200, answer.text
     body = AdviceResponse.model_validate(answer.json())
     assert body.model_version == "v0001" and body.today == TODAY
@@ -38,8 +40,9 @@ def test_advice_answers_the_documented_shape_with_bilingual_reasons(client: Test
     assert all(r.zh and r.en for r in body.reasons)
     assert body.last_day_to_apply.isoformat() in body.reasons[0].en
     for option in body.walk_in:
-        assert option.office_id in MODEL_OFFICES and open_hour(option.office_id, option.date,
-                                                               option.hour)
+        assert option.office_id in MODEL_OFFICES and open_hour(
+            option.office_id, option.date, option.hour
+        )
         assert option.date <= body.last_day_to_apply
         # today's hours count from the clock's next hour on (the clock says 10:30)
         assert option.date > TODAY or option.hour >= 11
@@ -52,17 +55,24 @@ def test_walk_in_only_offices_get_walk_in_and_no_appointment(client: TestClient)
 
 
 def test_a_trip_too_soon_is_urgent_service(client: TestClient) -> None:
-    body = client.post("/v1/advice", json={
-        "office_id": "hz-xihu", "travel_date": str(TODAY + dt.timedelta(days=3)),
-        "residency": "out_of_province", "today": str(TODAY)}).json()
+    body = client.post(
+        "/v1/advice",
+        json={
+            "office_id": "hz-xihu",
+            "travel_date": str(TODAY + dt.timedelta(days=3)),
+            "residency": "out_of_province",
+            "today": str(TODAY),
+        },
+    ).json()
     assert body["advice"] == "urgent_service" and body["document_ready"] is None
     assert body["issuing"] == {"rule": "out_of_province", "days": 20, "unit": "days"}
 
 
 def test_the_earliest_slot_given_is_used(client: TestClient) -> None:
     slot = TODAY + dt.timedelta(days=1)  # a Friday
-    body = client.post("/v1/advice", json={"office_id": "hz-city",
-                                           "earliest_appointment": str(slot)}).json()
+    body = client.post(
+        "/v1/advice", json={"office_id": "hz-city", "earliest_appointment": str(slot)}
+    ).json()
     assert body["appointment"]["source"] == "caller" and body["appointment"]["date"] == str(slot)
     assert body["appointment"]["wait"]["channel"] == "appointment"
 
@@ -89,25 +99,30 @@ def test_bad_advice_requests_are_named_422s_and_unknown_offices_404(client: Test
 
 def test_office_best_times_are_open_hours_near_best_first(client: TestClient) -> None:
     start, end = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=7)
-    answer = client.get("/v1/offices/hz-city/best-times",
-                        params={"from": str(start), "to": str(end), "limit": 6})
+    answer = client.get(
+        "/v1/offices/hz-city/best-times", params={"from": str(start), "to": str(end), "limit": 6}
+    )
     assert answer.status_code == 200, answer.text
     assert set(answer.json()) >= {"from", "to", "times", "model_version", "channel"}
     body = BestTimesResponse.model_validate(answer.json())
     assert len(body.hours) == 6 and {t.office_id for t in body.hours} == {"hz-city"}
-    assert all(t.channel.value == "walk_in" and open_hour("hz-city", t.date, t.hour)
-               and start <= t.date <= end for t in body.hours)
+    assert all(
+        t.channel.value == "walk_in"
+        and open_hour("hz-city", t.date, t.hour)
+        and start <= t.date <= end
+        for t in body.hours
+    )
     flags = [t.near_best for t in body.hours]
     assert flags == sorted(flags, reverse=True) and flags[0]
-    booked = client.get("/v1/offices/hz-city/best-times",
-                        params={"from": str(start), "channel": "appointment"}).json()
+    booked = client.get(
+        "/v1/offices/hz-city/best-times", params={"from": str(start), "channel": "appointment"}
+    ).json()
     assert {t["channel"] for t in booked["hours"]} == {"appointment"}
 
 
 def test_best_times_across_offices_nearest_first_among_equals(client: TestClient) -> None:
     xihu = OFFICES.get("hz-xihu")
-    answer = client.get("/v1/best-times", params={"near": f"{xihu.lat},{xihu.lon}",
-                                                  "limit": 50})
+    answer = client.get("/v1/best-times", params={"near": f"{xihu.lat},{xihu.lon}", "limit": 50})
     assert answer.status_code == 200, answer.text
     times = answer.json()["hours"]
     near_best = [t for t in times if t["near_best"]]
@@ -137,26 +152,45 @@ def test_bad_best_times_parameters_are_named_422s(client: TestClient) -> None:
 
 
 def test_the_route_and_the_cli_give_the_same_advice(
-        client: TestClient, base_registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    client: TestClient, base_registry: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     travel = str(TODAY + dt.timedelta(days=12))
     for office_id in ("hz-city", "hz-xihu", WALK_IN_ONLY):
         body = {"office_id": office_id, "travel_date": travel, "today": str(TODAY)}
         api = client.post("/v1/advice", json=body).json()
-        code = main(["advise", "--office", office_id, "--travel-date", travel, "--today",
-                     str(TODAY), "--format", "json", "--registry", str(base_registry)])
+        code = main(
+            [
+                "advise",
+                "--office",
+                office_id,
+                "--travel-date",
+                travel,
+                "--today",
+                str(TODAY),
+                "--format",
+                "json",
+                "--registry",
+                str(base_registry),
+            ]
+        )
         assert code == 0
         assert json.loads(capsys.readouterr().out) == api
 
 
 def test_advice_starts_from_near_and_refuses_a_bad_one(client: TestClient) -> None:
     xihu = OFFICES.get("hz-xihu")
-    body = {"office_id": "hz-city", "today": str(TODAY), "near": f"{xihu.lat},{xihu.lon}",
-            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    body = {
+        "office_id": "hz-city",
+        "today": str(TODAY),
+        "near": f"{xihu.lat},{xihu.lon}",
+        "travel_date": str(TODAY + dt.timedelta(days=20)),
+    }
     answer = client.post("/v1/advice", json=body)
     assert answer.status_code == 200, answer.text
     options = answer.json()["walk_in"]
-    assert options and all(o["travel_minutes"] is not None and o["cost_minutes"] is not None
-                           for o in options)
+    assert options and all(
+        o["travel_minutes"] is not None and o["cost_minutes"] is not None for o in options
+    )
     for option in (o for o in options if o["office_id"] == "hz-xihu"):
         assert option["distance_km"] == 0.0
     for bad in ("north", "95,120", "30.2"):
@@ -165,19 +199,26 @@ def test_advice_starts_from_near_and_refuses_a_bad_one(client: TestClient) -> No
 
 
 def test_the_same_question_asked_again_names_another_near_best_hour_first(
-        client: TestClient) -> None:
-    body = {"office_id": "hz-city", "today": str(TODAY),
-            "travel_date": str(TODAY + dt.timedelta(days=20))}
+    client: TestClient,
+) -> None:
+    body = {
+        "office_id": "hz-city",
+        "today": str(TODAY),
+        "travel_date": str(TODAY + dt.timedelta(days=20)),
+    }
     answers = [client.post("/v1/advice", json=body).json() for _ in range(6)]
     assert len({a["advice"] for a in answers}) == 1
-    firsts = {(a["walk_in"][0]["office_id"], a["walk_in"][0]["date"], a["walk_in"][0]["hour"])
-              for a in answers}
+    firsts = {
+        (a["walk_in"][0]["office_id"], a["walk_in"][0]["date"], a["walk_in"][0]["hour"])
+        for a in answers
+    }
     assert len(firsts) >= 2
 
 
 def test_forecast_hours_carry_their_cost(client: TestClient) -> None:
-    body = client.get("/v1/offices/hz-city/forecast",
-                      params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    body = client.get(
+        "/v1/offices/hz-city/forecast", params={"date": str(TODAY + dt.timedelta(days=1))}
+    ).json()
     for row in body["hours"]:
         expected = 0.3 * row["p10"] + 0.4 * row["p50"] + 0.3 * row["p90"]
         missed = 1 - (row["p_called"] if row["p_called"] is not None else 1.0)
@@ -190,9 +231,11 @@ def test_messages_name_the_parameter_the_form_and_the_limit(client: TestClient) 
         return str(answer.json()["message"])
 
     assert message(client.get("/v1/offices/hz-city/forecast", params={"date": "20261201"})) == (
-        "date: expected a date YYYY-MM-DD, got '20261201'")
+        "date: expected a date YYYY-MM-DD, got '20261201'"
+    )
     assert "expected a date YYYY-MM-DD" in message(
-        client.get("/v1/best-times", params={"from": "2026/12/01"}))
+        client.get("/v1/best-times", params={"from": "2026/12/01"})
+    )
     beyond = message(client.get("/v1/best-times", params={"to": "2030-01-01"}))
     assert beyond.startswith("to:") and "beyond the forecast horizon" in beyond
     wide = message(client.get("/v1/best-times", params={"to": str(TODAY + dt.timedelta(days=70))}))
@@ -200,14 +243,16 @@ def test_messages_name_the_parameter_the_form_and_the_limit(client: TestClient) 
     bare = message(client.post("/v1/advice", content=b'{"office_id": "hz-city"}'))
     assert bare.startswith("body:") and "no Content-Type" in bare
     for loose in ("yes", "true", 1):
-        refused = message(client.post("/v1/advice", json={"office_id": "hz-city",
-                                                           "expedited": loose}))
+        refused = message(
+            client.post("/v1/advice", json={"office_id": "hz-city", "expedited": loose})
+        )
         assert refused.startswith("expedited"), refused
 
 
 def test_every_per_hour_list_is_called_hours(client: TestClient) -> None:
     body = client.get("/v1/best-times", params={"limit": 5}).json()
     assert body["hours"] and body["hours"] == body["times"]  # `times`: deprecated alias
-    forecast = client.get("/v1/offices/hz-city/forecast",
-                          params={"date": str(TODAY + dt.timedelta(days=1))}).json()
+    forecast = client.get(
+        "/v1/offices/hz-city/forecast", params={"date": str(TODAY + dt.timedelta(days=1))}
+    ).json()
     assert forecast["hours"]

@@ -33,7 +33,8 @@ def test_production_refuses_a_missing_default_or_short_token(token: str | None) 
 
 
 def test_development_allows_the_default_token_and_env_vars_are_read(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("WAITCAST_ENV", "development")
     monkeypatch.setenv("WAITCAST_CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("WAITCAST_HORIZON_DAYS", "90")
@@ -46,7 +47,8 @@ def test_development_allows_the_default_token_and_env_vars_are_read(
 
 
 def test_serve_refuses_to_start_without_a_token_in_one_line(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("WAITCAST_ENV", raising=False)
     monkeypatch.delenv("WAITCAST_ADMIN_TOKEN", raising=False)
     assert cli_main(["serve", "--port", "9"]) == 1
@@ -73,7 +75,8 @@ def test_offices_list_the_model_offices_with_forecast_flags(shared_client: TestC
 
 
 def test_offices_answer_from_the_builtin_registry_before_a_model(
-        tmp_path: Path, clock: FakeClock) -> None:
+    tmp_path: Path, clock: FakeClock
+) -> None:
     app = create_app(settings_for(tmp_path / "empty"), clock)
     with TestClient(app) as client:
         body = client.get("/v1/offices").json()
@@ -84,9 +87,16 @@ def test_offices_answer_from_the_builtin_registry_before_a_model(
 def test_openapi_documents_every_route_with_models(shared_client: TestClient) -> None:
     spec = shared_client.get("/openapi.json").json()
     paths = spec["paths"]
-    for path in ("/v1/offices", "/v1/offices/{office_id}/forecast", "/v1/offices/{office_id}/now",
-                 "/v1/offices/{office_id}/queue-state", "/v1/admin/reload", "/health/live",
-                 "/health/ready", "/metrics"):
+    for path in (
+        "/v1/offices",
+        "/v1/offices/{office_id}/forecast",
+        "/v1/offices/{office_id}/now",
+        "/v1/offices/{office_id}/queue-state",
+        "/v1/admin/reload",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+    ):
         assert path in paths, path
     forecast = paths["/v1/offices/{office_id}/forecast"]["get"]
     assert "ForecastResponse" in json.dumps(forecast["responses"]["200"])
@@ -95,7 +105,8 @@ def test_openapi_documents_every_route_with_models(shared_client: TestClient) ->
 
 
 def test_the_page_is_served_when_present_else_a_json_404(
-        client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pages, "STATIC_DIR", tmp_path)
     missing = client.get("/")
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
@@ -110,8 +121,8 @@ def test_request_ids_are_returned_and_a_safe_caller_id_is_kept(shared_client: Te
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
     kept = shared_client.get("/health/live", headers={"X-Request-ID": "abc-123"})
     assert kept.headers["x-request-id"] == "abc-123"
-    unsafe = shared_client.get("/health/live", headers={"X-Request-ID": "a b\"<script>"})
-    assert unsafe.headers["x-request-id"] != "a b\"<script>"
+    unsafe = shared_client.get("/health/live", headers={"X-Request-ID": 'a b"<script>'})
+    assert unsafe.headers["x-request-id"] != 'a b"<script>'
 
 
 def test_one_json_log_line_per_request_without_token_or_body(client: TestClient) -> None:
@@ -119,8 +130,11 @@ def test_one_json_log_line_per_request_without_token_or_body(client: TestClient)
     handler = serving_logging.configure(stream=stream)
     try:
         client.get("/v1/offices/hz-city/forecast", params={"date": "2026-11-27"})
-        client.put("/v1/offices/hz-city/queue-state", headers=auth(),
-                   json={"waiting": {"walk_in": 3, "appointment": 1}, "windows_open": 2})
+        client.put(
+            "/v1/offices/hz-city/queue-state",
+            headers=auth(),
+            json={"waiting": {"walk_in": 3, "appointment": 1}, "windows_open": 2},
+        )
         client.get("/no/such/route")
     finally:
         logging.getLogger("waitcast").removeHandler(handler)

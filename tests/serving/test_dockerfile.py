@@ -26,8 +26,14 @@ def hadolint() -> str:
 
 def lint(text: str) -> list[dict]:
     """hadolint's findings (every level, style included) for a Dockerfile text."""
-    run = subprocess.run([hadolint(), "--format", "json", "--failure-threshold", "style", "-"],
-                         input=text, capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [hadolint(), "--format", "json", "--failure-threshold", "style", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     findings = json.loads(run.stdout or "[]")
     assert (run.returncode == 0) == (not findings), run.stderr
     return findings

@@ -29,13 +29,15 @@ def get(client: TestClient, office: str, date: dt.date | str, **params: str) -> 
 
 
 def test_the_cube_is_built_once_at_load_and_requests_are_lookups(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = state_of(client).require_model()
     assert model.cube.forecast_calls == 1 and model.cube.start == TODAY
     calls = []
     original = Forecaster.forecast
-    monkeypatch.setattr(Forecaster, "forecast",
-                        lambda self, *a, **k: calls.append(a) or original(self, *a, **k))
+    monkeypatch.setattr(
+        Forecaster, "forecast", lambda self, *a, **k: calls.append(a) or original(self, *a, **k)
+    )
     for offset in range(60):
         for channel in ({}, {"channel": "walk_in"}):
             answer = get(client, "hz-city", TODAY + dt.timedelta(days=offset), **channel)
@@ -44,7 +46,8 @@ def test_the_cube_is_built_once_at_load_and_requests_are_lookups(
 
 
 def test_the_answer_has_the_documented_shape_and_rounded_quantiles(
-        shared_client: TestClient) -> None:
+    shared_client: TestClient,
+) -> None:
     answer = get(shared_client, "hz-city", TODAY + dt.timedelta(days=1))  # a Friday
     body = ForecastResponse.model_validate_json(answer.content)
     assert body.model_version == "v0001" and body.office_id == "hz-city"
@@ -73,22 +76,25 @@ def test_a_closed_day_has_no_hours_and_names_the_holiday(shared_client: TestClie
 def test_etag_cache_control_and_304(shared_client: TestClient) -> None:
     first = get(shared_client, "hz-city", TODAY)
     tag = first.headers["etag"]
-    assert tag.startswith('"') and not tag.startswith('W/')
+    assert tag.startswith('"') and not tag.startswith("W/")
     assert first.headers["cache-control"] == "public, max-age=1800"  # 10:30 -> 11:00
     assert get(shared_client, "hz-city", TODAY).headers["etag"] == tag
     assert get(shared_client, "hz-city", TODAY, channel="walk_in").headers["etag"] != tag
-    for header in (tag, f'W/{tag}', f'"other", {tag}', "*"):
-        again = shared_client.get(URL.format("hz-city"), params={"date": str(TODAY)},
-                           headers={"If-None-Match": header})
+    for header in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        again = shared_client.get(
+            URL.format("hz-city"), params={"date": str(TODAY)}, headers={"If-None-Match": header}
+        )
         assert again.status_code == 304 and again.content == b"", header
         assert again.headers["etag"] == tag
-    stale = shared_client.get(URL.format("hz-city"), params={"date": str(TODAY)},
-                       headers={"If-None-Match": '"other"'})
+    stale = shared_client.get(
+        URL.format("hz-city"), params={"date": str(TODAY)}, headers={"If-None-Match": '"other"'}
+    )
     assert stale.status_code == 200 and stale.content == first.content
 
 
 def test_past_dates_and_dates_beyond_the_horizon_are_422_naming_them(
-        shared_client: TestClient) -> None:
+    shared_client: TestClient,
+) -> None:
     past = get(shared_client, "hz-city", TODAY - dt.timedelta(days=1))
     assert past.status_code == 422 and past.json()["message"].startswith("date:")
     beyond = get(shared_client, "hz-city", TODAY + dt.timedelta(days=180))
@@ -127,8 +133,9 @@ def test_unknown_offices_are_404_and_channels_are_checked(shared_client: TestCli
 
 def test_the_cube_starts_today_by_the_clock_whatever_the_data_end(base_registry: Path) -> None:
     later = dt.date(2027, 2, 1)
-    app = create_app(settings_for(base_registry, cube_days=5, horizon_days=30),
-                     FakeClock(at(later, 8)))
+    app = create_app(
+        settings_for(base_registry, cube_days=5, horizon_days=30), FakeClock(at(later, 8))
+    )
     with TestClient(app) as client:
         cube = state_of(client).require_model().cube
         assert cube.start == later and cube.end == later + dt.timedelta(days=5)
@@ -138,7 +145,8 @@ def test_the_cube_starts_today_by_the_clock_whatever_the_data_end(base_registry:
 
 
 def test_the_cube_frame_is_the_forecast_unrounded_and_the_api_rounds_it(
-        client: TestClient, forecaster: Forecaster) -> None:
+    client: TestClient, forecaster: Forecaster
+) -> None:
     cube = state_of(client).require_model().cube
     date = TODAY + dt.timedelta(days=1)
     frame = cube.frame(TODAY, TODAY + dt.timedelta(days=2), ["hz-city"])
@@ -149,8 +157,9 @@ def test_the_cube_frame_is_the_forecast_unrounded_and_the_api_rounds_it(
     exact = forecaster.forecast(date, 1, ["hz-city"])
     day, exact = day.sort_values(order), exact.sort_values(order)
     for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
-        assert day[column].to_numpy(float) == pytest.approx(exact[column].to_numpy(float),
-                                                            rel=1e-12, nan_ok=True), column
+        assert day[column].to_numpy(float) == pytest.approx(
+            exact[column].to_numpy(float), rel=1e-12, nan_ok=True
+        ), column
 
 
 def test_a_frame_beyond_the_cube_is_one_forecaster_call(client: TestClient) -> None:

@@ -24,8 +24,9 @@ def test_an_empty_registry_starts_but_is_not_ready(tmp_path: Path, clock: FakeCl
         assert "waitcast_model_loaded 0.0" in client.get("/metrics").text
 
 
-def test_a_broken_registry_is_reported_without_server_paths(tmp_path: Path,
-                                                            clock: FakeClock) -> None:
+def test_a_broken_registry_is_reported_without_server_paths(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     not_a_folder = tmp_path / "registry-file"
     not_a_folder.write_text("oops")
     with TestClient(create_app(settings_for(not_a_folder), clock)) as client:
@@ -34,8 +35,7 @@ def test_a_broken_registry_is_reported_without_server_paths(tmp_path: Path,
     assert str(tmp_path) not in ready.text
 
 
-def test_a_corrupted_current_model_at_start_is_reported(registry: Path,
-                                                        clock: FakeClock) -> None:
+def test_a_corrupted_current_model_at_start_is_reported(registry: Path, clock: FakeClock) -> None:
     victim = registry / "versions" / "v0001" / "history.parquet"
     os.chmod(victim.parent, 0o755)
     os.chmod(victim, 0o644)
@@ -47,8 +47,14 @@ def test_a_corrupted_current_model_at_start_is_reported(registry: Path,
 
 def test_ready_with_a_fresh_model(client: TestClient) -> None:
     body = client.get("/health/ready").json()
-    assert body == {"status": "ready", "model_version": "v0001", "data_end": "2026-11-25",
-                    "stale": False, "cube_start": "2026-11-26", "cube_days": 60}
+    assert body == {
+        "status": "ready",
+        "model_version": "v0001",
+        "data_end": "2026-11-25",
+        "stale": False,
+        "cube_start": "2026-11-26",
+        "cube_days": 60,
+    }
 
 
 def test_a_model_older_than_14_days_is_stale(base_registry: Path) -> None:
@@ -65,17 +71,19 @@ def test_a_model_older_than_14_days_is_stale(base_registry: Path) -> None:
         assert c.get("/health/ready").json()["stale"] is False
 
 
-def test_metrics_count_requests_per_route_template_and_show_the_model(
-        client: TestClient) -> None:
+def test_metrics_count_requests_per_route_template_and_show_the_model(client: TestClient) -> None:
     for offset in range(3):
-        client.get("/v1/offices/hz-city/forecast",
-                   params={"date": str(TODAY + dt.timedelta(days=offset))})
+        client.get(
+            "/v1/offices/hz-city/forecast", params={"date": str(TODAY + dt.timedelta(days=offset))}
+        )
     client.get("/v1/offices/hz-xihu/forecast", params={"date": str(TODAY)})
     for junk in range(5):
         client.get(f"/junk/{junk}")
     text = client.get("/metrics").text
-    assert ('waitcast_http_requests_total{method="GET",'
-            'route="/v1/offices/{office_id}/forecast",status="200"} 4.0') in text
+    assert (
+        'waitcast_http_requests_total{method="GET",'
+        'route="/v1/offices/{office_id}/forecast",status="200"} 4.0'
+    ) in text
     assert 'route="<unmatched>",status="404"} 5.0' in text
     assert "/junk/" not in text  # raw paths never become labels
     assert 'waitcast_http_request_duration_seconds_bucket{le="0.005",method="GET"' in text

@@ -25,10 +25,17 @@ from tests.serving.support import (
 STATE = {"waiting": {"walk_in": 20, "appointment": 4}, "windows_open": 6}
 
 
-def put(client: TestClient, office: str = "hz-city", body: object = STATE,
-        headers: dict[str, str] | None = None) -> httpx.Response:
-    return client.put(f"/v1/offices/{office}/queue-state", json=body,
-                      headers=auth() if headers is None else headers)
+def put(
+    client: TestClient,
+    office: str = "hz-city",
+    body: object = STATE,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    return client.put(
+        f"/v1/offices/{office}/queue-state",
+        json=body,
+        headers=auth() if headers is None else headers,
+    )
 
 
 def now(client: TestClient, office: str = "hz-city") -> dict:
@@ -48,8 +55,9 @@ def test_posting_needs_the_token(client: TestClient) -> None:
     assert put(client).status_code == 200
 
 
-def test_a_fresh_state_answers_live_with_people_ahead(client: TestClient, clock: FakeClock,
-                                                      forecaster: object) -> None:
+def test_a_fresh_state_answers_live_with_people_ahead(
+    client: TestClient, clock: FakeClock, forecaster: object
+) -> None:
     stored = put(client).json()
     assert stored["observed_at"] == at(TODAY, 10, 30).isoformat()
     assert stored["fresh_until"] == at(TODAY, 10, 45).isoformat()
@@ -66,8 +74,9 @@ def test_a_fresh_state_answers_live_with_people_ahead(client: TestClient, clock:
     assert appointment["p50"] < walk_in["p50"]
 
 
-def test_a_stale_state_falls_back_to_this_hours_forecast(client: TestClient,
-                                                         clock: FakeClock) -> None:
+def test_a_stale_state_falls_back_to_this_hours_forecast(
+    client: TestClient, clock: FakeClock
+) -> None:
     put(client)
     clock.advance(minutes=15)
     assert now(client)["source"] == "live"  # exactly 15 minutes old: still fresh
@@ -76,22 +85,27 @@ def test_a_stale_state_falls_back_to_this_hours_forecast(client: TestClient,
     assert answer["source"] == "forecast" and answer["live"] is None
     forecast = client.get("/v1/offices/hz-city/forecast", params={"date": str(TODAY)}).json()
     this_hour = [h for h in forecast["hours"] if h["hour"] == 10]
-    assert [(c["channel"], c["p50"]) for c in answer["channels"]] == \
-        [(h["channel"], h["p50"]) for h in this_hour]
+    assert [(c["channel"], c["p50"]) for c in answer["channels"]] == [
+        (h["channel"], h["p50"]) for h in this_hour
+    ]
 
 
 def test_an_older_observation_never_replaces_a_newer_one(client: TestClient) -> None:
     newer = {**STATE, "observed_at": "2026-11-26T10:28:00+08:00"}
     assert put(client, body=newer).json()["observed_at"] == "2026-11-26T10:28:00+08:00"
-    older = {"waiting": {"walk_in": 90, "appointment": 0}, "windows_open": 2,
-             "observed_at": "2026-11-26T02:25:00Z"}  # 10:25 in Hangzhou
+    older = {
+        "waiting": {"walk_in": 90, "appointment": 0},
+        "windows_open": 2,
+        "observed_at": "2026-11-26T02:25:00Z",
+    }  # 10:25 in Hangzhou
     ack = put(client, body=older)
     assert ack.status_code == 200 and ack.json()["observed_at"] == "2026-11-26T10:28:00+08:00"
     assert now(client)["live"]["windows_open"] == 6
 
 
-def test_a_state_is_shared_by_apps_on_the_same_store(base_registry: Path, clock: FakeClock,
-                                                     store_url: str) -> None:
+def test_a_state_is_shared_by_apps_on_the_same_store(
+    base_registry: Path, clock: FakeClock, store_url: str
+) -> None:
     """What one worker (or the process before a restart) stored, another answers from."""
     url = store_url
     with TestClient(create_app(settings_for(base_registry, state_url=url), clock)) as first:
@@ -112,37 +126,41 @@ def test_when_closed_the_answer_says_when_it_opens(client: TestClient, clock: Fa
     assert evening["next_opening"] == at(dt.date(2026, 11, 30), 9, 0).isoformat()
 
 
-@pytest.mark.parametrize(("body", "names"), [
-    ({"waiting": {"walk_in": -1, "appointment": 0}, "windows_open": 2}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": 10**9, "appointment": 0}, "windows_open": 2}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": 1}, "windows_open": 0}, "windows_open"),
-    ({"waiting": {"walk_in": 1}, "windows_open": 501}, "windows_open"),
-    ({"waiting": {"walk_in": "many"}, "windows_open": 1}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": 1}}, "windows_open"),
-    ({"waiting": {"walk_in": 1}, "windows_open": 1, "name": "Zhang San"}, "name"),
-    ({**STATE, "observed_at": "2026-11-26T12:00:00+08:00"}, "observed_at"),
-    ({**STATE, "observed_at": "yesterday"}, "observed_at"),
-    ([1, 2], "body"),
-    # numbers only where numbers belong, and no number where a time belongs
-    ({**STATE, "observed_at": 0}, "observed_at"),
-    ({**STATE, "observed_at": 1795660200}, "observed_at"),
-    ({**STATE, "observed_at": "1795660200"}, "observed_at"),
-    ({"waiting": {"walk_in": "5"}, "windows_open": 1}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": 5.0}, "windows_open": 1}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": True}, "windows_open": 1}, "waiting.walk_in"),
-    ({"waiting": {"walk_in": 1}, "windows_open": "3"}, "windows_open"),
-    ({"waiting": {"walk_in": 1}, "windows_open": 2.5}, "windows_open"),
-    # a time with an offset, at most a minute ahead, no older than the freshness window
-    ({**STATE, "observed_at": "2026-11-26T10:25:00"}, "observed_at"),
-    ({**STATE, "observed_at": "2026-11-26"}, "observed_at"),
-    ({**STATE, "observed_at": "2026-11-26T10:31:30+08:00"}, "observed_at"),
-    ({**STATE, "observed_at": "2026-11-26T10:14:59+08:00"}, "observed_at"),
-    ({**STATE, "observed_at": "1970-01-01T00:00:00Z"}, "observed_at"),
-    # no more windows than the office has (hz-city: 24)
-    ({"waiting": {"walk_in": 1}, "windows_open": 25}, "windows_open"),
-])
-def test_bad_queue_states_are_422_naming_the_field(client: TestClient, body: object,
-                                                   names: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "names"),
+    [
+        ({"waiting": {"walk_in": -1, "appointment": 0}, "windows_open": 2}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": 10**9, "appointment": 0}, "windows_open": 2}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": 1}, "windows_open": 0}, "windows_open"),
+        ({"waiting": {"walk_in": 1}, "windows_open": 501}, "windows_open"),
+        ({"waiting": {"walk_in": "many"}, "windows_open": 1}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": 1}}, "windows_open"),
+        ({"waiting": {"walk_in": 1}, "windows_open": 1, "name": "Zhang San"}, "name"),
+        ({**STATE, "observed_at": "2026-11-26T12:00:00+08:00"}, "observed_at"),
+        ({**STATE, "observed_at": "yesterday"}, "observed_at"),
+        ([1, 2], "body"),
+        # numbers only where numbers belong, and no number where a time belongs
+        ({**STATE, "observed_at": 0}, "observed_at"),
+        ({**STATE, "observed_at": 1795660200}, "observed_at"),
+        ({**STATE, "observed_at": "1795660200"}, "observed_at"),
+        ({"waiting": {"walk_in": "5"}, "windows_open": 1}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": 5.0}, "windows_open": 1}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": True}, "windows_open": 1}, "waiting.walk_in"),
+        ({"waiting": {"walk_in": 1}, "windows_open": "3"}, "windows_open"),
+        ({"waiting": {"walk_in": 1}, "windows_open": 2.5}, "windows_open"),
+        # a time with an offset, at most a minute ahead, no older than the freshness window
+        ({**STATE, "observed_at": "2026-11-26T10:25:00"}, "observed_at"),
+        ({**STATE, "observed_at": "2026-11-26"}, "observed_at"),
+        ({**STATE, "observed_at": "2026-11-26T10:31:30+08:00"}, "observed_at"),
+        ({**STATE, "observed_at": "2026-11-26T10:14:59+08:00"}, "observed_at"),
+        ({**STATE, "observed_at": "1970-01-01T00:00:00Z"}, "observed_at"),
+        # no more windows than the office has (hz-city: 24)
+        ({"waiting": {"walk_in": 1}, "windows_open": 25}, "windows_open"),
+    ],
+)
+def test_bad_queue_states_are_422_naming_the_field(
+    client: TestClient, body: object, names: str
+) -> None:
     answer = put(client, body=body)
     assert answer.status_code == 422, answer.text
     assert answer.json()["message"].startswith(names), answer.text
@@ -150,12 +168,15 @@ def test_bad_queue_states_are_422_naming_the_field(client: TestClient, body: obj
     assert now(client)["source"] == "forecast"  # nothing was stored
 
 
-@pytest.mark.parametrize("body", [
-    {**STATE, "observed_at": "2026-11-26T10:31:00+08:00"},  # a minute ahead: clocks differ
-    {**STATE, "observed_at": "2026-11-26T10:15:00+08:00"},  # exactly 15 minutes old
-    {**STATE, "observed_at": "2026-11-26T02:20:00Z"},  # another offset, same moment rules
-    {"waiting": {"walk_in": 1}, "windows_open": 24},  # every window of hz-city
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**STATE, "observed_at": "2026-11-26T10:31:00+08:00"},  # a minute ahead: clocks differ
+        {**STATE, "observed_at": "2026-11-26T10:15:00+08:00"},  # exactly 15 minutes old
+        {**STATE, "observed_at": "2026-11-26T02:20:00Z"},  # another offset, same moment rules
+        {"waiting": {"walk_in": 1}, "windows_open": 24},  # every window of hz-city
+    ],
+)
 def test_good_queue_states_at_the_limits_are_taken(client: TestClient, body: object) -> None:
     answer = put(client, body=body)
     assert answer.status_code == 200, answer.text
@@ -167,24 +188,33 @@ def test_the_errors_say_what_to_send(client: TestClient) -> None:
 
     assert "not a number" in message({**STATE, "observed_at": 0})
     assert "no UTC offset" in message({**STATE, "observed_at": "2026-11-26T10:25:00"})
-    assert "more than a minute ahead" in message({**STATE, "observed_at":
-                                                  "2026-11-26T10:35:00+08:00"})
-    assert "WAITCAST_LIVE_FRESH_MINUTES" in message({**STATE, "observed_at":
-                                                     "2026-11-26T10:00:00+08:00"})
+    assert "more than a minute ahead" in message(
+        {**STATE, "observed_at": "2026-11-26T10:35:00+08:00"}
+    )
+    assert "WAITCAST_LIVE_FRESH_MINUTES" in message(
+        {**STATE, "observed_at": "2026-11-26T10:00:00+08:00"}
+    )
     assert "25 is more than the 24 windows of office hz-city" in message(
-        {"waiting": {"walk_in": 1}, "windows_open": 25})
+        {"waiting": {"walk_in": 1}, "windows_open": 25}
+    )
 
 
-@pytest.mark.parametrize(("moment", "why"), [
-    (at(TODAY, 2, 29), "closed at 2026-11-26 02:29: {taken} (next opening 2026-11-26 09:00)"),
-    (at(TODAY, 12, 30), "closed at 2026-11-26 12:30: {taken} (next opening 2026-11-26 13:30)"),
-    (at(TODAY, 17, 0), "closed at 2026-11-26 17:00: {taken} (next opening 2026-11-27 09:00)"),
-    (at(dt.date(2026, 11, 29), 10, 0),
-     "closed at 2026-11-29 10:00: {taken} (next opening 2026-11-30 09:00)"),
-    (at(dt.date(2027, 1, 1), 10, 0), "closed at 2027-01-01 10:00 (New Year"),
-])
-def test_a_state_for_a_closed_office_hour_is_refused(client: TestClient, clock: FakeClock,
-                                                     moment: dt.datetime, why: str) -> None:
+@pytest.mark.parametrize(
+    ("moment", "why"),
+    [
+        (at(TODAY, 2, 29), "closed at 2026-11-26 02:29: {taken} (next opening 2026-11-26 09:00)"),
+        (at(TODAY, 12, 30), "closed at 2026-11-26 12:30: {taken} (next opening 2026-11-26 13:30)"),
+        (at(TODAY, 17, 0), "closed at 2026-11-26 17:00: {taken} (next opening 2026-11-27 09:00)"),
+        (
+            at(dt.date(2026, 11, 29), 10, 0),
+            "closed at 2026-11-29 10:00: {taken} (next opening 2026-11-30 09:00)",
+        ),
+        (at(dt.date(2027, 1, 1), 10, 0), "closed at 2027-01-01 10:00 (New Year"),
+    ],
+)
+def test_a_state_for_a_closed_office_hour_is_refused(
+    client: TestClient, clock: FakeClock, moment: dt.datetime, why: str
+) -> None:
     clock.at = moment
     answer = put(client)
     assert answer.status_code == 422, answer.text
@@ -195,8 +225,9 @@ def test_a_state_for_a_closed_office_hour_is_refused(client: TestClient, clock: 
     assert reply["source"] == "forecast" and reply["closed"] is True and reply["live"] is None
 
 
-def test_now_ignores_a_fresh_state_once_the_office_closes(client: TestClient,
-                                                          clock: FakeClock) -> None:
+def test_now_ignores_a_fresh_state_once_the_office_closes(
+    client: TestClient, clock: FakeClock
+) -> None:
     clock.at = at(TODAY, 11, 55)
     assert put(client).status_code == 200
     assert now(client)["source"] == "live"
@@ -213,8 +244,10 @@ def test_deleting_a_state_clears_it_with_the_token(client: TestClient) -> None:
     assert client.delete(path, headers=auth("x" * 40)).status_code == 403
     assert now(client)["source"] == "live"
     cleared = client.delete(path, headers=auth())
-    assert cleared.status_code == 200 and cleared.json() == {"office_id": "hz-city",
-                                                             "cleared": True}
+    assert cleared.status_code == 200 and cleared.json() == {
+        "office_id": "hz-city",
+        "cleared": True,
+    }
     assert now(client)["source"] == "forecast"
     again = client.delete(path, headers=auth())
     assert again.status_code == 200 and again.json()["cleared"] is False
@@ -222,7 +255,8 @@ def test_deleting_a_state_clears_it_with_the_token(client: TestClient) -> None:
 
 
 def test_a_failing_store_leaves_now_on_the_forecast_and_refuses_posts(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert put(client).status_code == 200
     store = client.app.state.serving.store  # type: ignore[attr-defined]
 
@@ -238,8 +272,9 @@ def test_a_failing_store_leaves_now_on_the_forecast_and_refuses_posts(
 
 
 def test_walk_in_only_offices_take_no_appointment_counts(client: TestClient) -> None:
-    answer = put(client, WALK_IN_ONLY, {"waiting": {"walk_in": 3, "appointment": 2},
-                                        "windows_open": 1})
+    answer = put(
+        client, WALK_IN_ONLY, {"waiting": {"walk_in": 3, "appointment": 2}, "windows_open": 1}
+    )
     assert answer.status_code == 422 and answer.json()["message"].startswith("waiting.appointment")
     assert put(client, "hz-nowhere").status_code == 404
     assert client.get("/v1/offices/hz-nowhere/now").status_code == 404
@@ -251,8 +286,9 @@ def test_live_wait_range_and_priorities() -> None:
     wait = live_wait(state, "walk_in", 6.0)
     assert wait.people_ahead == 10 and wait.p50 == 30.0
     assert 0 <= wait.p10 < 30.0 < wait.p90
-    empty = live_wait(QueueState({"walk_in": 0, "appointment": 0}, 3, moment, moment),
-                      "walk_in", 6.0)
+    empty = live_wait(
+        QueueState({"walk_in": 0, "appointment": 0}, 3, moment, moment), "walk_in", 6.0
+    )
     assert (empty.p10, empty.p50, empty.p90) == (0.0, 0.0, 0.0)
 
 

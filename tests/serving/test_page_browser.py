@@ -27,9 +27,16 @@ from tests.serving.support import FakeClock, at, auth, settings_for
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PAGE_TODAY = dt.date(2026, 12, 28)  # a Monday; New Year's Day 2027 is 4 days later
 NEW_YEAR = dt.date(2027, 1, 1)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
@@ -87,11 +94,16 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def open_page(browser: Any, url: str, locale: str = "en-US", width: int = 1280,
-              height: int = 900, **context: Any) -> tuple[Any, list[str]]:
+def open_page(
+    browser: Any,
+    url: str,
+    locale: str = "en-US",
+    width: int = 1280,
+    height: int = 900,
+    **context: Any,
+) -> tuple[Any, list[str]]:
     """A new page in a fresh context at ``url``; returns it and its console errors."""
-    ctx = browser.new_context(locale=locale, viewport={"width": width, "height": height},
-                              **context)
+    ctx = browser.new_context(locale=locale, viewport={"width": width, "height": height}, **context)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -107,27 +119,35 @@ def ready(page: Any) -> None:
 
 def rows_of(api: httpx.Client, office: str, date: str, channel: str) -> dict[int, dict]:
     body = api.get(f"/v1/offices/{office}/forecast", params={"date": date}).json()
-    return {r["hour"]: r for r in body["hours"]
-            if r["channel"] == channel and r["service"] == "general"}
+    return {
+        r["hour"]: r for r in body["hours"] if r["channel"] == channel and r["service"] == "general"
+    }
 
 
 def cells_of(page: Any, date: str) -> dict[int, dict]:
-    return {int(c["hour"]): c for c in page.eval_on_selector_all(
-        f'#heatmap tr[data-date="{date}"] td.cell:not(.closed):not(.empty)',
-        "cells => cells.map(c => ({hour: c.dataset.hour, text: c.textContent, "
-        "p10: c.dataset.p10, p50: c.dataset.p50, p90: c.dataset.p90}))")}
+    return {
+        int(c["hour"]): c
+        for c in page.eval_on_selector_all(
+            f'#heatmap tr[data-date="{date}"] td.cell:not(.closed):not(.empty)',
+            "cells => cells.map(c => ({hour: c.dataset.hour, text: c.textContent, "
+            "p10: c.dataset.p10, p50: c.dataset.p50, p90: c.dataset.p90}))",
+        )
+    }
 
 
 def test_page_loads_without_console_errors_and_an_office_is_picked(
-        browser: Any, base_url: str, api: httpx.Client) -> None:
+    browser: Any, base_url: str, api: httpx.Client
+) -> None:
     page, errors = open_page(browser, base_url)
     ready(page)
     assert page.eval_on_selector("#office", "s => s.value") == "hz-city"
     assert "Forecast" in page.inner_text("#now")
     assert page.locator("#office option[value=hz-fuyang]").is_disabled()  # no forecast
     state = {"waiting": {"walk_in": 12, "appointment": 0}, "windows_open": 3}
-    assert api.put("/v1/offices/hz-qiantang/queue-state", json=state,
-                   headers=auth()).status_code == 200
+    assert (
+        api.put("/v1/offices/hz-qiantang/queue-state", json=state, headers=auth()).status_code
+        == 200
+    )
     page.select_option("#office", "hz-qiantang")
     page.wait_for_selector("#now .source-live")
     page.wait_for_selector("#heatmap[data-office=hz-qiantang]")
@@ -139,8 +159,7 @@ def test_page_loads_without_console_errors_and_an_office_is_picked(
     page.context.close()
 
 
-def test_heatmap_numbers_are_the_apis_p50(browser: Any, base_url: str,
-                                          api: httpx.Client) -> None:
+def test_heatmap_numbers_are_the_apis_p50(browser: Any, base_url: str, api: httpx.Client) -> None:
     page, errors = open_page(browser, f"{base_url}/#office=hz-xihu")
     ready(page)
     assert page.eval_on_selector("#office", "s => s.value") == "hz-xihu"
@@ -160,7 +179,8 @@ def test_heatmap_numbers_are_the_apis_p50(browser: Any, base_url: str,
 
 
 def test_closed_day_names_its_holiday_and_cells_show_their_range_by_keyboard(
-        browser: Any, base_url: str, api: httpx.Client) -> None:
+    browser: Any, base_url: str, api: httpx.Client
+) -> None:
     page, _ = open_page(browser, base_url)
     ready(page)
     closed = page.locator(f'#heatmap tr[data-date="{NEW_YEAR}"] td.closed')
@@ -168,8 +188,9 @@ def test_closed_day_names_its_holiday_and_cells_show_their_range_by_keyboard(
     page.focus('#heatmap td[tabindex="0"]')
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")
-    focused = page.evaluate("[document.activeElement.dataset.date, "
-                            "document.activeElement.dataset.hour]")
+    focused = page.evaluate(
+        "[document.activeElement.dataset.date, document.activeElement.dataset.hour]"
+    )
     first_hours = sorted(rows_of(api, "hz-city", day(1), "walk_in"))
     assert focused == [day(1), str(first_hours[1])]
     row = rows_of(api, "hz-city", day(1), "walk_in")[first_hours[1]]
@@ -183,7 +204,8 @@ def test_closed_day_names_its_holiday_and_cells_show_their_range_by_keyboard(
 
 
 def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
-        browser: Any, base_url: str, api: httpx.Client) -> None:
+    browser: Any, base_url: str, api: httpx.Client
+) -> None:
     page, errors = open_page(browser, base_url)
     ready(page)
     page.fill("#travel-date", day(23))
@@ -191,14 +213,18 @@ def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
         page.click("#advice-form button[type=submit]")
     answer = sent.value.json()  # the page's own answer (each request has its turn)
     page.wait_for_selector("#advice-result .reasons li")
-    verdict = {"book": "Book an appointment", "walk_in": "Walk in and take a number",
-               "urgent_service": "Ask for the urgent service"}[answer["advice"]]
+    verdict = {
+        "book": "Book an appointment",
+        "walk_in": "Walk in and take a number",
+        "urgent_service": "Ask for the urgent service",
+    }[answer["advice"]]
     assert verdict in page.inner_text("#advice-result .verdict")
     reasons = page.locator("#advice-result .reasons li").all_inner_texts()
     assert reasons == [r["en"] for r in answer["reasons"]]
     options = answer["walk_in"]
     assert options and page.locator("#advice-result .suggestion").count() == len(options) + (
-        1 if answer["appointment"] else 0)
+        1 if answer["appointment"] else 0
+    )
     walk_ins = page.locator("#advice-result .suggestions-walk_in .suggestion")
     other = next((i for i, o in enumerate(options) if o["office_id"] != "hz-city"), 0)
     for index in dict.fromkeys([0, other]):
@@ -207,7 +233,8 @@ def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
         page.wait_for_function(
             "([d, h]) => { const c = document.activeElement; return c && c.matches("
             "'td.target') && c.dataset.date === d && c.dataset.hour === h; }",
-            arg=[option["date"], str(option["hour"])])
+            arg=[option["date"], str(option["hour"])],
+        )
         assert page.eval_on_selector("#office", "s => s.value") == option["office_id"]
         assert page.inner_text("#cell-detail").endswith("before closing.")
     page.click("#lang-switch")
@@ -217,16 +244,16 @@ def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
     page.context.close()
 
 
-def test_a_later_appointment_extends_the_heatmap_to_its_cell(browser: Any,
-                                                             base_url: str) -> None:
+def test_a_later_appointment_extends_the_heatmap_to_its_cell(browser: Any, base_url: str) -> None:
     page, errors = open_page(browser, base_url, width=360, height=740)
     ready(page)
     page.fill("#earliest", day(30))
     page.click("#advice-form button[type=submit]")
     page.wait_for_selector("#advice-result .reasons li")
     page.locator("#advice-result .suggestions-appointment .suggestion").click()
-    page.wait_for_function(f"document.activeElement.matches('tr[data-date=\"{day(30)}\"] "
-                           "td.target')")
+    page.wait_for_function(
+        f"document.activeElement.matches('tr[data-date=\"{day(30)}\"] td.target')"
+    )
     assert page.locator("#heatmap tbody tr").count() == 31
     assert page.inner_text("#heatmap-title") == "Predicted waits, next 31 days"
     assert page.is_checked("input[name=channel][value=appointment]")
@@ -236,7 +263,8 @@ def test_a_later_appointment_extends_the_heatmap_to_its_cell(browser: Any,
 
 
 def test_language_follows_the_browser_and_the_switch_is_remembered(
-        browser: Any, base_url: str) -> None:
+    browser: Any, base_url: str
+) -> None:
     page, _ = open_page(browser, base_url, locale="zh-CN")
     ready(page)
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
@@ -254,17 +282,23 @@ def test_language_follows_the_browser_and_the_switch_is_remembered(
     page.context.close()
 
 
-@pytest.mark.parametrize(("locale", "failure", "message"), [
-    ("en-US", "no_model", "Forecasts are not available right now"),
-    ("zh-CN", "no_model", "预测服务暂时不可用"),
-    ("en-US", "network", "Cannot reach the server"),
-])
-def test_a_failing_api_shows_a_clear_message(browser: Any, base_url: str, locale: str,
-                                             failure: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("locale", "failure", "message"),
+    [
+        ("en-US", "no_model", "Forecasts are not available right now"),
+        ("zh-CN", "no_model", "预测服务暂时不可用"),
+        ("en-US", "network", "Cannot reach the server"),
+    ],
+)
+def test_a_failing_api_shows_a_clear_message(
+    browser: Any, base_url: str, locale: str, failure: str, message: str
+) -> None:
     ctx = browser.new_context(locale=locale)
     if failure == "no_model":
-        ctx.route("**/v1/**", lambda route: route.fulfill(
-            status=503, content_type="application/json", body=NO_MODEL))
+        ctx.route(
+            "**/v1/**",
+            lambda route: route.fulfill(status=503, content_type="application/json", body=NO_MODEL),
+        )
     else:
         ctx.route("**/v1/**", lambda route: route.abort("connectionrefused"))
     page = ctx.new_page()
@@ -282,9 +316,14 @@ def test_a_failing_api_shows_a_clear_message(browser: Any, base_url: str, locale
 def test_a_refused_advice_says_what_to_fix(browser: Any, base_url: str) -> None:
     page, _ = open_page(browser, base_url)
     ready(page)
-    page.route("**/v1/advice", lambda route: route.fulfill(
-        status=422, content_type="application/json",
-        body='{"error": "invalid_parameter", "message": "travel_date: not a date"}'))
+    page.route(
+        "**/v1/advice",
+        lambda route: route.fulfill(
+            status=422,
+            content_type="application/json",
+            body='{"error": "invalid_parameter", "message": "travel_date: not a date"}',
+        ),
+    )
     page.click("#advice-form button[type=submit]")
     error = page.locator("#advice-result .error-inline")
     error.wait_for()
@@ -293,7 +332,8 @@ def test_a_refused_advice_says_what_to_fix(browser: Any, base_url: str) -> None:
 
 
 def test_nearest_office_first_when_the_browser_shares_its_location(
-        browser: Any, base_url: str) -> None:
+    browser: Any, base_url: str
+) -> None:
     linping = {"latitude": 30.42, "longitude": 120.30}
     page, _ = open_page(browser, base_url, geolocation=linping, permissions=["geolocation"])
     page.wait_for_function("document.querySelector('#office').value === 'hz-linping'")
@@ -322,12 +362,16 @@ def contrast_failures(page: Any) -> list[str]:
       return bad; }""")
 
 
-@pytest.mark.parametrize(("name", "locale", "width", "height"), [
-    ("phone-360x740-zh", "zh-CN", 360, 740),
-    ("desktop-1280x900-en", "en-US", 1280, 900),
-])
+@pytest.mark.parametrize(
+    ("name", "locale", "width", "height"),
+    [
+        ("phone-360x740-zh", "zh-CN", 360, 740),
+        ("desktop-1280x900-en", "en-US", 1280, 900),
+    ],
+)
 def test_phone_and_desktop_layouts_are_readable_and_saved(
-        browser: Any, base_url: str, name: str, locale: str, width: int, height: int) -> None:
+    browser: Any, base_url: str, name: str, locale: str, width: int, height: int
+) -> None:
     page, errors = open_page(browser, base_url, locale=locale, width=width, height=height)
     ready(page)
     page.fill("#travel-date", day(23))
@@ -354,11 +398,16 @@ def book_answer(api: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_the_headlines_choice_comes_first_and_the_rest_under_alternatives(
-        browser: Any, base_url: str, api: httpx.Client) -> None:
+    browser: Any, base_url: str, api: httpx.Client
+) -> None:
     body, answer = book_answer(api)
     ctx = browser.new_context(locale="en-US")
-    ctx.route("**/v1/advice", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(answer)))
+    ctx.route(
+        "**/v1/advice",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(answer)
+        ),
+    )
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -369,8 +418,9 @@ def test_the_headlines_choice_comes_first_and_the_rest_under_alternatives(
     page.wait_for_selector("#advice-result .reasons li")
     assert "Book an appointment" in page.inner_text("#advice-result .verdict")
     first = page.locator("#advice-result .suggestion").first
-    assert first.evaluate("b => b.closest('.suggestions').classList.contains("
-                          "'suggestions-appointment')")
+    assert first.evaluate(
+        "b => b.closest('.suggestions').classList.contains('suggestions-appointment')"
+    )
     assert not first.evaluate("b => Boolean(b.closest('.alternatives'))")
     heading = page.locator("#advice-result .alternatives .alternatives-heading")
     assert heading.inner_text() == "Alternatives"
@@ -382,7 +432,8 @@ def test_the_headlines_choice_comes_first_and_the_rest_under_alternatives(
 
 
 def test_risky_hours_are_marked_and_coloured_by_their_cost(
-        browser: Any, base_url: str, api: httpx.Client) -> None:
+    browser: Any, base_url: str, api: httpx.Client
+) -> None:
     date = day(1)
     real = api.get("/v1/offices/hz-city/forecast", params={"date": date}).json()
     walk = [r for r in real["hours"] if r["channel"] == "walk_in"]
@@ -390,8 +441,12 @@ def test_risky_hours_are_marked_and_coloured_by_their_cost(
     risky.update(p50=2.0, p_called=0.6, cost_minutes=95.0)  # short for the few who are called
     safe.update(p50=2.0, p_called=0.99, cost_minutes=3.0)
     ctx = browser.new_context(locale="en-US")
-    ctx.route(f"**/v1/offices/hz-city/forecast?date={date}", lambda route: route.fulfill(
-        status=200, content_type="application/json", body=json.dumps(real)))
+    ctx.route(
+        f"**/v1/offices/hz-city/forecast?date={date}",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(real)
+        ),
+    )
     page = ctx.new_page()
     page.goto(base_url)
     ready(page)

@@ -17,15 +17,21 @@ from serving.app import create_app
 from serving.routes.pages import STATIC_DIR
 from tests.serving.support import settings_for
 
-CONTENT_TYPES = {".js": ("text/javascript", "application/javascript"), ".css": ("text/css",),
-                 ".html": ("text/html",)}
+CONTENT_TYPES = {
+    ".js": ("text/javascript", "application/javascript"),
+    ".css": ("text/css",),
+    ".html": ("text/html",),
+}
 IMPORT = re.compile(r"""^import\s[^;]*?from\s+"\./([\w.-]+\.js)";""", re.M | re.S)
 T_CALL = re.compile(r"""\bt\(\s*"([a-z0-9_]+)\"""")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Keys built at run time from a domain value: prefix → the values it takes.
 DYNAMIC_KEYS: dict[str, list[str]] = {
-    "channel_": list(Channel), "mode_": list(OfficeMode), "advice_": list(AdviceKind),
-    "residency_": list(Residency)}
+    "channel_": list(Channel),
+    "mode_": list(OfficeMode),
+    "advice_": list(AdviceKind),
+    "residency_": list(Residency),
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +46,7 @@ def strings() -> dict[str, dict[str, object]]:
     """The STRINGS object of i18n.js (a JSON literal)."""
     text = (STATIC_DIR / "i18n.js").read_text("utf-8")
     start, end = text.index("{", text.index("STRINGS")), text.rindex("}")
-    return json.loads(text[start:end + 1])
+    return json.loads(text[start : end + 1])
 
 
 def scripts() -> dict[str, str]:
@@ -91,7 +97,8 @@ def test_root_serves_the_page(client: TestClient) -> None:
 
 
 def test_every_asset_is_served_with_its_content_type_and_every_script_is_used(
-        client: TestClient) -> None:
+    client: TestClient,
+) -> None:
     wanted = set(parsed_page().assets)
     sources = scripts()
     reached, todo = set(), ["app.js"]
@@ -144,8 +151,9 @@ def test_every_key_is_used() -> None:
     page = (STATIC_DIR / "index.html").read_text("utf-8")
     code = "".join(text for name, text in scripts().items() if name != "i18n.js") + page
     dynamic = tuple(DYNAMIC_KEYS)
-    unused = {key for key in strings()["en"]
-              if f'"{key}"' not in code and not key.startswith(dynamic)}
+    unused = {
+        key for key in strings()["en"] if f'"{key}"' not in code and not key.startswith(dynamic)
+    }
     assert unused == set()
 
 

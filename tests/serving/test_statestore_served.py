@@ -21,10 +21,12 @@ def store(store_url: str) -> Iterator[StateStore]:
     opened.close()
 
 
-def served(hour: int, p50: float = 12.0, version: str = "v0001",
-           date: dt.date = DAY) -> ServedForecast:
-    return ServedForecast("hz-city", "walk_in", "general", date, hour, version, "model",
-                          p50 / 2, p50, p50 * 2, p50)
+def served(
+    hour: int, p50: float = 12.0, version: str = "v0001", date: dt.date = DAY
+) -> ServedForecast:
+    return ServedForecast(
+        "hz-city", "walk_in", "general", date, hour, version, "model", p50 / 2, p50, p50 * 2, p50
+    )
 
 
 def test_each_queue_hour_and_version_is_kept_once_the_first_wins(store: StateStore) -> None:
@@ -34,7 +36,11 @@ def test_each_queue_hour_and_version_is_kept_once_the_first_wins(store: StateSto
     assert store.record_served([served(9, version="v0002")]) == 1  # another version: kept
     got = store.served_forecasts(DAY, DAY)
     assert [(r.hour, r.version, r.p50) for r in got] == [
-        (9, "v0001", 12.0), (9, "v0002", 12.0), (10, "v0001", 12.0), (11, "v0001", 12.0)]
+        (9, "v0001", 12.0),
+        (9, "v0002", 12.0),
+        (10, "v0001", 12.0),
+        (11, "v0001", 12.0),
+    ]
     assert got[0] == served(9)
     assert store.served_forecasts(DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=9)) == []
     assert store.record_served([]) == 0

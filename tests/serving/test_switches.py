@@ -27,19 +27,29 @@ REASON = "the model's p50 was further from the waits than the 8-week historical 
 WEEKDAY = TODAY.weekday()
 
 
-def switch(office: str = "hz-xihu", channel: str = "walk_in", hour: int = 10,
-           cell: tuple[float, float, float] = (1.0, 77.0, 150.0)) -> QueueSwitch:
+def switch(
+    office: str = "hz-xihu",
+    channel: str = "walk_in",
+    hour: int = 10,
+    cell: tuple[float, float, float] = (1.0, 77.0, 150.0),
+) -> QueueSwitch:
     return QueueSwitch(office, channel, "general", TODAY, REASON, {(WEEKDAY, hour): cell})
 
 
 def rows() -> pd.DataFrame:
-    return pd.DataFrame({
-        s.OFFICE_ID: ["hz-xihu", "hz-xihu", "hz-xihu", "hz-city"],
-        s.DATE: [TODAY] * 4, s.HOUR: [10, 11, 10, 10],
-        s.CHANNEL: ["walk_in", "walk_in", "appointment", "walk_in"],
-        s.SERVICE: ["general"] * 4,
-        s.P10: [2.0] * 4, s.P50: [10.0] * 4, s.P90: [30.0] * 4, "estimator": ["model"] * 4,
-    })
+    return pd.DataFrame(
+        {
+            s.OFFICE_ID: ["hz-xihu", "hz-xihu", "hz-xihu", "hz-city"],
+            s.DATE: [TODAY] * 4,
+            s.HOUR: [10, 11, 10, 10],
+            s.CHANNEL: ["walk_in", "walk_in", "appointment", "walk_in"],
+            s.SERVICE: ["general"] * 4,
+            s.P10: [2.0] * 4,
+            s.P50: [10.0] * 4,
+            s.P90: [30.0] * 4,
+            "estimator": ["model"] * 4,
+        }
+    )
 
 
 def test_a_switched_queue_is_served_by_its_historical_mean_saying_why() -> None:
@@ -90,7 +100,10 @@ def test_every_worker_follows_the_switches_and_they_survive_a_restart(
     assert state.refresh() == "rolled"  # the cube rebuilt with the switch
     after = _hour(served_app, 10)
     assert (after["p50"], after["estimator"], after["estimator_reason"]) == (
-        77.0, "historical_mean", REASON)
+        77.0,
+        "historical_mean",
+        REASON,
+    )
     assert _hour(served_app, 11)["estimator"] == before["estimator"]  # no value: as before
     assert _hour(served_app, 10, "appointment")["estimator"] != "historical_mean"
     # a second app on the same store (another worker, or after a restart) serves it too
@@ -123,14 +136,25 @@ def test_served_forecasts_are_recorded_once_per_hour_and_version(
 
 def _exact_p50(state: ServingState, hour: int) -> float:
     day = state.require_model().cube.day("hz-xihu", TODAY)
-    return float(next(r[s.P50] for r in day.exact
-                      if r[s.HOUR] == hour and r[s.CHANNEL] == "walk_in"))
+    return float(
+        next(r[s.P50] for r in day.exact if r[s.HOUR] == hour and r[s.CHANNEL] == "walk_in")
+    )
 
 
 def test_metrics_expose_the_monitors_figures_and_switches(served_app: TestClient) -> None:
     state = _state(served_app)
-    figures = [{"office_id": "hz-xihu", "channel": "walk_in", "window_days": 7, "hours": 40,
-                "mae_served": 12.5, "mae_baseline": 10.0, "ratio": 1.25, "coverage": 0.78}]
+    figures = [
+        {
+            "office_id": "hz-xihu",
+            "channel": "walk_in",
+            "window_days": 7,
+            "hours": 40,
+            "mae_served": 12.5,
+            "mae_baseline": 10.0,
+            "ratio": 1.25,
+            "coverage": 0.78,
+        }
+    ]
     state.store.put_document(ACCURACY, json.dumps({"until": str(TODAY), "figures": figures}))
     state.store.put_document(SWITCHES, switches_to_json([switch()], str(TODAY)))
     state.refresh()
@@ -139,8 +163,10 @@ def test_metrics_expose_the_monitors_figures_and_switches(served_app: TestClient
     assert f"waitcast_live_mae_minutes{{{labels}}} 12.5" in text
     assert f"waitcast_live_mae_ratio{{{labels}}} 1.25" in text
     assert f"waitcast_live_coverage_p10_p90{{{labels}}} 0.78" in text
-    assert ('waitcast_queue_on_historical_mean{channel="walk_in",office_id="hz-xihu",'
-            'service="general"} 1.0') in text
+    assert (
+        'waitcast_queue_on_historical_mean{channel="walk_in",office_id="hz-xihu",'
+        'service="general"} 1.0'
+    ) in text
 
 
 def test_a_store_that_fails_costs_no_answer(served_app: TestClient) -> None:

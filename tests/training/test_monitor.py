@@ -17,10 +17,18 @@ QUEUE = ("hz-xihu", "walk_in", "general")
 
 def hourly(days: int, value: float = 10.0, start: dt.date = MONDAY) -> pd.DataFrame:
     dates = [start + dt.timedelta(days=i) for i in range(days)]
-    return pd.DataFrame({
-        s.OFFICE_ID: QUEUE[0], s.CHANNEL: QUEUE[1], s.SERVICE: QUEUE[2], s.DATE: dates,
-        s.HOUR: 10, s.WAIT_P10: value / 2, s.WAIT_P50: value, s.WAIT_P90: value * 2,
-    })
+    return pd.DataFrame(
+        {
+            s.OFFICE_ID: QUEUE[0],
+            s.CHANNEL: QUEUE[1],
+            s.SERVICE: QUEUE[2],
+            s.DATE: dates,
+            s.HOUR: 10,
+            s.WAIT_P10: value / 2,
+            s.WAIT_P50: value,
+            s.WAIT_P90: value * 2,
+        }
+    )
 
 
 def test_the_historical_mean_is_the_same_weekday_and_hour_over_the_8_weeks_before() -> None:
@@ -36,22 +44,33 @@ def test_the_historical_mean_is_the_same_weekday_and_hour_over_the_8_weeks_befor
 
 def days_frame(model: list[float], base: float = 10.0, hours: int = 8) -> pd.DataFrame:
     dates = [MONDAY + dt.timedelta(days=i) for i in range(len(model))]
-    return pd.DataFrame({
-        s.OFFICE_ID: QUEUE[0], s.CHANNEL: QUEUE[1], s.SERVICE: QUEUE[2], s.DATE: dates,
-        m.HOURS: hours, m.MAE_MODEL: model, m.MAE_BASELINE: base, m.MAE_SERVED: model,
-    })
+    return pd.DataFrame(
+        {
+            s.OFFICE_ID: QUEUE[0],
+            s.CHANNEL: QUEUE[1],
+            s.SERVICE: QUEUE[2],
+            s.DATE: dates,
+            m.HOURS: hours,
+            m.MAE_MODEL: model,
+            m.MAE_BASELINE: base,
+            m.MAE_SERVED: model,
+        }
+    )
 
 
 def last_day(frame: pd.DataFrame) -> dt.date:
     return frame[s.DATE].max()
 
 
-@pytest.mark.parametrize(("model", "switched"), [
-    ([8.0] * 3 + [12.0] * 7, True),  # 7 days in a row worse by more than the margin
-    ([8.0] * 4 + [12.0] * 6, False),  # six are not enough
-    ([12.0] * 6 + [8.0] + [12.0] * 3, False),  # interrupted
-    ([10.5] * 10, False),  # worse, but within the margin: a tie
-])
+@pytest.mark.parametrize(
+    ("model", "switched"),
+    [
+        ([8.0] * 3 + [12.0] * 7, True),  # 7 days in a row worse by more than the margin
+        ([8.0] * 4 + [12.0] * 6, False),  # six are not enough
+        ([12.0] * 6 + [8.0] + [12.0] * 3, False),  # interrupted
+        ([10.5] * 10, False),  # worse, but within the margin: a tie
+    ],
+)
 def test_a_queue_switches_after_7_worse_days_in_a_row(model: list[float], switched: bool) -> None:
     frame = days_frame(model)
     after = m.decide_switches(frame, {}, last_day(frame))
@@ -61,12 +80,15 @@ def test_a_queue_switches_after_7_worse_days_in_a_row(model: list[float], switch
         assert "7 days in a row" in after[QUEUE].reason and "12.0 vs 10.0" in after[QUEUE].reason
 
 
-@pytest.mark.parametrize(("model", "back"), [
-    ([12.0] * 7 + [9.0] * 3, True),
-    ([12.0] * 7 + [10.0] * 3, True),  # no worse is enough
-    ([12.0] * 7 + [9.0] * 2, False),
-    ([12.0] * 7 + [9.0, 9.0, 11.0], False),
-])
+@pytest.mark.parametrize(
+    ("model", "back"),
+    [
+        ([12.0] * 7 + [9.0] * 3, True),
+        ([12.0] * 7 + [10.0] * 3, True),  # no worse is enough
+        ([12.0] * 7 + [9.0] * 2, False),
+        ([12.0] * 7 + [9.0, 9.0, 11.0], False),
+    ],
+)
 def test_a_switched_queue_comes_back_after_3_days_no_worse(model: list[float], back: bool) -> None:
     frame = days_frame(model)
     current = {QUEUE: m.SwitchState(MONDAY, "why")}
@@ -86,14 +108,36 @@ def test_accuracy_scores_the_served_p50_against_the_baseline_and_the_coverage() 
     history = hourly(70, value=10.0)
     day = MONDAY + dt.timedelta(days=69)
     history.loc[history[s.DATE] == day, s.WAIT_P50] = 16.0
-    served = pd.DataFrame([{
-        s.OFFICE_ID: QUEUE[0], s.CHANNEL: QUEUE[1], s.SERVICE: QUEUE[2], s.DATE: day,
-        s.HOUR: 10, s.VERSION: version, "estimator": "model", s.P10: 5.0, s.P50: p50,
-        s.P90: 20.0, s.MODEL_P50: p50} for version, p50 in (("v0001", 99.0), ("v0002", 13.0))])
+    served = pd.DataFrame(
+        [
+            {
+                s.OFFICE_ID: QUEUE[0],
+                s.CHANNEL: QUEUE[1],
+                s.SERVICE: QUEUE[2],
+                s.DATE: day,
+                s.HOUR: 10,
+                s.VERSION: version,
+                "estimator": "model",
+                s.P10: 5.0,
+                s.P50: p50,
+                s.P90: 20.0,
+                s.MODEL_P50: p50,
+            }
+            for version, p50 in (("v0001", 99.0), ("v0002", 13.0))
+        ]
+    )
     hours = m.scored_hours(served, history)
     assert hours[s.P50].tolist() == [13.0]  # the later version's record counts
-    outcomes = pd.DataFrame({s.OFFICE_ID: QUEUE[0], s.CHANNEL: QUEUE[1], s.SERVICE: QUEUE[2],
-                             s.DATE: day, s.HOUR: 10, s.WAIT: [1.0, 6.0, 12.0, 25.0]})
+    outcomes = pd.DataFrame(
+        {
+            s.OFFICE_ID: QUEUE[0],
+            s.CHANNEL: QUEUE[1],
+            s.SERVICE: QUEUE[2],
+            s.DATE: day,
+            s.HOUR: 10,
+            s.WAIT: [1.0, 6.0, 12.0, 25.0],
+        }
+    )
     figures = m.accuracy(hours, outcomes, day, (7,))
     row = figures.iloc[0]
     assert (row[m.MAE_SERVED], row[m.MAE_BASELINE], row[m.RATIO]) == (3.0, 6.0, 0.5)

@@ -26,16 +26,15 @@ def _waits(frame: pd.DataFrame) -> pd.Series:
 
 
 def test_extra_walk_ins_join_their_day_and_leave_the_other_days_alone(
-        offices: OfficeRegistry, calendar: ChinaCalendar) -> None:
+    offices: OfficeRegistry, calendar: ChinaCalendar
+) -> None:
     office = offices.get("hz-linping")
     plain = simulate_office(office, calendar, START, END, seed=3)
     extra = np.full(120, 15 * 60.0) + np.linspace(0, 59, 120)  # 120 people from 15:00
-    crowded = simulate_office(office, calendar, START, END, seed=3,
-                              extra_walk_ins={CROWDED: extra})
+    crowded = simulate_office(office, calendar, START, END, seed=3, extra_walk_ins={CROWDED: extra})
     other = plain[s.ISSUED_AT].dt.date != CROWDED
     same = crowded[crowded[s.ISSUED_AT].dt.date != CROWDED]
-    pd.testing.assert_frame_equal(plain[other].reset_index(drop=True),
-                                  same.reset_index(drop=True))
+    pd.testing.assert_frame_equal(plain[other].reset_index(drop=True), same.reset_index(drop=True))
     before, after = _walk_ins(plain, CROWDED), _walk_ins(crowded, CROWDED)
     assert len(after) == len(before) + 120
     late = after[after[s.ISSUED_AT].dt.hour == 15]
