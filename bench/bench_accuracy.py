@@ -143,13 +143,17 @@ def _between(frame: pd.DataFrame | None, column: str, start: dt.date, end: dt.da
 
 def expected_for(case: Case, replays: int) -> pd.DataFrame:
     """The expected hourly median of the test window (cached)."""
-    from training.expected import expected_waits
+    from training.expected import World, expected_waits
 
-    path = CACHE / f"expected-{case.origin}-{case.end}-{SIM_SEED}-{replays}.parquet"
+    # Replays fork the world at the origin: its history, then fresh seeds (conditional).
+    path = CACHE / f"expected-fork-{case.origin}-{case.end}-{SIM_SEED}-{replays}.parquet"
     if path.exists():
         return pd.read_parquet(path)
     seeds = [SIM_SEED + 1 + i for i in range(replays)]
-    frame = expected_waits(load_offices(), default_calendar(), case.origin, case.end, seeds)
+    world = World(SIM_SEED, SIM_START)
+    frame = expected_waits(
+        load_offices(), default_calendar(), case.origin, case.end, seeds, world=world
+    )
     CACHE.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(path)
     return frame

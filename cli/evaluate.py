@@ -56,7 +56,10 @@ def evaluate(
     sim_seed: Annotated[
         int,
         typer.Option(
-            "--sim-seed", help="The seed the data were simulated with (replays use other seeds)."
+            "--sim-seed",
+            help="The seed the data were simulated with: replays fork that world at the first "
+            "test window (its history as simulated by `waitcast simulate` with the default "
+            "warm-up, then other seeds).",
         ),
     ] = 42,
     max_reject_share: Annotated[float, typer.Option("--max-reject-share")] = 0.05,
@@ -84,12 +87,16 @@ def evaluate(
         common.console.print(f"note: {note}", highlight=False, soft_wrap=True)
     expected = None
     if replays:
-        from training.expected import expected_waits
+        from cli.simulate import default_warmup_days
+        from training.expected import World, expected_waits
+        from training.simulate import SimConfig
 
         windows, _ = plan_origins(data, origins, horizon_days)
         if not windows:
             raise ParameterError("--replays", "the data are too short for any backtest window")
         seeds = [sim_seed + 1 + i for i in range(replays)]
+        warmup = default_warmup_days(data.start, SimConfig())
+        world = World(sim_seed, data.start - dt.timedelta(days=warmup))
         with common.progress("replaying the test windows", total=replays) as bar:
             expected = expected_waits(
                 inputs.offices,
@@ -98,6 +105,7 @@ def evaluate(
                 data.end,
                 seeds,
                 on_replay=lambda i, n: bar.update(bar.task_ids[0], completed=i),
+                world=world,
             )
     with common.progress("backtest", total=origins) as bar:
         result = run_backtest(

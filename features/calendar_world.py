@@ -7,7 +7,9 @@
 - :class:`AdjustedCalendar`: a calendar whose verdicts are corrected by the data: dates on
   which the offices were closed although the calendar says working day (learned closures),
   and holidays on which the offices were open (e.g. a motor-vehicle office that opens on
-  Martin Luther King Jr. Day) — by holiday name, so the correction carries to next year.
+  Martin Luther King Jr. Day) — by holiday name, so the correction carries to next year;
+  and, when the holidays seen closed are given, any other holiday is unconfirmed: a
+  working day flagged as estimated (its hours are forecast, with the doubt shown).
 """
 
 from __future__ import annotations
@@ -85,27 +87,39 @@ class AdjustedCalendar(WorkCalendar):
         closed: dates on which the offices were closed (no activity at all) although
             ``base`` says they work.
         open_holidays: names of ``base``'s holidays on which the offices were open.
+        closed_holidays: names of ``base``'s holidays on which they were seen closed; when
+            given, every other holiday is unconfirmed (open, estimated, name kept).
     """
 
     def __init__(
-        self, base: WorkCalendar, closed: frozenset[dt.date], open_holidays: frozenset[str]
+        self,
+        base: WorkCalendar,
+        closed: frozenset[dt.date],
+        open_holidays: frozenset[str],
+        closed_holidays: frozenset[str] | None = None,
     ) -> None:
         super().__init__()
         self.base, self.closed, self.open_holidays = base, closed, open_holidays
+        self.closed_holidays = closed_holidays
         self.key = base.key
 
     def _compute(self, date: dt.date) -> DayInfo:
         info = self.base.day(date)
-        if info.holiday and info.holiday_en and holiday_name(info.holiday_en) in self.open_holidays:
+        name = holiday_name(info.holiday_en) if info.holiday and info.holiday_en else None
+        confirmed = self.closed_holidays
+        if name is not None and (
+            name in self.open_holidays or (confirmed is not None and name not in confirmed)
+        ):
+            unconfirmed = name not in self.open_holidays
             return DayInfo(
                 date=date,
                 working=date.weekday() < 5,
                 holiday=False,
                 makeup=False,
-                holiday_en=None,
-                holiday_zh=None,
+                holiday_en=info.holiday_en if unconfirmed else None,
+                holiday_zh=info.holiday_zh if unconfirmed else None,
                 school_break=info.school_break,
-                estimated=info.estimated,
+                estimated=info.estimated or unconfirmed,
             )
         if date in self.closed and info.working:
             return DayInfo(

@@ -11,7 +11,13 @@ every model) corrects each calendar per country and region:
 - a date on which *every* office of the region had no activity (no ticket issued, no wait
   posted) while the calendar says they work is a closed day;
 - a holiday on which most of the region's offices were open is a working day for them,
-  by holiday name, so that next year's same holiday is open too.
+  by holiday name, so that next year's same holiday is open too; one on which they were
+  closed stays closed, by name;
+- outside China, a holiday of the ``holidays`` package that the region's data have not
+  shown yet (say Juneteenth, first listed after the data begin) is *unconfirmed*: its
+  hours are forecast, flagged as an estimate, rather than left without a forecast —
+  many offices work some of their country's holidays. China's calendar is official and
+  never second-guessed.
 """
 
 from __future__ import annotations
@@ -56,12 +62,16 @@ class LearnedDays:
 
     closed: Mapping[str, frozenset[dt.date]] = field(default_factory=dict)
     open_holidays: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Holiday names seen closed, for every calendar key with data (an empty set when none
+    # was): a holiday neither here nor open is unconfirmed. Absent in older models.
+    closed_holidays: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
             "closed": {k: sorted(d.isoformat() for d in v) for k, v in self.closed.items()},
             "open_holidays": {k: sorted(v) for k, v in self.open_holidays.items()},
+            "closed_holidays": {k: sorted(v) for k, v in self.closed_holidays.items()},
         }
 
     @classmethod
@@ -73,6 +83,9 @@ class LearnedDays:
                 for k, v in data.get("closed", {}).items()
             },
             open_holidays={str(k): frozenset(v) for k, v in data.get("open_holidays", {}).items()},
+            closed_holidays={
+                str(k): frozenset(v) for k, v in data.get("closed_holidays", {}).items()
+            },
         )
 
 
@@ -105,7 +118,10 @@ class Calendars:
             base = self.base(office.country, office.region)
             closed = self.learned.closed.get(key, frozenset())
             names = self.learned.open_holidays.get(key, frozenset())
-            calendar = AdjustedCalendar(base, closed, names) if closed or names else base
+            shut = self.learned.closed_holidays.get(key)
+            confirmed = shut if isinstance(base, HolidayCalendar) else None
+            adjust = closed or names or confirmed is not None
+            calendar = AdjustedCalendar(base, closed, names, confirmed) if adjust else base
             self._by_key[key] = calendar
         return calendar
 
@@ -133,6 +149,7 @@ def learn_days(activity: pd.DataFrame, offices: Iterable[Any], calendars: Calend
     active = activity[[s.OFFICE_ID, s.DATE]].drop_duplicates()
     closed: dict[str, frozenset[dt.date]] = {}
     open_names: dict[str, frozenset[str]] = {}
+    closed_names: dict[str, frozenset[str]] = {}
     for key, members in groups.items():
         ids = {o.id for o in members}
         rows = active[active[s.OFFICE_ID].isin(ids)]
@@ -142,16 +159,18 @@ def learn_days(activity: pd.DataFrame, offices: Iterable[Any], calendars: Calend
         base = calendars.base(members[0].country, members[0].region)
         dates = pd.date_range(min(per_day.index), max(per_day.index), freq="D").date
         n_offices = rows[s.OFFICE_ID].nunique()
-        shut, worked = set(), set()
+        shut, worked, shut_names = set(), set(), set()
         for date in dates:
             info = base.day(date)
             count = int(per_day.get(date, 0))
             if info.working and count == 0:
                 shut.add(date)
-            elif info.holiday and info.holiday_en and count >= OPEN_HOLIDAY_SHARE * n_offices:
-                worked.add(holiday_name(info.holiday_en))
+            elif info.holiday and info.holiday_en:
+                is_open = count >= OPEN_HOLIDAY_SHARE * n_offices
+                (worked if is_open else shut_names).add(holiday_name(info.holiday_en))
         if shut:
             closed[key] = frozenset(shut)
         if worked:
             open_names[key] = frozenset(worked)
-    return LearnedDays(closed, open_names)
+        closed_names[key] = frozenset(shut_names - worked)
+    return LearnedDays(closed, open_names, closed_names)

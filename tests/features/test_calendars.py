@@ -67,6 +67,35 @@ def test_closures_are_learned_per_region_and_open_holidays_by_name() -> None:
     assert calendars.day(offices[0], dt.date(2024, 11, 11)).working  # next year's too
 
 
+def test_holidays_not_yet_in_the_data_are_forecast_as_unconfirmed_outside_china() -> None:
+    """Offices closed on Thanksgiving in the data stay closed on it; Juneteenth, after the
+    data end, is forecast open and flagged as an estimate; China's calendar is official."""
+    ca = [_office(f"ca-{i}", "US", "CA") for i in range(2)]
+    cn = _office("hz", "CN")
+    dates = pd.date_range("2024-10-01", "2024-12-31", freq="D").date
+    closed_by_package = Calendars().base("US", "CA")
+    rows = [
+        (o.id, d)
+        for o in [*ca, cn]
+        for d in dates
+        if (closed_by_package if o is not cn else Calendars().of(cn)).day(d).working
+    ]
+    learned = learn_days(pd.DataFrame(rows, columns=[s.OFFICE_ID, s.DATE]), [*ca, cn], Calendars())
+    assert "Thanksgiving Day" in learned.closed_holidays["US-CA"]
+    calendars = Calendars(learned=LearnedDays.from_dict(learned.to_dict()))
+    thanksgiving = calendars.day(ca[0], dt.date(2025, 11, 27))
+    assert not thanksgiving.working and not thanksgiving.estimated
+    juneteenth = calendars.day(ca[0], dt.date(2025, 6, 19))
+    assert juneteenth.working and juneteenth.estimated
+    assert juneteenth.holiday_en and "Juneteenth" in juneteenth.holiday_en
+    assert not juneteenth.holiday  # an office opens its weekday sessions: forecast
+    assert not calendars.day(ca[0], dt.date(2025, 6, 18)).estimated  # an ordinary day
+    assert not calendars.day(cn, dt.date(2025, 10, 1)).working  # National Day: official
+    # a model without the record (older bundles) keeps the package's verdict
+    old = Calendars(learned=LearnedDays(closed=learned.closed))
+    assert not old.day(ca[0], dt.date(2025, 6, 19)).working
+
+
 def test_the_events_table_dates_the_one_off_events() -> None:
     events = load_events()
     kinds = {(e.kind, e.start) for e in events}

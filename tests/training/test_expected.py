@@ -10,13 +10,15 @@ import pytest
 
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
-from features.hourly import HOURLY_KEYS
+from features.calendars import Calendars
+from features.hourly import HOURLY_KEYS, hourly_table, ticket_outcomes
 from features.offices import OfficeRegistry
 from tests.toy_data import FAST
 from training.backtest import run_backtest
-from training.expected import expected_waits
+from training.expected import World, expected_waits
 from training.metrics import EXPECTED, EXPECTED_NOISE, MODEL
 from training.report import render_markdown
+from training.simulate import simulate
 
 START, END = dt.date(2025, 4, 7), dt.date(2025, 4, 11)
 
@@ -69,3 +71,18 @@ def test_replays_in_parallel_give_the_same_expected_wait(small, calendar):
     one = expected_waits(small, calendar, START, END, seeds, warmup_days=30, n_jobs=1)
     two = expected_waits(small, calendar, START, END, seeds, warmup_days=30, n_jobs=2)
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_replays_fork_the_world_at_the_window(small, calendar):
+    """Replays of a known world start from its state: forked into the world's own seed,
+    a replay is the world's window itself; into other seeds, near the world's level."""
+    world = World(seed=9, start=START - dt.timedelta(days=40))
+    log = simulate(small, calendar, START, END, seed=9, warmup_days=40)
+    own = hourly_table(ticket_outcomes(log, small, Calendars(calendar)), from_tickets=True)
+    own = own[[*HOURLY_KEYS, s.WAIT_P50]].dropna().set_index(HOURLY_KEYS)[s.WAIT_P50]
+    same = expected_waits(small, calendar, START, END, [9], world=world).set_index(HOURLY_KEYS)
+    pd.testing.assert_series_equal(same[EXPECTED], own, check_names=False)
+    other = expected_waits(small, calendar, START, END, [10, 11], world=world)
+    assert not np.allclose(other[EXPECTED].mean(), own.mean())
+    with pytest.raises(ValueError, match="before the world's first day"):
+        expected_waits(small, calendar, world.start - dt.timedelta(days=1), END, [9], world=world)

@@ -71,7 +71,7 @@ def test_three_weeks_of_maryland_train_and_beat_the_mean_on_the_fourth(tmp_path,
     posts = posts.assign(date=posts["at"].dt.date.astype(str), hour=posts["at"].dt.hour)
     keys = ["office_id", "service", "date", "hour"]
     hourly = posts.groupby(keys, as_index=False)["wait"].median()
-    hourly["weekday"] = pd.to_datetime(hourly["date"]).dt.weekday
+    hourly["weekday"] = pd.to_datetime(hourly["date"]).dt.day_of_week
     past, test = hourly[hourly["date"] < "2017-11-29"], hourly[hourly["date"] >= "2017-11-29"]
     test = test[test["date"] <= "2017-12-05"]
     cell = ["office_id", "service", "weekday", "hour"]

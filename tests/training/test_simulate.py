@@ -17,7 +17,7 @@ from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.errors import ParameterError
 from features.offices import WEEKDAYS, Office, OfficeRegistry
-from training.simulate import LOG_COLUMNS, ServiceType, SimConfig, simulate
+from training.simulate import LOG_COLUMNS, Forked, ServiceType, SimConfig, simulate
 
 D = dt.date
 WALK_IN = s.Channel.WALK_IN.value
@@ -94,6 +94,32 @@ def test_a_warm_up_replays_the_window_of_a_longer_run(
     head = simulate(subset, calendar, D(2023, 3, 1), D(2023, 4, 10), seed=9)
     early = long[long[s.ISSUED_AT] < pd.Timestamp("2023-04-11")].reset_index(drop=True)
     pd.testing.assert_frame_equal(head, early)
+
+
+def test_a_fork_keeps_the_history_and_draws_a_new_future(
+    offices: OfficeRegistry, calendar: ChinaCalendar
+) -> None:
+    subset = _subset(offices, DUAL_SMALL)
+    args = (subset, calendar, D(2023, 3, 1), D(2023, 5, 31))
+    world = simulate(*args, seed=9)
+    fork = D(2023, 5, 8)
+    # forking into the same seed is the world itself
+    pd.testing.assert_frame_equal(simulate(*args, seed=Forked(9, fork, 9)), world)
+    replay = simulate(*args, seed=Forked(9, fork, 10))
+    before = pd.Timestamp(fork)
+    pd.testing.assert_frame_equal(
+        replay[replay[s.ISSUED_AT] < before].reset_index(drop=True),
+        world[world[s.ISSUED_AT] < before].reset_index(drop=True),
+    )
+    after_world = world[world[s.ISSUED_AT] >= before].reset_index(drop=True)
+    after_replay = replay[replay[s.ISSUED_AT] >= before].reset_index(drop=True)
+    assert not after_replay.equals(after_world)
+    # the new future starts from the world's appointment book: the slots booked before
+    # the fork are still there after it
+    booked = world[(world[s.ISSUED_AT] >= before) & (world[s.CHANNEL] == APPOINTMENT)]
+    assert len(booked) and abs(len(after_replay) / len(after_world) - 1) < 0.1
+    with pytest.raises(ParameterError, match="seed"):
+        simulate(*args, seed=Forked(9, fork, -1))
 
 
 def test_closed_on_public_holidays_open_on_make_up_days(

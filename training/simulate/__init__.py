@@ -12,9 +12,12 @@ from training.simulate.simulator import (
     simulate,
     simulate_office,
 )
+from training.simulate.streams import Forked, Seed
 
 __all__ = [
     "LOG_COLUMNS",
+    "Forked",
+    "Seed",
     "ServiceType",
     "SimConfig",
     "book_office",

@@ -17,7 +17,7 @@ import numpy as np
 from training.simulate.config import SimConfig
 from training.simulate.demand import overtime
 from training.simulate.roster import DayRoster
-from training.simulate.streams import Purpose, day_rng
+from training.simulate.streams import Purpose, Seed, day_rng
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ def run_bookings(
     rosters: Sequence[DayRoster | None],
     demand: np.ndarray,
     booking_days: int,
-    seed: int,
+    seed: Seed,
     config: SimConfig,
 ) -> BookingOutcome:
     """Split each open day's demand into walk-ins and bookers, and book the latter.

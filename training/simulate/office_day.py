@@ -13,7 +13,7 @@ from training.simulate.config import SimConfig
 from training.simulate.demand import sample_times, walk_in_profile
 from training.simulate.engine import run_queue
 from training.simulate.roster import DayRoster
-from training.simulate.streams import Purpose, day_rng
+from training.simulate.streams import Purpose, Seed, day_rng
 
 APPOINTMENT_CODE = 0  # channel codes; appointment sorts first, like ticket ids A… < W…
 WALK_IN_CODE = 1
@@ -56,7 +56,7 @@ def simulate_day(
     day_index: int,
     roster: DayRoster,
     bookings: BookingOutcome,
-    seed: int,
+    seed: Seed,
     config: SimConfig,
     extra_walk_ins: np.ndarray | None = None,
 ) -> DayTickets:

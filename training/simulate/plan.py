@@ -17,7 +17,7 @@ from training.simulate.booking import BookingOutcome, run_bookings
 from training.simulate.config import SimConfig
 from training.simulate.demand import calendar_factor, is_pre_holiday, office_scale, overtime
 from training.simulate.roster import DayRoster, build_roster, session_minutes, staffed_windows
-from training.simulate.streams import Purpose, day_rng
+from training.simulate.streams import Purpose, Seed, day_rng
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def plan_office(
     calendar: ChinaCalendar,
     start: dt.date,
     end: dt.date,
-    seed: int,
+    seed: Seed,
     config: SimConfig,
     warmup_days: int,
 ) -> OfficePlan:

@@ -20,15 +20,16 @@ from training.simulate.config import SimConfig
 from training.simulate.log import LOG_COLUMNS, assemble_log, day_starts, empty_log, to_datetimes
 from training.simulate.office_day import DayTickets, simulate_day
 from training.simulate.plan import plan_office
+from training.simulate.streams import Seed, seed_values
 
 __all__ = ["LOG_COLUMNS", "book_office", "combine_logs", "simulate", "simulate_office"]
 
 
-def check_window(start: dt.date, end: dt.date, seed: int, warmup_days: int) -> None:
+def check_window(start: dt.date, end: dt.date, seed: Seed, warmup_days: int) -> None:
     """Refuse a date window, seed or warm-up that cannot be simulated."""
     if end < start:
         raise ParameterError("end", f"{end} is before start {start}")
-    if seed < 0:
+    if min(seed_values(seed)) < 0:
         raise ParameterError("seed", f"must be >= 0, got {seed}")
     if warmup_days < 0:
         raise ParameterError("warmup_days", f"must be >= 0, got {warmup_days}")
@@ -39,7 +40,7 @@ def simulate(
     calendar: ChinaCalendar,
     start: dt.date,
     end: dt.date,
-    seed: int = 0,
+    seed: Seed = 0,
     config: SimConfig | None = None,
     warmup_days: int = 0,
 ) -> pd.DataFrame:
@@ -50,7 +51,8 @@ def simulate(
         calendar: holidays, make-up days and school breaks.
         start: first day of the log.
         end: last day of the log (inclusive).
-        seed: the randomness; the same seed gives the same log.
+        seed: the randomness; the same seed gives the same log (a :class:`Forked` seed
+            replays the history of one seed with the future of another).
         config: the parameters (default: :class:`SimConfig`).
         warmup_days: days simulated before ``start`` (so the booking book fills up) and
             left out of the log.
@@ -80,7 +82,7 @@ def simulate_office(
     calendar: ChinaCalendar,
     start: dt.date,
     end: dt.date,
-    seed: int = 0,
+    seed: Seed = 0,
     config: SimConfig | None = None,
     warmup_days: int = 0,
     extra_walk_ins: Mapping[dt.date, np.ndarray] | None = None,
@@ -118,7 +120,7 @@ def book_office(
     calendar: ChinaCalendar,
     start: dt.date,
     end: dt.date,
-    seed: int = 0,
+    seed: Seed = 0,
     config: SimConfig | None = None,
     warmup_days: int = 0,
 ) -> pd.DataFrame:
