@@ -159,7 +159,9 @@ def learn_days(activity: pd.DataFrame, offices: Iterable[Any], calendars: Calend
         base = calendars.base(members[0].country, members[0].region)
         dates = pd.date_range(min(per_day.index), max(per_day.index), freq="D").date
         n_offices = rows[s.OFFICE_ID].nunique()
-        shut, worked, shut_names = set(), set(), set()
+        shut: set[dt.date] = set()
+        worked: set[str] = set()
+        shut_names: set[str] = set()
         for date in dates:
             info = base.day(date)
             count = int(per_day.get(date, 0))
