@@ -7,10 +7,11 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
    is computed on every held-out hour.
 2. Each channel gets the share with the lowest mean error over all its hours (the pooled
    choice) when it beats the historical mean by more than one standard error of their
-   daily difference, else the historical mean. A queue with at least ``min_hours``
-   held-out hours gets its own best share, but only when it beats the pooled one by more
-   than one standard error of their daily difference — so a handful of lucky hours or
-   days does not move it.
+   daily difference *and* is not worse than it on the latest fold (the one nearest the
+   forecast: a model that has stopped winning is not served on its older record), else
+   the historical mean. A queue with at least ``min_hours`` held-out hours gets its own
+   best share, but only on the same evidence against the pooled one — so a handful of
+   lucky hours or days does not move it.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
    outcomes, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
@@ -67,10 +68,10 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
     """Per-queue model shares (no offsets yet) from held-out hours."""
     errors = _errors(wide)
     channel = wide[s.CHANNEL].astype(str).to_numpy()
-    pooled = {POOLED: _evident_share(errors, wide[s.DATE])}
+    pooled = {POOLED: _evident_share(errors, wide[[s.DATE, ORIGIN]])}
     for name in np.unique(channel):
         mine = channel == name
-        pooled[str(name)] = _evident_share(errors[mine], wide.loc[mine, s.DATE])
+        pooled[str(name)] = _evident_share(errors[mine], wide.loc[mine, [s.DATE, ORIGIN]])
     rows = []
     queue = wide[list(s.QUEUE_KEYS)].astype(str)
     for key, index in queue.groupby(list(s.QUEUE_KEYS)).groups.items():
@@ -78,28 +79,33 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
         base = pooled[str(key[1])]
         weight = base
         if len(own) >= min_hours:
-            weight = _evident_share(own, wide.loc[index, s.DATE], against=base)
+            weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], against=base)
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
     return Blend(weights=weights, pooled=pooled)
 
 
-def _evident_share(errors: pd.DataFrame, dates: pd.Series, against: float = 0.0) -> float:
+def _evident_share(errors: pd.DataFrame, when: pd.DataFrame, against: float = 0.0) -> float:
     """The share with the lowest mean error, when it beats share ``against`` (by default
-    the historical mean's, 0) by more than one standard error of their difference; else
-    ``against``.
+    the historical mean's, 0) by more than one standard error of their difference and is
+    not worse than it on the latest fold; else ``against``.
 
-    The standard error is taken over days (the mean difference of each day), since the
-    hours of one day share their errors: a channel-wide choice needs evidence from many
-    days, not many hours of a few.
+    ``when`` gives each hour's date and backtest origin. The standard error is taken over
+    days (the mean difference of each day), since the hours of one day share their
+    errors: a channel-wide choice needs evidence from many days, not many hours of a few.
     """
     best = float(errors.mean().idxmin())
     if best == against:
         return best
-    daily = (errors[best] - errors[against]).groupby(dates.to_numpy()).mean()
+    difference = errors[best] - errors[against]
+    daily = difference.groupby(when[s.DATE].to_numpy()).mean()
     if len(daily) < 2:
         return against
     se = daily.std(ddof=1) / np.sqrt(len(daily))
+    origins = when[ORIGIN].to_numpy()
+    latest = origins == origins.max()
+    if not latest.all() and difference[latest].mean() > 0:
+        return against
     return best if daily.mean() < -se else against
 
 

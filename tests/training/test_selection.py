@@ -138,3 +138,17 @@ def test_one_lucky_day_is_not_evidence_for_a_whole_channel() -> None:
     errors = (wide["m_p50"] - wide[s.WAIT_P50]).abs().mean()
     assert errors < (wide["b_p50"] - wide[s.WAIT_P50]).abs().mean()  # wins over hours
     assert choose_weights(wide).pooled[s.Channel.WALK_IN.value] == 0.0
+
+
+def test_a_model_that_stopped_winning_on_the_latest_fold_is_not_served() -> None:
+    """Better than the mean on the older folds, worse on the latest one: the mean serves
+    (the latest fold is the one nearest the forecast)."""
+    good, bad = _wide({"a": 1.0, "b": 1.0}), _wide({"a": 9.0, "b": 9.0}, seed=3)
+    latest = good[ORIGIN] == ORIGINS[-1]
+    assert choose_weights(good).pooled[s.Channel.WALK_IN.value] == 1.0
+    mixed = pd.concat([good[~latest], bad[bad[ORIGIN] == ORIGINS[-1]]], ignore_index=True)
+    errors = (mixed["m_p50"] - mixed[s.WAIT_P50]).abs() - (mixed["b_p50"] - mixed[s.WAIT_P50]).abs()
+    assert errors.mean() < 0  # over all folds the model still looks better
+    blend = choose_weights(mixed)
+    assert blend.pooled[s.Channel.WALK_IN.value] == 0.0
+    assert (blend.weights["weight"] == 0.0).all()
