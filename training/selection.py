@@ -10,8 +10,9 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
    daily difference *and* is not worse than it on the latest fold (the one nearest the
    forecast: a model that has stopped winning is not served on its older record), else
    the historical mean. A queue with at least ``min_hours`` held-out hours gets its own
-   best share, but only on the same evidence against the pooled one — so a handful of
-   lucky hours or days does not move it.
+   best share, but only when it beats the pooled one by more than two standard errors
+   (and on the latest fold) — one of hundreds of queues, a handful of lucky hours or
+   days does not move it.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
    outcomes, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
@@ -31,6 +32,10 @@ from models.blend import POOLED, WEIGHTS, Blend
 from models.calibration import MIN_OUTCOMES, conformal_offsets
 
 MIN_HOURS = 60  # a queue with fewer held-out hours takes its channel's pooled choice
+# Standard errors of evidence: a channel's choice is one test; each of a channel's
+# queues leaving it is one of hundreds, so a queue needs more (by chance alone about
+# one queue in six beats its channel by one standard error, one in forty by two).
+CHANNEL_Z, QUEUE_Z = 1.0, 2.0
 KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
 MODEL_Q = ("m_p10", "m_p50", "m_p90")
 BASE_Q = ("b_p10", "b_p50", "b_p90")
@@ -79,16 +84,18 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
         base = pooled[str(key[1])]
         weight = base
         if len(own) >= min_hours:
-            weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], against=base)
+            weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], base, QUEUE_Z)
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
     return Blend(weights=weights, pooled=pooled)
 
 
-def _evident_share(errors: pd.DataFrame, when: pd.DataFrame, against: float = 0.0) -> float:
+def _evident_share(
+    errors: pd.DataFrame, when: pd.DataFrame, against: float = 0.0, z: float = CHANNEL_Z
+) -> float:
     """The share with the lowest mean error, when it beats share ``against`` (by default
-    the historical mean's, 0) by more than one standard error of their difference and is
-    not worse than it on the latest fold; else ``against``.
+    the historical mean's, 0) by more than ``z`` standard errors of their difference and
+    is not worse than it on the latest fold; else ``against``.
 
     ``when`` gives each hour's date and backtest origin. The standard error is taken over
     days (the mean difference of each day), since the hours of one day share their
@@ -106,7 +113,7 @@ def _evident_share(errors: pd.DataFrame, when: pd.DataFrame, against: float = 0.
     latest = origins == origins.max()
     if not latest.all() and difference[latest].mean() > 0:
         return against
-    return best if daily.mean() < -se else against
+    return best if daily.mean() < -z * se else against
 
 
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:

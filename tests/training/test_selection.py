@@ -152,3 +152,27 @@ def test_a_model_that_stopped_winning_on_the_latest_fold_is_not_served() -> None
     blend = choose_weights(mixed)
     assert blend.pooled[s.Channel.WALK_IN.value] == 0.0
     assert (blend.weights["weight"] == 0.0).all()
+
+
+def test_a_queue_needs_two_standard_errors_to_leave_its_channel_s_choice() -> None:
+    """One of hundreds of queues: its own advantage must exceed two standard errors of the
+    daily difference (here 1.6) before it leaves the channel's choice."""
+    day_gain = [-1.0, 0.3] * 5  # the model's error minus the mean's, per day
+    rows = []
+    for office, gains in (("q", day_gain), ("bad", [2.0] * 10)):
+        for day, gain in enumerate(gains):
+            origin = ORIGINS[day // 5]
+            for hour in range(9, 17):
+                model, base = 21.0 + gain, 21.0
+                rows.append(
+                    (office, s.Channel.WALK_IN.value, s.DEFAULT_SERVICE,
+                     origin + dt.timedelta(days=day % 5), hour, origin, 20.0,
+                     model * 0.7, model, model * 1.3, base * 0.7, base, base * 1.3)
+                )  # fmt: skip
+    columns = [*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.WAIT_P50,
+               "m_p10", "m_p50", "m_p90", "b_p10", "b_p50", "b_p90"]  # fmt: skip
+    wide = pd.DataFrame(rows, columns=columns)
+    blend = choose_weights(wide)
+    assert blend.pooled[s.Channel.WALK_IN.value] == 0.0
+    weights = dict(zip(blend.weights[s.OFFICE_ID], blend.weights["weight"], strict=True))
+    assert weights["q"] == 0.0
