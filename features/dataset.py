@@ -215,7 +215,7 @@ def resolve_offices(
                 f"offices {', '.join(o.id for o in inferred)} worked on Chinese public "
                 f"holidays ({', '.join(sorted(contradicted))}), so they are not on China's "
                 "calendar: forecast with weekends only and the closures seen in the data; "
-                "pass --country (and --region) for their public holidays"
+                "give their country (and region) for their public holidays"
             )
     _note_learned(learned, notes)
     return offices, calendars.with_learned(learned), notes

@@ -31,7 +31,7 @@ from lightgbm.basic import LightGBMError
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.calendars import Calendars, LearnedDays
-from features.errors import ModelIntegrityError, ModelNotFoundError
+from features.errors import ModelIntegrityError, NoCurrentModelError
 from features.offices import OfficeRegistry
 from features.spec import FeatureSpec
 from models.baselines import HistoricalMean
@@ -168,7 +168,7 @@ def load_from_registry(
     if version is None:
         version = registry.current_version()
         if version is None:
-            raise ModelNotFoundError("no current model: train one with `waitcast train`")
+            raise NoCurrentModelError(f"no current model in {registry.root}")
     folder = registry.verified_path(version)
     metadata = dict(registry.metadata(version))
     metadata.setdefault("version", version)

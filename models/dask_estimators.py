@@ -84,10 +84,7 @@ def _client() -> Client:
     try:
         return get_client()
     except ValueError:
-        raise RuntimeError(
-            "the dask estimators need a running distributed.Client (waitcast train --engine "
-            "dask starts one)"
-        ) from None
+        raise RuntimeError("the dask estimators need a running distributed.Client") from None
 
 
 def _as_dask(X: Any, *others: Any) -> tuple[Any, ...]:

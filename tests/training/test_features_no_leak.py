@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from features import schema as s
-from features.build import ORIGIN, build_features, training_targets
+from features.build import build_features, training_targets
 from features.calendars import Calendars
 from tests.toy_data import FAST
 from training.pipeline import make_spec
