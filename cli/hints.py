@@ -8,17 +8,19 @@ The core's errors say what is wrong and name parameters as its functions do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from features import errors as e
 
 __all__ = ["message"]
 
+Hint = str | Callable[[Any], str]  # the words, or the words made from the error's fields
 # Most specific first: the first class the error is an instance of gives the hint.
-_HINTS: tuple[tuple[type[Exception], str], ...] = (
+_HINTS: tuple[tuple[type[Exception], Hint], ...] = (
     (
         e.UnknownOfficeError,
-        "see the office registry (the built-in Hangzhou list or --offices FILE)",
+        "see the offices the model knows (`waitcast models show current`)",
     ),
     (
         e.TooManyRejectsError,
@@ -29,16 +31,19 @@ _HINTS: tuple[tuple[type[Exception], str], ...] = (
     (e.UnknownVersionError, "see `waitcast models list`"),
     (e.CurrentPointerError, "set it with `waitcast models promote VERSION`"),
     (e.RegistryError, "fix its permissions or free space, or pass --registry DIR"),
-    (e.NoStoreError, "create one with `waitcast ingest FILE... --store DIR`"),
+    (e.NoStoreError, lambda exc: f"create one with `waitcast ingest FILE... --store {exc.root}`"),
     (e.NotAStoreError, "pass --store DIR: a store, or a new or empty folder to ingest into"),
 )
 
 
-def _key_hints() -> tuple[tuple[type[Exception], str], ...]:
+def _key_hints() -> tuple[tuple[type[Exception], Hint], ...]:
     from serving.keys import KeyExistsError, NoSuchKeyError  # only when an error is printed
 
     return (
-        (KeyExistsError, "revoke it first (`waitcast keys revoke NAME`) or pick another name"),
+        (
+            KeyExistsError,
+            lambda exc: f"revoke it first (`waitcast keys revoke {exc.name}`) or pick another name",
+        ),
         (NoSuchKeyError, "see `waitcast keys list`"),
     )
 
@@ -53,7 +58,9 @@ def message(exc: e.WaitcastError, app: Any, argv: list[str]) -> str:
             text = f"{flag}: {exc.detail}"
     hints = (*_key_hints(), *_HINTS)
     hint = next((hint for kind, hint in hints if isinstance(exc, kind)), None)
-    return f"{text}: {hint}" if hint else text
+    if hint is None:
+        return text
+    return f"{text}: {hint(exc) if callable(hint) else hint}"
 
 
 def _flag(parameter: str, app: Any, argv: list[str]) -> str | None:
