@@ -26,7 +26,8 @@ from serving.advice import (
     advise,
     parse_near,
 )
-from serving.schemas_advice import AdviceResponse, TimeOption, advice_response
+from serving.advice_responses import advice_response
+from serving.schemas_advice import AdviceResponse, TimeOption
 
 TITLES = {
     "book": "BOOK an appointment",

@@ -8,13 +8,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from features.errors import ParameterError
-from features.schema import DEFAULT_TIMEZONE
 
 err_console = Console(stderr=True)
 console = Console()
@@ -46,11 +44,6 @@ def horizon_days() -> int:
         return int(text) if text else default
     except ValueError:
         raise ParameterError(HORIZON_ENV, f"expected a number of days, got {text!r}") from None
-
-
-def local_today(timezone: str = DEFAULT_TIMEZONE) -> dt.date:
-    """Today in ``timezone`` (the clock is read here, at the edge)."""
-    return dt.datetime.now(ZoneInfo(timezone)).date()
 
 
 def parse_date(value: str, option: str) -> dt.date:

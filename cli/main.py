@@ -17,7 +17,7 @@ try:  # typer >= 0.20 ships its own click; older ones use click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
-from cli import common
+from cli import common, hints
 from features.errors import WaitcastError
 
 # Command name → the module that registers it (``register(app)``); keep this sorted by
@@ -65,6 +65,8 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 1 user error)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    app = None
     try:
         app = build_app(argv)
         code = app(args=argv, prog_name="waitcast", standalone_mode=False)
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         common.fail(exc.format_message())
         return 1
     except WaitcastError as exc:
-        common.fail(str(exc))
+        common.fail(hints.message(exc, app, args) if app is not None else str(exc))
         return 1
     except KeyboardInterrupt:
         common.fail("interrupted")

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from cli import common
-from features.errors import ModelNotFoundError
+from features.errors import NoCurrentModelError
 from models.registry import ModelRegistry, VersionInfo
 
 models_app = typer.Typer(
@@ -118,7 +118,7 @@ def show(version: VersionArgument, registry: RegistryOption = None) -> None:
     current = store.current_version()
     if version == "current":
         if current is None:
-            raise ModelNotFoundError("no current model: train one with `waitcast train`")
+            raise NoCurrentModelError(f"no current model in {store.root}")
         version = current
     document = {
         "version": version,

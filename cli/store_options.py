@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from store.duck import MEMORY_LIMIT_OPTION
-
 StoreDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -18,6 +16,6 @@ StoreDirOpt = Annotated[
 MemoryLimitOpt = Annotated[
     str,
     typer.Option(
-        MEMORY_LIMIT_OPTION, help="DuckDB's memory limit for the store; past it, work spills."
+        "--memory-limit", help="DuckDB's memory limit for the store; past it, work spills."
     ),
 ]

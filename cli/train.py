@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 from dataclasses import dataclass
@@ -127,7 +126,6 @@ def train(
         phases.start("saving the version")
     # --- end of the phases ---
     metadata: dict[str, Any] = {
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "data": data_summary(data, inputs.files, source_fingerprint(inputs)),  # issue 14
         "validation": [
             {

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from cli import common
-from features.errors import ParameterError, UnusableInputError
+from features.errors import ParameterError, TooManyRejectsError, UnusableInputError
 from features.offices import load_offices
 from features.read import RawInput, read_inputs
 from features.reasons import describe
@@ -61,16 +61,18 @@ def validate_command(
     with common.progress("validating"):
         results = [validate(raw, registry) for raw in inputs]
     limit = 1.0 if allow_rejects else max_reject_share
-    problems = []
+    refusals: list[UnusableInputError] = []
     for result in results:
         try:
             check_usable(result, limit)
         except UnusableInputError as exc:
-            problems.append(str(exc))
+            refusals.append(exc)
+    problems = [str(exc) for exc in refusals]
     _write(out, inputs, results, problems, max_reject_share, allow_rejects)
     _print(results, out)
-    if problems:  # after the files are written, so the rejects can be looked at
-        raise UnusableInputError("; ".join(problems))
+    if refusals:  # after the files are written, so the rejects can be looked at
+        too_many = any(isinstance(exc, TooManyRejectsError) for exc in refusals)
+        raise (TooManyRejectsError if too_many else UnusableInputError)("; ".join(problems))
 
 
 def _rejects_name(result: ValidationResult) -> str:

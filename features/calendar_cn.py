@@ -119,17 +119,15 @@ class ChinaCalendar(WorkCalendar):
 @lru_cache(maxsize=64)
 def _estimated_year(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     lib = holidays_lib.China(years=year)
-    days: dict[dt.date, str] = {}
-    for date, raw in lib.items():
-        days[date] = _canonical_name(str(raw))
+    holiday_names = {date: _canonical_name(str(raw)) for date, raw in lib.items()}
     makeup = frozenset(d for d in getattr(lib, "weekend_workdays", set()) if d.year == year)
-    return days, makeup
+    return holiday_names, makeup
 
 
 def _estimate(date: dt.date) -> tuple[bool, bool, str | None]:
-    days, makeup = _estimated_year(date.year)
-    if date in days:
-        return True, False, days[date]
+    holiday_names, makeup = _estimated_year(date.year)
+    if date in holiday_names:
+        return True, False, holiday_names[date]
     if date in makeup:
         return False, True, None
     return False, False, None

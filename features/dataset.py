@@ -174,15 +174,17 @@ def assemble(
 
 
 def _activity(tickets: pd.DataFrame | None, observations: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per ticket or posted wait: office, channel and local time ``at``."""
+    """One row per ticket or posted wait: office, channel and local time (``ACTIVITY_AT``)."""
     frames = []
     if tickets is not None:
-        frames.append(tickets[[s.OFFICE_ID, s.CHANNEL]].assign(at=tickets[s.ISSUED_AT]))
+        frames.append(
+            tickets[[s.OFFICE_ID, s.CHANNEL]].assign(**{s.ACTIVITY_AT: tickets[s.ISSUED_AT]})
+        )
     if observations is not None:
         seen = observations[observations[s.WAIT_MINUTES].notna()]
-        frames.append(seen[[s.OFFICE_ID, s.CHANNEL]].assign(at=seen[s.OBSERVED_AT]))
+        frames.append(seen[[s.OFFICE_ID, s.CHANNEL]].assign(**{s.ACTIVITY_AT: seen[s.OBSERVED_AT]}))
     if not frames:
-        return pd.DataFrame(columns=[s.OFFICE_ID, s.CHANNEL, "at"])
+        return pd.DataFrame(columns=[s.OFFICE_ID, s.CHANNEL, s.ACTIVITY_AT])
     activity = pd.concat(frames, ignore_index=True)
     activity[s.OFFICE_ID] = activity[s.OFFICE_ID].astype(str)
     return activity
@@ -195,25 +197,25 @@ def resolve_offices(
     the learned closures and openings, and notes on both.
 
     ``activity`` has one row per ticket or posted wait: ``office_id``, ``channel`` and the
-    local time ``at``.
+    local time (``schema.ACTIVITY_AT``).
     """
     notes: list[str] = []
     inferred = infer_offices(activity, registry, locale)
     offices = registry.merged(inferred)
-    days = activity.assign(**{s.DATE: pd.to_datetime(activity["at"]).dt.date})
-    learned = learn_days(days, offices, calendars)
+    dated = activity.assign(**{s.DATE: pd.to_datetime(activity[s.ACTIVITY_AT]).dt.date})
+    learned = learn_days(dated, offices, calendars)
     if locale.country is None and inferred:
         contradicted = learned.open_holidays.get(calendar_key(CN, None), frozenset())
         if contradicted and any(not o.inferred for o in offices if o.country == CN):
             contradicted = frozenset()  # registry offices in China: keep the China calendar
         if contradicted:
             offices = registry.merged([_without_country(o) for o in inferred])
-            learned = learn_days(days, offices, calendars)
+            learned = learn_days(dated, offices, calendars)
             notes.append(
                 f"offices {', '.join(o.id for o in inferred)} worked on Chinese public "
                 f"holidays ({', '.join(sorted(contradicted))}), so they are not on China's "
                 "calendar: forecast with weekends only and the closures seen in the data; "
-                "pass --country (and --region) for their public holidays"
+                "give their country (and region) for their public holidays"
             )
     _note_learned(learned, notes)
     return offices, calendars.with_learned(learned), notes

@@ -27,7 +27,6 @@ from features.calendars import Calendars
 from features.offices import OfficeRegistry
 
 CENSOR_BOUND = "censor_bound"
-WAIT_START = "wait_start"
 CLOSE_MINUTE = "close_minute"
 
 

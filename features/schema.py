@@ -72,13 +72,13 @@ WAIT: Final = "wait_minutes"  # the same name as an observation's wait
 CENSORED: Final = "censored"  # True when the ticket was never called
 DATE: Final = "date"
 HOUR: Final = "hour"
+ACTIVITY_AT: Final = "at"  # when a ticket was issued or a wait posted (office time)
 SOURCE_FILE: Final = "source_file"
 SOURCE_ROW: Final = "source_row"
 REJECT_REASON: Final = "reason"
 
 # --- hourly table -------------------------------------------------------------
 ARRIVALS: Final = "arrivals"
-N_CALLED: Final = "n_called"
 N_NEVER_CALLED: Final = "n_never_called"
 NEVER_CALLED_SHARE: Final = "never_called_share"
 N_OUTCOMES: Final = "n_outcomes"

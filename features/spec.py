@@ -173,11 +173,6 @@ class FeatureSpec:
         known = [HORIZON] + ([s.BOOKED] if self.use_bookings else [])
         return self.calendar_names + day + queue + known + self.level_names
 
-    @property
-    def categorical(self) -> list[str]:
-        """Columns encoded as pandas categoricals with fixed levels."""
-        return [c for c in (s.OFFICE_ID, s.CHANNEL, s.SERVICE) if c in self.feature_names]
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         data = asdict(self)

@@ -25,7 +25,12 @@ from features.checks import (
     observation_schema,
     ticket_schema,
 )
-from features.errors import MissingColumnError, ParameterError, UnusableInputError
+from features.errors import (
+    MissingColumnError,
+    ParameterError,
+    TooManyRejectsError,
+    UnusableInputError,
+)
 from features.offices import OfficeRegistry
 from features.read import RawInput, as_text
 from features.reasons import PRIORITY, Reason
@@ -232,9 +237,7 @@ def check_usable(result: ValidationResult, max_reject_share: float = 0.05) -> No
             the message gives the share, the limit and the top reasons.
     """
     if not 0.0 <= max_reject_share <= 1.0:
-        raise ParameterError(
-            "--max-reject-share", f"must be within 0 and 1, got {max_reject_share}"
-        )
+        raise ParameterError("max_reject_share", f"must be within 0 and 1, got {max_reject_share}")
     kind = result.kind.value
     top = sorted(result.counts_by_reason.items(), key=lambda item: -item[1])[:3]
     reasons = ", ".join(f"{code} {count:,}" for code, count in top)
@@ -245,8 +248,7 @@ def check_usable(result: ValidationResult, max_reject_share: float = 0.05) -> No
             f"{kind}: no usable rows, all {result.rows_in:,} rejected (top reasons: {reasons})"
         )
     if result.rejected_share > max_reject_share:
-        raise UnusableInputError(
+        raise TooManyRejectsError(
             f"{kind}: {result.rejected_share:.2%} of {result.rows_in:,} rows rejected, above the "
-            f"limit of {max_reject_share:.2%} (top reasons: {reasons}); fix the input (see the "
-            "rejects file), or override with --max-reject-share or --allow-rejects"
+            f"limit of {max_reject_share:.2%} (top reasons: {reasons})"
         )

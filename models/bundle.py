@@ -31,11 +31,12 @@ from lightgbm.basic import LightGBMError
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
 from features.calendars import Calendars, LearnedDays
-from features.errors import ModelIntegrityError, ModelNotFoundError
+from features.errors import ModelIntegrityError, NoCurrentModelError
 from features.offices import OfficeRegistry
 from features.spec import FeatureSpec
 from models.baselines import HistoricalMean
 from models.blend import Blend
+from models.calibration import CalibratedWaitRegressor
 from models.cube_store import BUNDLE_FOLDER, save_cube
 from models.estimators import (
     QUANTILE_TARGETS,
@@ -55,7 +56,7 @@ def save_bundle(
     """Write the forecaster's files into ``folder`` (which must exist); with a calendar,
     its forecast cube too (computed now, so that servers only load it)."""
     (folder / "spec.json").write_text(json.dumps(forecaster.spec.to_dict(), indent=1))
-    for name, text in forecaster.wait.to_texts().items():
+    for name, text in forecaster.wait.estimator_.to_texts().items():
         (folder / f"{name}.txt").write_text(text)
     if forecaster.arrivals is not None:
         (folder / "arrivals.txt").write_text(forecaster.arrivals.to_text())
@@ -64,8 +65,8 @@ def save_bundle(
     calibration = {
         "offsets": forecaster.wait.offsets_,
         "shift": forecaster.wait.shift_,
-        "base_columns": forecaster.wait.base_columns,
-        "base_fill": forecaster.wait.base_fill_,
+        "base_columns": forecaster.wait.estimator_.base_columns,
+        "base_fill": forecaster.wait.estimator_.base_fill_,
     }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     served = {
@@ -110,13 +111,11 @@ def load_bundle(
         names = list(state["feature_names"])
         calibration = json.loads((folder / "calibration.json").read_text())
         texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
-        wait = WaitQuantileRegressor.from_texts(
-            texts,
-            names,
-            calibration["offsets"],
-            calibration.get("shift"),
-            calibration.get("base_columns", ()),
-            calibration.get("base_fill"),
+        quantiles = WaitQuantileRegressor.from_texts(
+            texts, names, calibration.get("base_columns", ()), calibration.get("base_fill")
+        )
+        wait = CalibratedWaitRegressor.from_parts(
+            quantiles, calibration.get("shift"), calibration["offsets"]
         )
         arrivals = (
             CountRegressor.from_text((folder / "arrivals.txt").read_text(), names)
@@ -169,7 +168,7 @@ def load_from_registry(
     if version is None:
         version = registry.current_version()
         if version is None:
-            raise ModelNotFoundError("no current model: train one with `waitcast train`")
+            raise NoCurrentModelError(f"no current model in {registry.root}")
     folder = registry.verified_path(version)
     metadata = dict(registry.metadata(version))
     metadata.setdefault("version", version)

@@ -41,9 +41,9 @@ from models.estimators import (
     CountRegressor,
     ShareRegressor,
     WaitQuantileRegressor,
-    _params,
     log_label,
 )
+from models.hyperparams import lightgbm_params
 
 __all__ = ["FIT_LOCK", "DaskCountRegressor", "DaskShareRegressor", "DaskWaitQuantileRegressor"]
 
@@ -84,10 +84,7 @@ def _client() -> Client:
     try:
         return get_client()
     except ValueError:
-        raise RuntimeError(
-            "the dask estimators need a running distributed.Client (waitcast train --engine "
-            "dask starts one)"
-        ) from None
+        raise RuntimeError("the dask estimators need a running distributed.Client") from None
 
 
 def _as_dask(X: Any, *others: Any) -> tuple[Any, ...]:
@@ -211,7 +208,7 @@ class DaskCountRegressor(CountRegressor):
     def fit(self, X: Any, y: Any) -> DaskCountRegressor:
         """Fit on hourly arrival counts (Dask or pandas)."""
         X_d, y_d = _as_dask(X, y.clip(lower=0) if hasattr(y, "clip") else np.clip(y, 0, None))
-        self.booster_ = _dask_fit(self, _params(self, self.objective), X_d, y_d, None)
+        self.booster_ = _dask_fit(self, lightgbm_params(self, self.objective), X_d, y_d, None)
         self.feature_names_in_ = list(X.columns)
         return self
 
@@ -223,6 +220,6 @@ class DaskShareRegressor(ShareRegressor):
         """Fit on the hour's called share in [0, 1], weighted by arrivals (Dask or pandas)."""
         share = y.clip(0, 1) if hasattr(y, "clip") else np.clip(y, 0, 1)
         X_d, y_d, w_d = _as_dask(X, share, sample_weight)
-        self.booster_ = _dask_fit(self, _params(self, self.objective), X_d, y_d, w_d)
+        self.booster_ = _dask_fit(self, lightgbm_params(self, self.objective), X_d, y_d, w_d)
         self.feature_names_in_ = list(X.columns)
         return self

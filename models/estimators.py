@@ -4,12 +4,10 @@
   LightGBM model on ``log1p`` of the hour's own p10, p50 and p90: p50 with the absolute
   loss (so it estimates the median of the hour's median wait; ``median_loss="l2"`` is a
   faster, slightly less accurate option), p10 and p90 with the squared loss (their
-  level is set afterwards by calibration). With the squared loss, a per-channel median
-  shift on the calibration window removes the mean-of-logs bias. The spread
-  between one citizen's wait and the hour's typical quantiles is then added by
-  split-conformal calibration on a *later* window of individual outcomes
-  (:mod:`models.calibration`), per channel, so that p10–p90 holds 80 % of individual
-  waits. Quantiles never cross (sorted).
+  level is set by calibration). Quantiles never cross (sorted). The served model is
+  this one inside :class:`models.calibration.CalibratedWaitRegressor`, whose ``fit``
+  adds, on a *later* window, the median shift (with the squared loss) and the
+  split-conformal offsets that make p10–p90 hold 80 % of individual waits.
 - :class:`CountRegressor`: expected arrivals per hour (Poisson loss).
 - :class:`ShareRegressor`: the chance of being called before closing (cross-entropy on
   the hour's called share, weighted by arrivals).
@@ -22,34 +20,20 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import NotFittedError
 
 from features import schema as s
+from models import hyperparams
+from models.hyperparams import LightGBMEstimator, check_fitted, lightgbm_params, train_booster
 
 QUANTILE_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)
 MAX_WAIT_MINUTES = 24 * 60.0  # a starting level above a day is a broken input
 
 
-def _params(estimator: Any, objective: str) -> dict[str, Any]:
-    return {
-        "objective": objective,
-        "learning_rate": estimator.learning_rate,
-        "num_leaves": estimator.num_leaves,
-        "min_data_in_leaf": estimator.min_child_samples,
-        "feature_fraction": estimator.colsample,
-        "bagging_fraction": estimator.subsample,
-        "bagging_freq": 1 if estimator.subsample < 1 else 0,
-        "lambda_l2": estimator.reg_lambda,
-        "cat_smooth": 20,
-        "min_data_per_group": 50,
-        "num_threads": estimator.n_jobs,
-        "seed": estimator.random_state,
-        "deterministic": True,
-        "force_row_wise": True,
-        "max_bin": 63,
-        "verbosity": -1,
-    }
+def sort_quantiles(log_q: np.ndarray) -> np.ndarray:
+    """p10 and p90 (columns 0 and 2) moved onto their side of p50 (column 1), in place."""
+    log_q[:, 0] = np.minimum(log_q[:, 0], log_q[:, 1])
+    log_q[:, 2] = np.maximum(log_q[:, 2], log_q[:, 1])
+    return log_q
 
 
 def log_label(values: Any) -> Any:
@@ -58,59 +42,24 @@ def log_label(values: Any) -> Any:
     return np.log1p(values.astype(float).clip(lower=0))
 
 
-def _train(
-    params: dict[str, Any], X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None, rounds: int
-) -> lgb.Booster:
-    data = lgb.Dataset(X, label=y, weight=weight, free_raw_data=True)
-    return lgb.train(params, data, num_boost_round=rounds)
-
-
-def _check_fitted(estimator: Any, attribute: str) -> None:
-    if not hasattr(estimator, attribute):
-        raise NotFittedError(f"{type(estimator).__name__} is not fitted yet; call fit first")
-
-
-class _LGBMBase(BaseEstimator, RegressorMixin):
-    def __init__(
-        self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 40,
-        subsample: float = 0.8,
-        colsample: float = 0.8,
-        reg_lambda: float = 1.0,
-        n_jobs: int = 2,
-        random_state: int = 0,
-    ) -> None:
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.subsample = subsample
-        self.colsample = colsample
-        self.reg_lambda = reg_lambda
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-
-
-class WaitQuantileRegressor(_LGBMBase):
-    """Hourly p10/p50/p90 of the wait (minutes); calibrated afterwards by conformal offsets."""
+class WaitQuantileRegressor(LightGBMEstimator):
+    """Hourly p10/p50/p90 of the wait (minutes), uncalibrated: the served model wraps it in
+    :class:`models.calibration.CalibratedWaitRegressor`."""
 
     def __init__(
         self,
-        n_estimators: int = 300,
-        learning_rate: float = 0.05,
-        num_leaves: int = 31,
-        min_child_samples: int = 40,
-        subsample: float = 0.8,
-        colsample: float = 0.8,
-        reg_lambda: float = 1.0,
-        n_jobs: int = 2,
-        random_state: int = 0,
-        median_loss: str = "l2",
+        n_estimators: int = hyperparams.N_ESTIMATORS,
+        learning_rate: float = hyperparams.LEARNING_RATE,
+        num_leaves: int = hyperparams.NUM_LEAVES,
+        min_child_samples: int = hyperparams.MIN_CHILD_SAMPLES,
+        subsample: float = hyperparams.SUBSAMPLE,
+        colsample: float = hyperparams.COLSAMPLE,
+        reg_lambda: float = hyperparams.REG_LAMBDA,
+        n_jobs: int = hyperparams.N_JOBS,
+        random_state: int = hyperparams.RANDOM_STATE,
+        median_loss: str = hyperparams.MEDIAN_LOSS,
         base_columns: tuple[tuple[str, ...], ...] = (),
-        early_stopping_rounds: int = 20,
+        early_stopping_rounds: int = hyperparams.EARLY_STOPPING_ROUNDS,
     ) -> None:
         super().__init__(
             n_estimators,
@@ -204,7 +153,7 @@ class WaitQuantileRegressor(_LGBMBase):
     def _target_params(self, target: str) -> dict[str, Any]:
         """LightGBM parameters of one quantile's model: p50 with ``median_loss``, p10 and
         p90 with the squared loss; from the base level (not the label's mean) if any."""
-        params = _params(self, self.median_loss if target == s.WAIT_P50 else "l2")
+        params = lightgbm_params(self, self.median_loss if target == s.WAIT_P50 else "l2")
         if self.base_columns:
             params["boost_from_average"] = False
         return params
@@ -223,58 +172,24 @@ class WaitQuantileRegressor(_LGBMBase):
         """Keep the fitted boosters (each cut at its best round, if stopped early)."""
         self.boosters_ = boosters
         self.best_rounds_ = [b.best_iteration or b.current_iteration() for b in boosters]
-        self.offsets_: dict[str, tuple[float, float]] = {}
-        self.shift_: dict[str, float] = {}
         self.feature_names_in_ = list(X.columns)
         return self
 
     def predict_log(self, X: pd.DataFrame) -> np.ndarray:
-        """log1p quantiles before the conformal offsets, shape (n, 3).
-
-        The per-channel median shift (see :meth:`set_shift`) is included. p10 and p90 are
-        kept on their side of p50 (p50 is never moved: it is the median model's own).
-        """
-        _check_fitted(self, "boosters_")
+        """log1p quantiles, shape (n, 3); p10 and p90 kept on their side of p50 (p50 is
+        never moved: it is the median model's own)."""
+        check_fitted(self, "boosters_")
         raw = np.column_stack([b.predict(X[self.feature_names_in_]) for b in self.boosters_])
         raw += self._base(X)
-        if self.shift_:
-            channel = X[s.CHANNEL].astype(str).to_numpy()
-            pooled = self.shift_.get("*", 0.0)
-            raw += np.array([self.shift_.get(c, pooled) for c in channel])[:, None]
-        raw[:, 0] = np.minimum(raw[:, 0], raw[:, 1])
-        raw[:, 2] = np.maximum(raw[:, 2], raw[:, 1])
-        return raw
-
-    def set_shift(self, shift: dict[str, float]) -> None:
-        """Per-channel shift of the log quantiles that makes p50 median-unbiased.
-
-        The squared loss on log waits estimates a mean of logs, which sits below the
-        median when hourly medians are skewed; the shift is the median log residual of
-        p50 on the calibration window.
-        """
-        _check_fitted(self, "boosters_")
-        self.shift_ = {str(k): float(v) for k, v in shift.items()}
-
-    def set_offsets(self, offsets: dict[str, tuple[float, float]]) -> None:
-        """Conformal offsets per channel: (lower, upper) in log1p minutes."""
-        _check_fitted(self, "boosters_")
-        self.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}
+        return sort_quantiles(raw)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated p10, p50, p90 in minutes, shape (n, 3); p10 <= p50 <= p90, all >= 0."""
-        log_q = self.predict_log(X)
-        if self.offsets_:
-            channel = X[s.CHANNEL].astype(str).to_numpy()
-            pooled = self.offsets_.get("*", (0.0, 0.0))
-            lower = np.array([self.offsets_.get(c, pooled)[0] for c in channel])
-            upper = np.array([self.offsets_.get(c, pooled)[1] for c in channel])
-            log_q[:, 0] = np.minimum(log_q[:, 0] - lower, log_q[:, 1])
-            log_q[:, 2] = np.maximum(log_q[:, 2] + upper, log_q[:, 1])
-        return np.clip(np.expm1(log_q), 0, None)
+        """Uncalibrated p10, p50, p90 in minutes, shape (n, 3); sorted, all >= 0."""
+        return np.clip(np.expm1(self.predict_log(X)), 0, None)
 
     def to_texts(self) -> dict[str, str]:
         """LightGBM text of each quantile model."""
-        _check_fitted(self, "boosters_")
+        check_fitted(self, "boosters_")
         return {
             name: b.model_to_string()
             for name, b in zip(QUANTILE_TARGETS, self.boosters_, strict=True)
@@ -285,8 +200,6 @@ class WaitQuantileRegressor(_LGBMBase):
         cls,
         texts: dict[str, str],
         feature_names: list[str],
-        offsets: dict[str, tuple[float, float]],
-        shift: dict[str, float] | None = None,
         base_columns: tuple[tuple[str, ...], ...] = (),
         base_fill: list[float] | None = None,
     ) -> WaitQuantileRegressor:
@@ -295,28 +208,28 @@ class WaitQuantileRegressor(_LGBMBase):
         model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
         model.feature_names_in_ = list(feature_names)
-        model.offsets_ = {str(k): (float(v[0]), float(v[1])) for k, v in offsets.items()}
-        model.shift_ = {str(k): float(v) for k, v in (shift or {}).items()}
         return model
 
 
-class _SingleBooster(_LGBMBase):
+class _SingleBooster(LightGBMEstimator):
     objective = "regression"
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None) -> None:
         if len(X) == 0:
             raise ValueError("no rows to fit on")
-        self.booster_ = _train(_params(self, self.objective), X, y, weight, self.n_estimators)
+        self.booster_ = train_booster(
+            lightgbm_params(self, self.objective), X, y, weight, self.n_estimators
+        )
         self.feature_names_in_ = list(X.columns)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Predictions for the rows of X."""
-        _check_fitted(self, "booster_")
+        check_fitted(self, "booster_")
         return np.asarray(self.booster_.predict(X[self.feature_names_in_]))
 
     def to_text(self) -> str:
         """LightGBM text of the model."""
-        _check_fitted(self, "booster_")
+        check_fitted(self, "booster_")
         return str(self.booster_.model_to_string())
 
     @classmethod

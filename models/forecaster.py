@@ -26,7 +26,8 @@ from features.offices import OfficeRegistry
 from features.spec import CALENDAR_ESTIMATED, ORIGIN, FeatureSpec
 from models.baselines import HistoricalMean
 from models.blend import ESTIMATOR, MODEL, Blend
-from models.estimators import CountRegressor, ShareRegressor, WaitQuantileRegressor
+from models.calibration import CalibratedWaitRegressor
+from models.estimators import CountRegressor, ShareRegressor
 
 FORECAST_OUTPUT = [*s.FORECAST_TABLE_COLUMNS, ESTIMATOR, CALENDAR_ESTIMATED]
 
@@ -36,7 +37,7 @@ class Forecaster:
     """Everything needed to forecast: spec, models, history tail, offices, lead times."""
 
     spec: FeatureSpec
-    wait: WaitQuantileRegressor
+    wait: CalibratedWaitRegressor
     arrivals: CountRegressor | None
     called: ShareRegressor | None
     history: pd.DataFrame  # hourly table tail (dates < data_end + 1)

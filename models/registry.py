@@ -8,14 +8,14 @@ Layout under the registry root::
     CURRENT                   the current version id, replaced atomically
     history.jsonl             one line per switch of CURRENT: version, previous, at
 
-The registry stores files only and knows nothing of the model inside them.
+The registry stores files only and knows nothing of the model inside them; a version's
+seal (metadata, manifest, checksums) is :mod:`models.manifest`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import re
@@ -26,13 +26,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from features.errors import ModelError, ModelIntegrityError, ModelNotFoundError, RegistryError
+from features.errors import (
+    CurrentPointerError,
+    ModelError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    NoCurrentModelError,
+    RegistryError,
+    UnknownVersionError,
+)
 from models import _storage
+from models.manifest import MANIFEST as _MANIFEST
+from models.manifest import METADATA as _METADATA
+from models.manifest import check_files, seal
 
 __all__ = ["ModelRegistry", "VersionInfo"]
 
 _VERSION_RE = re.compile(r"v[0-9]{4,}", re.ASCII)
-_METADATA, _MANIFEST = "metadata.json", "manifest.json"
 _CURRENT, _HISTORY = "CURRENT", "history.jsonl"
 _STALE_STAGING_SECONDS = 3600
 _COLLISIONS = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR}
@@ -92,7 +102,8 @@ class ModelRegistry:
                 for attempt in range(1000):
                     version = self._next_version()
                     final = self.root / "versions" / version
-                    self._seal(staging, payload, {**metadata, "version": version})
+                    stamp = {"version": version, "created_at": self.clock().isoformat()}
+                    seal(staging, payload, {**metadata, **stamp})
                     try:
                         os.rename(staging, final)
                     except OSError as exc:
@@ -161,9 +172,8 @@ class ModelRegistry:
             except FileNotFoundError:
                 return None
         if not _is_version(text):
-            raise ModelIntegrityError(
-                f"registry {self.root}: CURRENT holds {text[:40]!r}, not a version id; "
-                "set it with `waitcast models promote VERSION`"
+            raise CurrentPointerError(
+                f"registry {self.root}: CURRENT holds {text[:40]!r}, not a version id"
             )
         return text
 
@@ -186,37 +196,24 @@ class ModelRegistry:
         if version is None:
             version = self.current_version()
             if version is None:
-                raise ModelNotFoundError("no current model: train one with `waitcast train`")
+                raise NoCurrentModelError(f"no current model in {self.root}")
         folder = self._folder(version)
         if not (folder / _MANIFEST).is_file():
             raise ModelIntegrityError(f"model {version}: {_MANIFEST} is missing: refused")
         listed = self.manifest(version)["files"]
         with self._os_errors("cannot be read"):
             present, symlinks = _storage.hash_tree(folder, exclude=_MANIFEST)
-        if symlinks:
-            raise ModelIntegrityError(f"model {version}: {symlinks[0]} is a symlink: refused")
-        for name, digest in sorted(listed.items()):
-            if name not in present:
-                raise ModelIntegrityError(f"model {version}: listed file {name} is missing")
-            if present[name] != digest:
-                raise ModelIntegrityError(
-                    f"model {version}: file {name} does not match its sha256 (changed or truncated)"
-                )
-        unlisted = sorted(set(present) - set(listed))
-        if unlisted:
-            raise ModelIntegrityError(f"model {version}: file {unlisted[0]} is not in {_MANIFEST}")
+        check_files(version, listed, present, symlinks)
         return folder
 
     def _folder(self, version: str) -> Path:
         """The folder of an existing version; the id is validated before touching paths."""
         if not isinstance(version, str) or not _is_version(version):
-            raise ModelNotFoundError(f"{str(version)[:60]!r} is not a model version (v0001…)")
+            raise UnknownVersionError(f"{str(version)[:60]!r} is not a model version (v0001…)")
         self._check_root()
         folder = self.root / "versions" / version
         if not folder.is_dir():
-            raise ModelNotFoundError(
-                f"no model version {version} in registry {self.root}: see `waitcast models list`"
-            )
+            raise UnknownVersionError(f"no model version {version} in registry {self.root}")
         return folder
 
     def _read_version_json(self, version: str, name: str) -> Any:
@@ -237,19 +234,6 @@ class ModelRegistry:
 
     def _next_version(self) -> str:
         return f"v{max((int(n[1:]) for n in self._version_names()), default=0) + 1:04d}"
-
-    def _seal(self, staging: Path, payload: dict[str, str], metadata: dict[str, Any]) -> None:
-        """(Re)write metadata.json and manifest.json, fsync everything, make it read-only."""
-        metadata["created_at"] = self.clock().isoformat()
-        meta_text = json.dumps(metadata, indent=2, sort_keys=True, default=_storage.json_default)
-        meta_bytes = meta_text.encode()
-        files = {**payload, _METADATA: hashlib.sha256(meta_bytes).hexdigest()}
-        manifest = {"algorithm": "sha256", "files": dict(sorted(files.items()))}
-        manifest_bytes = json.dumps(manifest, indent=2).encode()
-        for name, data in ((_METADATA, meta_bytes), (_MANIFEST, manifest_bytes)):
-            (staging / name).unlink(missing_ok=True)
-            _storage.write_durably(staging / name, data)
-        _storage.seal_tree(staging)
 
     def _switch(self, version: str, previous: str | None, *, rollback: bool) -> None:
         """Point CURRENT at ``version`` atomically and record the switch in the history."""
@@ -285,14 +269,11 @@ class ModelRegistry:
 
     def _check_root(self) -> None:
         if self.root.exists() and not self.root.is_dir():
-            raise RegistryError(f"registry {self.root} is not a folder: pass --registry DIR")
+            raise RegistryError(f"registry {self.root} is not a folder")
 
     def _registry_error(self, problem: str, exc: OSError) -> RegistryError:
         where = f" ({exc.filename})" if exc.filename else ""
-        return RegistryError(
-            f"registry {self.root} {problem}: {exc.strerror or exc}{where}; "
-            "fix its permissions or free space, or pass --registry DIR"
-        )
+        return RegistryError(f"registry {self.root} {problem}: {exc.strerror or exc}{where}")
 
     @contextlib.contextmanager
     def _os_errors(self, problem: str) -> Iterator[None]:

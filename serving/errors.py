@@ -37,6 +37,7 @@ from features.errors import (
     InputError,
     ModelIntegrityError,
     ModelNotFoundError,
+    NoCurrentModelError,
     ParameterError,
     RegistryError,
     UnknownOfficeError,
@@ -154,7 +155,8 @@ def response_for(exc: Exception, scope: MutableMapping[str, Any] | None = None) 
         return error_response(422, "invalid_parameter", _validation_message(exc, scope or {}))
     if isinstance(exc, ReloadFailedError) and exc.cause is not None:
         status, code = _classify(exc.cause)
-        return error_response(status if status >= 500 else 503, code, str(exc))
+        message = _with_hint(str(exc), exc.cause)
+        return error_response(status if status >= 500 else 503, code, message)
     if isinstance(exc, WaitcastError):
         status, code = _classify(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -178,13 +180,27 @@ def _classify(exc: Exception) -> tuple[int, str]:
     return 503, "unavailable"
 
 
+# How to fix it, in the API's words (the core's errors say only what is wrong).
+_TRAIN_AND_RELOAD = "train one with `waitcast train`, then POST /v1/admin/reload"
+_HINTS: tuple[tuple[type[Exception], str], ...] = (
+    (UnknownOfficeError, "see GET /v1/offices"),
+    (NoModelError, _TRAIN_AND_RELOAD),
+    (NoCurrentModelError, _TRAIN_AND_RELOAD),
+)
+
+
+def _with_hint(message: str, exc: Exception) -> str:
+    hint = next((hint for kind, hint in _HINTS if isinstance(exc, kind)), None)
+    return f"{message}: {hint}" if hint else message
+
+
 def _domain_message(exc: WaitcastError) -> str:
     if isinstance(exc, UnknownOfficeError):
-        return f"unknown office {exc.office_id[:64]!r}: see GET /v1/offices"
+        return _with_hint(f"unknown office {exc.office_id[:64]!r}", exc)
     if isinstance(exc, StateStoreError):  # its text names a server path or host: log it
         log.warning("%s", exc)
         return "the state store is unavailable; please try again later"
-    return str(exc)
+    return _with_hint(str(exc), exc)
 
 
 def _http_answer(exc: StarletteHTTPException, scope: MutableMapping[str, Any]) -> Response:

@@ -34,11 +34,27 @@ def partner_limit(per_minute: int) -> Limit:
     return Limit(per_minute, max(1, per_minute * BURST_SECONDS // 60))
 
 
+class KeyExistsError(ParameterError):
+    """An active key already has the name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("name", f"a key named {name!r} exists")
+        self.name = name
+
+
+class NoSuchKeyError(ParameterError):
+    """No active key has the name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("name", f"no active key named {name[:70]!r}")
+        self.name = name
+
+
 def check_name(name: str) -> str:
     """A key's name: 1-64 letters, digits, ``.``, ``_`` or ``-`` (ParameterError otherwise)."""
     if not _NAME.fullmatch(name):
         raise ParameterError(
-            "NAME",
+            "name",
             f"{name[:70]!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
         )
@@ -53,17 +69,13 @@ def add_key(store: StateStore, name: str, per_minute: int, now: dt.datetime) -> 
     """
     check_name(name)
     if not 1 <= per_minute <= MAX_PER_MINUTE:
-        raise ParameterError("--per-minute", f"{per_minute} is not in 1..{MAX_PER_MINUTE:,}")
+        raise ParameterError("per_minute", f"{per_minute} is not in 1..{MAX_PER_MINUTE:,}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     record = PartnerKey(
         name, digest(key), key[:SHOWN_CHARACTERS], per_minute, now.isoformat(timespec="seconds")
     )
     if not store.add_key(record):
-        raise ParameterError(
-            "NAME",
-            f"a key named {name!r} exists: revoke it first "
-            f"(`waitcast keys revoke {name}`) or pick another name",
-        )
+        raise KeyExistsError(name)
     return key
 
 
@@ -71,5 +83,5 @@ def revoke_key(store: StateStore, name: str, now: dt.datetime) -> PartnerKey:
     """Revoke the active key named ``name``; ParameterError when there is none."""
     revoked = store.revoke_key(name, now.isoformat(timespec="seconds"))
     if revoked is None:
-        raise ParameterError("NAME", f"no active key named {name[:70]!r}: see `waitcast keys list`")
+        raise NoSuchKeyError(name)
     return revoked

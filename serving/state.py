@@ -107,10 +107,7 @@ class ServingState:
         model = self.model
         if model is None:
             reason = f" ({self.last_error})" if self.last_error else ""
-            raise NoModelError(
-                f"no model is loaded yet{reason}; train one with `waitcast train`"
-                " and POST /v1/admin/reload"
-            )
+            raise NoModelError(f"no model is loaded yet{reason}")
         return model
 
     def office(self, office_id: str) -> Office:

@@ -27,16 +27,13 @@ __all__ = [
 ]
 
 DEFAULT_MEMORY_LIMIT = "2GB"
-MEMORY_LIMIT_OPTION = "--memory-limit"
 _LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
 def check_memory_limit(value: str) -> str:
     """A DuckDB memory limit such as ``512MB`` or ``4GB`` (ParameterError otherwise)."""
     if not _LIMIT.match(value):
-        raise ParameterError(
-            MEMORY_LIMIT_OPTION, f"expected a size like 512MB or 4GB, got {value!r}"
-        )
+        raise ParameterError("memory_limit", f"expected a size like 512MB or 4GB, got {value!r}")
     return value.strip()
 
 
@@ -83,7 +80,7 @@ def duckdb_errors(where: str, memory_limit: str) -> Iterator[None]:
         yield
     except duckdb.OutOfMemoryException:
         raise StoreError(
-            f"{where}: DuckDB needs more than {MEMORY_LIMIT_OPTION} {memory_limit} "
+            f"{where}: DuckDB needs more than its memory limit of {memory_limit} "
             "(and could not spill to disk): raise the limit or free disk space"
         ) from None
     except duckdb.IOException as exc:

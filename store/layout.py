@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import quote
 
 from features import schema as s
-from features.errors import StoreError
+from features.errors import NoStoreError, NotAStoreError, StoreError
 from models import _storage
 
 __all__ = ["FORMAT_VERSION", "Store", "partition_path"]
@@ -78,17 +78,14 @@ class Store:
         store = cls(root)
         root = store.root
         if root.exists() and not root.is_dir():
-            raise StoreError(f"store {root} is a file, not a folder: pass --store DIR")
+            raise NotAStoreError(f"store {root} is a file, not a folder", root)
         marker = root / FORMAT_FILE
         if not marker.exists():
             if not create:
-                raise StoreError(
-                    f"no store at {root}: create one with `waitcast ingest FILE... --store {root}`"
-                )
+                raise NoStoreError(f"no store at {root}", root)
             if root.exists() and any(root.iterdir()):
-                raise StoreError(
-                    f"{root} is not a waitcast store (no {FORMAT_FILE}) and is not empty: "
-                    "pass a new or empty folder to --store"
+                raise NotAStoreError(
+                    f"{root} is not a waitcast store (no {FORMAT_FILE}) and is not empty", root
                 )
             store._initialise()
         store._check_format()
@@ -109,7 +106,9 @@ class Store:
         except (OSError, ValueError) as exc:
             raise StoreError(f"store {self.root}: {FORMAT_FILE} is unreadable ({exc})") from None
         if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
-            raise StoreError(f"{self.root} is not a waitcast store ({FORMAT_FILE} says otherwise)")
+            raise NotAStoreError(
+                f"{self.root} is not a waitcast store ({FORMAT_FILE} says otherwise)", self.root
+            )
         version = info.get("version")
         if not isinstance(version, int) or version < 1:
             raise StoreError(f"store {self.root}: {FORMAT_FILE} has no valid format version")
@@ -175,7 +174,7 @@ class Store:
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EACCES):
                     raise StoreError(
-                        f"store {self.root}: another `waitcast ingest` is writing to it; "
+                        f"store {self.root}: another ingest is writing to it; "
                         "run again when it has finished"
                     ) from None
                 raise self.error("cannot be locked", exc) from None

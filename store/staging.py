@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from features import schema as s
-from features.errors import UnusableInputError
+from features.errors import TooManyRejectsError, UnusableInputError
 from features.offices import OfficeRegistry
 from features.read import CONTRACT_COLUMNS, RawInput
 from features.reasons import Reason
@@ -160,8 +160,7 @@ def check_usable(report: FileReport, max_reject_share: float) -> None:
             f"{reasons}); nothing was ingested"
         )
     if share > max_reject_share:
-        raise UnusableInputError(
+        raise TooManyRejectsError(
             f"{report.file}: {share:.2%} of {report.rows_in:,} rows rejected, above the limit "
-            f"of {max_reject_share:.2%} (top reasons: {reasons}); nothing was ingested: fix the "
-            "file (waitcast validate shows the rows), or pass --max-reject-share or --allow-rejects"
+            f"of {max_reject_share:.2%} (top reasons: {reasons}); nothing was ingested"
         )

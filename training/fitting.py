@@ -7,7 +7,8 @@ runs — on the whole hourly table, or on each partition of offices on the worke
 (:data:`LOCAL`, or the ``lightgbm.dask`` ones). Everything else is spelled here once and
 reads a pandas or a Dask frame alike: the target rows and their booking mask, which rows
 each model learns from and with what weight, the LightGBM parameters, the starting level
-of the wait models (the historical mean) and early stopping on the calibration window.
+of the wait models (the historical mean), early stopping and calibration on the
+calibration window.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from features.calendars import Calendars
 from features.errors import UnusableInputError
 from features.offices import OfficeRegistry
 from features.spec import ORIGIN, FeatureSpec
+from models.calibration import CalibratedWaitRegressor, CalibrationWindow
 from models.estimators import (
     QUANTILE_TARGETS,
     CountRegressor,
@@ -106,7 +108,7 @@ def training_frame(
     return frame
 
 
-def lightgbm_params(config: TrainConfig) -> dict[str, Any]:
+def estimator_params(config: TrainConfig) -> dict[str, Any]:
     """The estimators' constructor parameters from the train config."""
     return {
         "n_estimators": config.n_estimators,
@@ -120,34 +122,33 @@ def lightgbm_params(config: TrainConfig) -> dict[str, Any]:
 
 def fit_models(
     frame: Any,
-    cal_X: pd.DataFrame,
-    cal_rows: pd.DataFrame,
+    calibration: CalibrationWindow,
     spec: FeatureSpec,
     config: TrainConfig,
     estimators: Estimators,
-) -> tuple[WaitQuantileRegressor, CountRegressor | None, ShareRegressor | None]:
-    """Fit the wait quantiles, expected arrivals and the chance of being called.
+) -> tuple[CalibratedWaitRegressor, CountRegressor | None, ShareRegressor | None]:
+    """Fit the calibrated wait quantiles, expected arrivals and the chance of being called.
 
     Args:
         frame: a :func:`training_frame` (pandas), or many of them as a Dask frame.
-        cal_X: the calibration window's model matrix (its rows are ``cal_rows``): the
-            eval set of early stopping.
+        calibration: the calibration window: the eval set of early stopping, and where the
+            wait model's median shift and conformal offsets are fitted.
         estimators: the classes that fit (:data:`LOCAL` or the Dask ones).
     """
-    params = lightgbm_params(config)
+    params = estimator_params(config)
     features = spec.feature_names
     has_wait = frame[target(s.N_OUTCOMES)] > 0
     if _count(has_wait) == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
     base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
-    wait = estimators.wait(**params, median_loss=config.median_loss, base_columns=base)
-    wait.fit(
+    quantiles = estimators.wait(**params, median_loss=config.median_loss, base_columns=base)
+    wait = CalibratedWaitRegressor(quantiles, early_stopping=config.early_stopping).fit(
         frame.loc[has_wait, features],
         frame.loc[has_wait, [target(c) for c in QUANTILE_TARGETS]].rename(
             columns={target(c): c for c in QUANTILE_TARGETS}
         ),
         sample_weight=np.sqrt(frame.loc[has_wait, target(s.N_OUTCOMES)]),
-        eval_set=(cal_X, cal_rows[list(QUANTILE_TARGETS)]) if config.early_stopping else None,
+        calibration=calibration,
     )
     arrivals = frame[target(s.ARRIVALS)]
     counted = arrivals.notnull()

@@ -32,7 +32,7 @@ from features.errors import UnusableInputError
 from features.events import Event
 from features.infer import Locale
 from features.offices import OfficeRegistry
-from store import queries
+from store import queries, ticket_tables
 from store.duck import DEFAULT_MEMORY_LIMIT, connect, duckdb_errors
 from store.layout import Store
 
@@ -94,7 +94,7 @@ def _prepare(
     locale: Locale,
     events: tuple[Event, ...],
 ) -> TrainingData:
-    activity = queries.activity_sample(
+    activity = ticket_tables.activity_sample(
         con, tickets, observations, limits.activity_per_office, until
     )
     if activity.empty:
@@ -105,8 +105,8 @@ def _prepare(
     service: dict[str, float] = {}
     if tickets:
         hourly_frames.append(queries.hourly_tickets(con, tickets, until))
-        bookings = queries.appointment_book(con, tickets, s.BOOKED_DATE, until)
-        service = queries.service_minutes(con, tickets, until)
+        bookings = ticket_tables.appointment_book(con, tickets, s.BOOKED_DATE, until)
+        service = ticket_tables.service_minutes(con, tickets, until)
         kinds.append(s.InputKind.TICKETS.value)
     if observations:
         hourly = queries.hourly_observations(con, observations, until)

@@ -7,9 +7,9 @@ Steps (see ``README.md`` → "How the model works"):
 2. :func:`fit_forecaster` fits on everything before ``until``:
    - target rows for origins every ``origin_step_days``, each with the hours of the next
      ``horizon_days`` before the calibration window (direct multi-horizon training);
-   - the wait quantile models, expected arrivals and the chance of being called;
-   - conformal offsets on the last ``calibration_days`` (origin at their start), a window
-     the trees never saw as targets.
+   - the wait quantile models (calibrated by their own ``fit``: median shift and conformal
+     offsets on the last ``calibration_days``, origin at their start, a window the trees
+     never saw as targets), expected arrivals and the chance of being called.
 
    The training frame and the model fits are :mod:`training.fitting`'s; with
    ``engine="dask"`` the frame is built on a Dask cluster and the models fitted with
@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from features import schema as s
@@ -32,8 +31,9 @@ from features.build import build_features, training_targets
 from features.dataset import TrainingData
 from features.errors import UnusableInputError
 from features.spec import ORIGIN, FeatureSpec
-from models.calibration import conformal_offsets
-from models.estimators import QUANTILE_TARGETS, WaitQuantileRegressor
+from models import hyperparams
+from models.calibration import CalibrationWindow
+from models.estimators import QUANTILE_TARGETS
 from models.forecaster import Forecaster
 from training.fitting import LOCAL, Estimators, fit_models, training_frame
 
@@ -46,11 +46,12 @@ class TrainConfig:
     origin_step_days: int = 7
     calibration_days: int = 28
     max_train_days: int = 730
-    n_estimators: int = 160
-    learning_rate: float = 0.075
-    num_leaves: int = 31
-    min_child_samples: int = 40
-    median_loss: str = "l1"  # loss of the p50 model: "l1" (the hour's median) or "l2"
+    # LightGBM's hyper-parameters: defaults in models/hyperparams.py, the one place.
+    n_estimators: int = hyperparams.N_ESTIMATORS
+    learning_rate: float = hyperparams.LEARNING_RATE
+    num_leaves: int = hyperparams.NUM_LEAVES
+    min_child_samples: int = hyperparams.MIN_CHILD_SAMPLES
+    median_loss: str = hyperparams.MEDIAN_LOSS
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     # Trailing windows of the level features (days), and the long weekday × hour window.
     level_windows: tuple[int, ...] = (7, 28, 56)
@@ -73,10 +74,8 @@ class TrainConfig:
     early_stopping: bool = True
     robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
     last_year_min_days: int = 456
-    seed: int = 0
-    # Threads per LightGBM fit. One: the backtest runs folds in parallel processes, and
-    # OpenMP threads on a busy machine slow a fit down by an order of magnitude.
-    n_jobs: int = 1
+    seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
+    n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
     parallel_folds: int = 2  # backtest folds fitted at once (processes)
     # issue 14: above this many training rows a fit reads a seeded uniform sample of them
     # (training/sampling.py); 0 = every row. One city has a few hundred thousand.
@@ -230,8 +229,8 @@ def _finish(
         need_outcomes=True,
     )
     cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec, data.bookings)
-    wait, arrivals, called = fit_models(frame, cal_X, cal_rows, spec, config, estimators)
-    _calibrate(wait, cal_rows, cal_X, data.outcomes)
+    calibration = CalibrationWindow(cal_X, cal_rows, data.outcomes)
+    wait, arrivals, called = fit_models(frame, calibration, spec, config, estimators)
     tail_start = until - dt.timedelta(days=spec.history_days + 1)
     forecaster = Forecaster(
         spec=spec,
@@ -254,39 +253,6 @@ def _finish(
         cal_rows[list(QUANTILE_TARGETS)],
         cal_rows[[*keys, ORIGIN, s.WAIT_P50]],
         data.outcomes.merge(cal_rows[keys], on=keys, how="inner"),
-    )
-
-
-def _calibrate(
-    wait: WaitQuantileRegressor, rows: pd.DataFrame, X: pd.DataFrame, outcomes: pd.DataFrame
-) -> None:
-    """Conformal offsets on the calibration window; with the squared p50 loss, first the
-    per-channel median shift.
-
-    The absolute loss already estimates the median of the hour's median wait, so its p50
-    is not re-centred: a shift fitted on one 28-day window follows that window's own
-    noise (it made the appointment p50 worse by a fifth in the backtest).
-    """
-    if rows.empty:
-        return
-    if wait.median_loss == "l2":
-        residual = np.log1p(rows[s.WAIT_P50].to_numpy(float)) - wait.predict_log(X)[:, 1]
-        channels = rows[s.CHANNEL].astype(str).to_numpy()
-        shift = {str(c): float(np.median(residual[channels == c])) for c in np.unique(channels)}
-        shift["*"] = float(np.median(residual))
-        wait.set_shift(shift)
-    log_q = wait.predict_log(X)
-    keyed = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR]].assign(log_p10=log_q[:, 0], log_p90=log_q[:, 2])
-    joined = keyed.merge(outcomes, on=[*s.QUEUE_KEYS, s.DATE, s.HOUR], how="inner")
-    if joined.empty:
-        return
-    wait.set_offsets(
-        conformal_offsets(
-            joined["log_p10"].to_numpy(),
-            joined["log_p90"].to_numpy(),
-            joined[s.WAIT].to_numpy(float),
-            joined[s.CHANNEL].astype(str).to_numpy(),
-        )
     )
 
 

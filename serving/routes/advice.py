@@ -8,15 +8,11 @@ from fastapi import APIRouter, Response
 
 from features.errors import ParameterError
 from serving.advice import AdviceRequest, advise, parse_near
+from serving.advice_responses import advice_response, json_response
 from serving.cube_source import CubeSource
 from serving.deps import StateDep, TurnsDep, advice_context
 from serving.schemas import ErrorBody
-from serving.schemas_advice import (
-    AdviceRequestBody,
-    AdviceResponse,
-    advice_response,
-    json_response,
-)
+from serving.schemas_advice import AdviceRequestBody, AdviceResponse
 from serving.state import local_now
 
 router = APIRouter(prefix="/v1", tags=["advice"])

@@ -15,10 +15,11 @@ from features.errors import ParameterError
 from features.offices import Office
 from features.schema import Channel
 from serving.advice import best_times_of, parse_near
+from serving.advice_responses import best_time_out, json_response
 from serving.cube_source import CubeSource
 from serving.deps import StateDep, advice_context
 from serving.schemas import ErrorBody
-from serving.schemas_advice import BestTimesResponse, best_time_out, json_response
+from serving.schemas_advice import BestTimesResponse
 from serving.state import LoadedModel, ServingState, local_now
 
 router = APIRouter(prefix="/v1", tags=["best times"])

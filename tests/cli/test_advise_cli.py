@@ -100,13 +100,13 @@ def test_a_trip_too_soon_is_urgent_service(
         (("--office", "hz-city", "--travel-date", "next week"), "--travel-date"),
         (
             ("--office", "hz-city", "--today", str(TODAY), "--travel-date", "2025-09-01"),
-            "travel_date",
+            "--travel-date",  # the core's travel_date, named as this command's flag
         ),
         (
             ("--office", "hz-city", "--today", str(TODAY), "--earliest-appointment", "2025-09-21"),
-            "earliest_appointment",
+            "--earliest-appointment",
         ),  # a Sunday: closed
-        (("--office", "hz-city", "--residency", "mars"), "residency"),
+        (("--office", "hz-city", "--residency", "mars"), "--residency"),
     ],
 )
 def test_user_errors_exit_1_with_one_line_naming_what_to_fix(

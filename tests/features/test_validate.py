@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features import schema as s
-from features.errors import InputError, MissingColumnError, ParameterError, UnusableInputError
+from features.errors import (
+    InputError,
+    MissingColumnError,
+    ParameterError,
+    TooManyRejectsError,
+    UnusableInputError,
+)
 from features.offices import OfficeRegistry, load_offices
 from features.read import read_inputs
 from features.reasons import PRIORITY, REASON_TEXT, Reason
@@ -267,19 +273,21 @@ def test_parquet_with_fractional_and_aware_times_validates(
     ]
 
 
-def test_check_usable_refuses_too_many_rejects_and_says_how_to_override(
+def test_check_usable_refuses_too_many_rejects_and_says_what_is_wrong(
     offices: OfficeRegistry,
 ) -> None:
     frame, _ = tickets_with_every_reason()  # 11 broken rows of 131
     result = validate_tickets(frame, offices)
-    with pytest.raises(UnusableInputError) as refused:
+    with pytest.raises(TooManyRejectsError) as refused:
         check_usable(result)
     message = str(refused.value)
-    for part in ("8.40%", "5.00%", "unparsable_time 3", "--max-reject-share", "--allow-rejects"):
+    for part in ("8.40%", "5.00%", "unparsable_time 3"):
         assert part in message
+    assert "--" not in message  # how to override is the command line's to say
     check_usable(result, max_reject_share=0.10)
-    with pytest.raises(ParameterError, match="max-reject-share"):
+    with pytest.raises(ParameterError) as bad_limit:
         check_usable(result, max_reject_share=1.5)
+    assert bad_limit.value.parameter == "max_reject_share"
 
 
 def test_check_usable_refuses_no_rows(offices: OfficeRegistry) -> None:

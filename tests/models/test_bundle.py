@@ -9,7 +9,7 @@ import pytest
 
 from features.calendars import Calendars
 from features.dataset import prepare_data
-from features.errors import ModelIntegrityError, ModelNotFoundError
+from features.errors import ModelIntegrityError, NoCurrentModelError
 from models.bundle import load_from_registry, save_bundle
 from models.registry import ModelRegistry
 from tests.toy_data import FAST, toy_tickets
@@ -48,5 +48,5 @@ def test_a_tampered_model_file_is_refused(tmp_path, forecaster):
 
 
 def test_no_current_model_is_a_clear_error(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="waitcast train"):
+    with pytest.raises(NoCurrentModelError, match="no current model"):
         load_from_registry(ModelRegistry(tmp_path))

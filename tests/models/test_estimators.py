@@ -12,7 +12,12 @@ from sklearn.exceptions import NotFittedError
 
 from features import schema as s
 from models.baselines import HistoricalMean, SeasonalNaive
-from models.calibration import conformal_offsets, conformal_quantile, coverage
+from models.calibration import (
+    CalibratedWaitRegressor,
+    conformal_offsets,
+    conformal_quantile,
+    coverage,
+)
 from models.estimators import CountRegressor, ShareRegressor, WaitQuantileRegressor
 
 
@@ -45,6 +50,7 @@ def test_init_stores_params_and_fit_returns_self():
     "model",
     [
         WaitQuantileRegressor(),
+        CalibratedWaitRegressor(),
         CountRegressor(),
         ShareRegressor(),
         HistoricalMean(),
@@ -69,18 +75,22 @@ def test_fit_refuses_missing_targets_and_empty_input():
 @given(seed=st.integers(0, 1000), lower=st.floats(-2, 2), upper=st.floats(-2, 2))
 def test_quantiles_never_cross_whatever_the_offsets(seed, lower, upper):
     X, y = _frame(200, seed)
-    model = WaitQuantileRegressor(n_estimators=10).fit(X, y)
-    model.set_offsets({"walk_in": (lower, upper), "appointment": (upper, lower)})
+    model = CalibratedWaitRegressor.from_parts(
+        WaitQuantileRegressor(n_estimators=10).fit(X, y),
+        shift={"walk_in": upper, "*": lower},
+        offsets={"walk_in": (lower, upper), "appointment": (upper, lower)},
+    )
     q = model.predict(_frame(100, seed + 1)[0])
     assert (q[:, 0] <= q[:, 1]).all() and (q[:, 1] <= q[:, 2]).all() and (q >= 0).all()
 
 
 def test_texts_round_trip_gives_identical_predictions():
     X, y = _frame(300)
-    model = WaitQuantileRegressor(n_estimators=20).fit(X, y)
-    model.set_offsets({"walk_in": (0.1, 0.2)})
-    again = WaitQuantileRegressor.from_texts(model.to_texts(), list(X.columns), model.offsets_)
-    np.testing.assert_allclose(model.predict(X), again.predict(X))
+    quantiles = WaitQuantileRegressor(n_estimators=20).fit(X, y)
+    model = CalibratedWaitRegressor.from_parts(quantiles, {"*": 0.1}, {"walk_in": (0.1, 0.2)})
+    texts = WaitQuantileRegressor.from_texts(quantiles.to_texts(), list(X.columns))
+    again = CalibratedWaitRegressor.from_parts(texts, model.shift_, model.offsets_)
+    np.testing.assert_array_equal(model.predict(X), again.predict(X))
 
 
 def test_conformal_offsets_reach_the_target_coverage_on_fresh_data():

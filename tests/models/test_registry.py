@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from features.errors import ModelError, ModelIntegrityError, ModelNotFoundError, RegistryError
+from features.errors import (
+    ModelError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    NoCurrentModelError,
+    RegistryError,
+)
 from models.registry import ModelRegistry
 
 FIXED_NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -169,7 +175,7 @@ def test_a_damaged_version_is_refused_naming_the_file(
 
 
 def test_verified_path_of_the_current_model(registry: ModelRegistry) -> None:
-    with pytest.raises(ModelNotFoundError, match="no current model: train one"):
+    with pytest.raises(NoCurrentModelError, match="no current model"):
         registry.verified_path()
     version = registry.publish(model_writer(), {})
     registry.promote(version)

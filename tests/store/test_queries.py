@@ -19,7 +19,8 @@ from features.validate import validate
 from store.duck import connect
 from store.ingest import ingest
 from store.layout import Store
-from store.queries import hourly_observations, hourly_tickets, office_batches
+from store.queries import hourly_observations, hourly_tickets
+from store.sql import office_batches
 from tests.factories import observations, write_table
 from tests.toy_data import toy_tickets
 from training.from_store import StoreLimits, prepare_from_store

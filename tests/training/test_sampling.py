@@ -46,4 +46,4 @@ def test_a_fit_over_the_limit_reads_only_the_sample(data: TrainingData, calendar
     full = fit_forecaster(data, FAST).forecaster
     capped = fit_forecaster(data, dataclasses.replace(FAST, max_fit_rows=500))
     # fewer rows than min_data_in_leaf allows for the full set's splits: the trees differ
-    assert full.wait.to_texts() != capped.forecaster.wait.to_texts()
+    assert full.wait.estimator_.to_texts() != capped.forecaster.wait.estimator_.to_texts()
