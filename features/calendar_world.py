@@ -50,8 +50,8 @@ def check_country(country: str, region: str | None) -> None:
 @lru_cache(maxsize=256)
 def _year(country: str, region: str | None, year: int) -> tuple[dict[dt.date, str], frozenset]:
     lib = holidays_lib.country_holidays(country, subdiv=region, years=year)
-    days = {date: holiday_name(str(name)) for date, name in lib.items()}
-    return days, frozenset(getattr(lib, "weekend", {5, 6}))
+    names = {date: holiday_name(str(name)) for date, name in lib.items()}
+    return names, frozenset(getattr(lib, "weekend", {5, 6}))
 
 
 class HolidayCalendar(WorkCalendar):
@@ -64,8 +64,8 @@ class HolidayCalendar(WorkCalendar):
         self.key = f"{country}-{region}" if region else country
 
     def _compute(self, date: dt.date) -> DayInfo:
-        days, weekend = _year(self.country, self.region, date.year)
-        name = days.get(date)
+        names, weekend = _year(self.country, self.region, date.year)
+        name = names.get(date)
         holiday = name is not None
         return DayInfo(
             date=date,

@@ -61,7 +61,7 @@ def infer_offices(
     inferred = []
     for office_id in unknown:
         rows = activity[activity[s.OFFICE_ID] == office_id]
-        at = pd.to_datetime(rows["at"])
+        at = pd.to_datetime(rows[s.ACTIVITY_AT])
         hours = _hours_by_weekday(at)
         sessions = {WEEKDAYS[w]: _runs_to_sessions(hours.get(w, [])) for w in range(7)}
         channels = set(rows[s.CHANNEL].astype(str)) if s.CHANNEL in rows else set()
