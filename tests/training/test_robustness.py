@@ -15,6 +15,7 @@ from features.calendars import Calendars
 from features.dataset import TrainingData, prepare_data
 from features.infer import Locale
 from features.offices import OfficeRegistry
+from features.spec import CALENDAR_ESTIMATED
 from features.validate import validate_observations
 from models.forecaster import Forecaster
 from tests.feeds import CLOSE_HOUR, OPEN_HOUR, feed, pattern_wait
@@ -80,10 +81,14 @@ def test_a_day_every_office_left_empty_is_learned_closed(offices):
 
 
 def test_offices_abroad_follow_their_own_holidays_never_china_s(offices):
-    forecaster = _train(feed(dt.date(2024, 9, 30), 56, seed=3), offices)
+    veterans_day = dt.date(2024, 11, 11)  # closed in the data
+    forecaster = _train(feed(dt.date(2024, 9, 30), 56, seed=3, closed=(veterans_day,)), offices)
     forecast = forecaster.forecast(dt.date(2024, 11, 25), 7)
-    dates = set(forecast[s.DATE])
-    assert dt.date(2024, 11, 28) not in dates  # Thanksgiving: closed in California
+    # Thanksgiving, a US holiday the data have not shown yet: forecast, flagged
+    thanksgiving = forecast[forecast[s.DATE] == dt.date(2024, 11, 28)]
+    assert len(thanksgiving) > 0 and thanksgiving[CALENDAR_ESTIMATED].all()
+    assert not forecast[forecast[s.DATE] == dt.date(2024, 11, 26)][CALENDAR_ESTIMATED].any()
+    assert len(forecaster.forecast(dt.date(2025, 11, 11), 1)) == 0  # seen closed: closed
     national_day = forecaster.forecast(dt.date(2025, 10, 1), 1)  # China's holiday, a Wednesday
     assert len(national_day) > 0
 
@@ -121,9 +126,12 @@ def test_a_feed_in_utc_across_daylight_saving_keeps_local_hours(offices):
     frame = feed(start, 49, seed=7, zone=US_CA.timezone)  # DST ends 2024-11-03
     forecast = _train(frame, offices).forecast(dt.date(2024, 11, 25), 7)
     ids = [f"zz-{i}" for i in range(4)]
-    holidays = {dt.date(2024, 11, 28), dt.date(2024, 11, 29)}  # Thanksgiving and the day after
-    expected = {c for c in _open_cells(ids, dt.date(2024, 11, 25), 7) if c[1] not in holidays}
-    assert _cells(forecast) == expected  # 8:00-17:00 local on both sides of the change
+    # 8:00-17:00 local on both sides of the change; Thanksgiving and the day after, not in
+    # the data yet, forecast as unconfirmed holidays
+    assert _cells(forecast) == _open_cells(ids, dt.date(2024, 11, 25), 7)
+    holidays = forecast[s.DATE].isin([dt.date(2024, 11, 28), dt.date(2024, 11, 29)])
+    assert forecast.loc[holidays, CALENDAR_ESTIMATED].all()
+    assert not forecast.loc[~holidays, CALENDAR_ESTIMATED].any()
 
 
 @pytest.mark.parametrize("days", [14, 21])
