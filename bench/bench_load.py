@@ -61,13 +61,14 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
     workers (several: each builds its app from the environment, as `--workers N` does)."""
     import uvicorn
 
+    from cli.serve import EVENT_LOOP
     from serving.app import create_app
     from serving.logging import configure
 
     configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     token = secrets.token_hex(16)
     if workers > 1:
-        from cli.serve import APP_FACTORY
+        from cli.serve import APP_FACTORY, EVENT_LOOP
 
         os.environ.update(
             {
@@ -83,6 +84,7 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
             host="127.0.0.1",
             port=port,
             workers=workers,
+            loop=EVENT_LOOP,
             access_log=False,
             log_level="warning",
             server_header=False,
@@ -96,6 +98,7 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
         host="127.0.0.1",
         port=port,
         workers=1,
+        loop=EVENT_LOOP,
         access_log=False,
         log_level="warning",
         server_header=False,

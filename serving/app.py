@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
 from serving import docs, errors, openapi
+from serving.answer_cache import AnswerCache
 from serving.deps import Turns
 from serving.logging import configure
 from serving.metrics import Metrics
@@ -108,6 +109,7 @@ def create_app(
     app.state.serving = state
     app.state.metrics = Metrics(state)
     app.state.advice_turns = Turns()
+    app.state.answers = AnswerCache(settings.response_cache_mb * 2**20)
     errors.register(app)
     for module in (offices, forecast, live, admin, health, pages, advice, best_times):
         app.include_router(module.router)

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from serving.advice import AdviceContext
+from serving.answer_cache import AnswerCache
 from serving.errors import MissingTokenError, WrongTokenError
 from serving.metrics import Metrics
 from serving.state import LoadedModel, ServingState
@@ -69,6 +70,12 @@ async def get_turns(request: Request) -> Turns:
     return turns
 
 
+async def get_answers(request: Request) -> AnswerCache:
+    """The app's kept advice and best-times answers."""
+    answers: AnswerCache = request.app.state.answers
+    return answers
+
+
 def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
     """The advice's context for the loaded model: calendar, its offices and booking leads."""
     forecaster = model.forecaster
@@ -82,6 +89,7 @@ def advice_context(state: ServingState, model: LoadedModel) -> AdviceContext:
 
 StateDep = Annotated[ServingState, Depends(get_state)]
 TurnsDep = Annotated[Turns, Depends(get_turns)]
+AnswersDep = Annotated[AnswerCache, Depends(get_answers)]
 ModelDep = Annotated[LoadedModel, Depends(get_model)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

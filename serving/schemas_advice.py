@@ -305,4 +305,9 @@ def advice_response(
 def json_response(body: BaseModel) -> Response:
     """The model as a JSON answer, serialised once (by alias, as FastAPI's response models
     are): a route returning a Response is not validated and serialised again."""
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return json_bytes(body.model_dump_json(by_alias=True).encode())
+
+
+def json_bytes(body: bytes) -> Response:
+    """JSON bytes serialised before (a kept answer) as the answer."""
+    return Response(body, media_type="application/json")

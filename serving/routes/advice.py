@@ -1,4 +1,9 @@
-"""`POST /v1/advice`: book, walk in or ask for urgent service, from the loaded model's cube."""
+"""`POST /v1/advice`: book, walk in or ask for urgent service, from the loaded model's cube.
+
+Answered on the event loop from the cube's prepared hours, or from the answers kept for
+the loaded model (:mod:`serving.answer_cache`); in the thread pool only when forecasts
+must be computed (:mod:`serving.offload`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ import datetime as dt
 from fastapi import APIRouter, Response
 
 from features.errors import ParameterError
-from serving.advice import AdviceRequest, advise, parse_near
+from serving.advice import Advice, AdviceRequest, advise, parse_near
 from serving.cube_source import CubeSource
-from serving.deps import StateDep, TurnsDep, advice_context
+from serving.deps import AnswersDep, StateDep, TurnsDep, advice_context
+from serving.offload import on_loop_or_thread
 from serving.schemas import ErrorBody
 from serving.schemas_advice import (
     AdviceRequestBody,
     AdviceResponse,
     advice_response,
+    json_bytes,
     json_response,
 )
 from serving.state import local_now
@@ -47,8 +54,10 @@ _ERRORS = {
     "hours before it, here and at offices nearby; the advice and its "
     "reasons in Chinese and English. See docs/advice.md.",
 )
-def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Response:
-    """The advice for one traveller (CPU-bound: runs in the thread pool)."""
+async def post_advice(
+    body: AdviceRequestBody, state: StateDep, turns: TurnsDep, answers: AnswersDep
+) -> Response:
+    """The advice for one traveller: kept, read from the cube, or computed in a thread."""
     model = state.require_model()
     near = parse_near(body.near) if body.near is not None else None
     office = model.cube.office(body.office_id)
@@ -72,6 +81,28 @@ def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Re
         near=near,
         turn=turns.next(office.id),
     )
-    source = CubeSource(model.cube, max(today, now.date()) + horizon)
-    advice = advise(request, advice_context(state, model), source)
-    return json_response(advice_response(advice, model.forecaster.offices, model.version))
+    # Everything the answer depends on but the turn (resolved through the kept rotation).
+    key = (
+        "advice",
+        office.id,
+        today,
+        body.travel_date,
+        body.residency,
+        body.expedited,
+        body.earliest_appointment,
+        body.near,
+        now.date(),
+        now.hour if request.now is not None else None,
+    )
+    kept = answers.advice_body(model, key, request.turn)
+    if kept is not None:
+        return json_bytes(kept)
+    last = max(today, now.date()) + horizon
+
+    def work(compute: bool) -> Advice:
+        return advise(request, advice_context(state, model), CubeSource(model.cube, last, compute))
+
+    advice = await on_loop_or_thread(work)
+    answer = json_response(advice_response(advice, model.forecaster.offices, model.version))
+    answers.keep_advice(model, key, advice.rotation, bytes(answer.body))
+    return answer

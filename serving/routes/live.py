@@ -1,4 +1,9 @@
-"""Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`."""
+"""Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`.
+
+`GET …/now` answers on the event loop: one read of the state store (a local SQLite read,
+as the rate limit's) and this hour's row of the cube; a day missing from the cube is
+computed in the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import datetime as dt
 import logging
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from serving import now as now_answers
 from serving.deps import AdminDep, ModelDep, StateDep
@@ -41,7 +47,7 @@ def fresh_state(state: ServingState, office_id: str, now: dt.datetime) -> QueueS
     "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
     "this hour's forecast, or `closed: true` with the next opening.",
 )
-def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
+async def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
     """Live when fresh and open, else the current hour's forecast (or closed)."""
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
@@ -49,7 +55,11 @@ def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
         posted = fresh_state(state, office.id, now)
         if posted is not None:
             return now_answers.live_answer(model, office, posted, now)
-    day = model.cube.day(office.id, now.date()) if now.date() >= model.cube.start else None
+    day = None
+    if now.date() >= model.cube.start:
+        day = model.cube.lookup(office.id, now.date())
+        if day is None:
+            day = await run_in_threadpool(model.cube.day, office.id, now.date())
     return now_answers.forecast_answer(
         model, office, day, model.forecaster.calendars.of(office), now
     )
