@@ -107,9 +107,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.serving = state
-    app.state.metrics = Metrics(state)
-    app.state.advice_turns = Turns()
     app.state.answers = AnswerCache(settings.response_cache_mb * 2**20)
+    app.state.metrics = Metrics(state, app.state.answers)
+    app.state.advice_turns = Turns()
     errors.register(app)
     for module in (offices, forecast, live, admin, health, pages, advice, best_times):
         app.include_router(module.router)

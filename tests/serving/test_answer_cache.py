@@ -69,6 +69,8 @@ def test_kept_answers_are_the_computed_ones_byte_for_byte(
     kept: AnswerCache = keeping.app.state.answers  # type: ignore[attr-defined]
     assert kept.hits > 0 and kept.misses > 0  # some answers came from the cache
     assert computing.app.state.answers.hits == 0  # type: ignore[attr-defined]
+    metrics = keeping.get("/metrics").text
+    assert f"waitcast_answer_cache_hits_total {float(kept.hits)}" in metrics
 
 
 def test_the_turn_still_rotates_the_first_hour_with_kept_answers(
