@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from features.errors import ParameterError
 from serving.advice import Advice, AdviceRequest, advise, parse_near
 from serving.cube_source import CubeSource
-from serving.deps import AnswersDep, StateDep, TurnsDep, advice_context
+from serving.deps import advice_context, answers_of, serving_state, turns_of
 from serving.offload import on_loop_or_thread
 from serving.schemas import ErrorBody
 from serving.schemas_advice import (
@@ -54,10 +54,9 @@ _ERRORS = {
     "hours before it, here and at offices nearby; the advice and its "
     "reasons in Chinese and English. See docs/advice.md.",
 )
-async def post_advice(
-    body: AdviceRequestBody, state: StateDep, turns: TurnsDep, answers: AnswersDep
-) -> Response:
+async def post_advice(body: AdviceRequestBody, request: Request) -> Response:
     """The advice for one traveller: kept, read from the cube, or computed in a thread."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     near = parse_near(body.near) if body.near is not None else None
     office = model.cube.office(body.office_id)
@@ -70,7 +69,7 @@ async def post_advice(
             f"{today} is more than {PAST_DAYS} days before or "
             f"beyond the forecast horizon after {now.date()}",
         )
-    request = AdviceRequest(
+    asked = AdviceRequest(
         office.id,
         today,
         body.travel_date,
@@ -79,7 +78,7 @@ async def post_advice(
         body.earliest_appointment,
         now=now.time() if body.today is None else None,
         near=near,
-        turn=turns.next(office.id),
+        turn=turns_of(request).next(office.id),
     )
     # Everything the answer depends on but the turn (resolved through the kept rotation).
     key = (
@@ -92,15 +91,15 @@ async def post_advice(
         body.earliest_appointment,
         body.near,
         now.date(),
-        now.hour if request.now is not None else None,
+        now.hour if asked.now is not None else None,
     )
-    kept = answers.advice_body(model, key, request.turn)
+    kept = answers.advice_body(model, key, asked.turn)
     if kept is not None:
         return json_bytes(kept)
     last = max(today, now.date()) + horizon
 
     def work(compute: bool) -> Advice:
-        return advise(request, advice_context(state, model), CubeSource(model.cube, last, compute))
+        return advise(asked, advice_context(state, model), CubeSource(model.cube, last, compute))
 
     advice = await on_loop_or_thread(work)
     answer = json_response(advice_response(advice, model.forecaster.offices, model.version))

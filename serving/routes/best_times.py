@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from features.errors import ParameterError
 from features.offices import Office
@@ -20,7 +20,7 @@ from features.schema import Channel
 from serving.advice import best_times_of, parse_near
 from serving.answer_cache import AnswerCache
 from serving.cube_source import CubeSource
-from serving.deps import AnswersDep, StateDep, advice_context
+from serving.deps import advice_context, answers_of, serving_state
 from serving.offload import on_loop_or_thread
 from serving.schemas import ErrorBody
 from serving.schemas_advice import BestTimesResponse, best_time_out, json_bytes, json_response
@@ -49,14 +49,14 @@ ChannelQuery = Annotated[Channel, Query(description="The queue (default walk_in)
 )
 async def office_best_times(
     office_id: str,
-    state: StateDep,
-    answers: AnswersDep,
+    request: Request,
     start: From = None,
     to: To = None,
     channel: ChannelQuery = Channel.WALK_IN,
     limit: Limit = 10,
 ) -> Response:
     """The open hours of one office with the shortest predicted wait in [from, to]."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     office = model.cube.office(office_id)
     if channel is Channel.APPOINTMENT and not office.takes_appointments:
@@ -73,8 +73,7 @@ async def office_best_times(
     summary="The quickest hours across offices",
 )
 async def all_best_times(
-    state: StateDep,
-    answers: AnswersDep,
+    request: Request,
     start: From = None,
     to: To = None,
     near: Annotated[
@@ -84,6 +83,7 @@ async def all_best_times(
     limit: Limit = 10,
 ) -> Response:
     """The open hours across offices with the shortest predicted wait in [from, to]."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     point = parse_near(near) if near is not None else None
     offices = [o for o in model.cube.offices.values() if channel in o.channels]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from serving import now as now_answers
-from serving.deps import AdminDep, ModelDep, StateDep
+from serving.deps import AdminDep, StateDep, serving_state
 from serving.errors import StateStoreError
 from serving.live import QueueState
 from serving.queue_state import QueueStateAck, QueueStateCleared, QueueStateIn, to_state
@@ -47,8 +47,10 @@ def fresh_state(state: ServingState, office_id: str, now: dt.datetime) -> QueueS
     "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
     "this hour's forecast, or `closed: true` with the next opening.",
 )
-async def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
+async def get_now(office_id: str, request: Request) -> NowResponse:
     """Live when fresh and open, else the current hour's forecast (or closed)."""
+    state = serving_state(request)
+    model = state.require_model()
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
     if now_answers.is_open(office, state.calendar, now):
