@@ -53,6 +53,7 @@ class AnswerCache:
     def advice_body(self, model: object, key: Hashable, turn: int) -> bytes | None:
         """The kept advice for ``key`` and this ``turn``, or None."""
         if not self.max_bytes:
+            self.misses += 1
             return None
         with self._lock:
             self._switch(model)
@@ -78,6 +79,7 @@ class AnswerCache:
 
     def _get(self, model: object, key: Hashable) -> Entry:
         if not self.max_bytes:
+            self.misses += 1
             return None
         with self._lock:
             self._switch(model)
