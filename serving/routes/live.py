@@ -1,8 +1,8 @@
 """Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`.
 
 `GET …/now` answers on the event loop: one read of the state store (a local SQLite read,
-as the rate limit's) and this hour's row of the cube; a day missing from the cube is
-computed in the thread pool.
+as the rate limit's; Redis is read in the thread pool) and this hour's row of the cube; a
+day missing from the cube is computed in the thread pool.
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ async def get_now(office_id: str, request: Request) -> NowResponse:
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
     if now_answers.is_open(office, state.calendar, now):
-        posted = fresh_state(state, office.id, now)
+        if state.store.local:
+            posted = fresh_state(state, office.id, now)
+        else:  # a network store may take up to its timeout: not on the event loop
+            posted = await run_in_threadpool(fresh_state, state, office.id, now)
         if posted is not None:
             return now_answers.live_answer(model, office, posted, now)
     day = None
