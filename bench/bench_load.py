@@ -15,7 +15,10 @@ In one run, on loopback only:
    connections for ``--seconds`` (at most ``--requests`` requests), the RSS again.
 
 Prints requests, throughput, p50/p99 latency, errors (socket errors, timeouts and any
-answer other than 2xx/3xx) and the RSS growth; targets: 0 errors, growth under 10 %.
+answer other than 2xx/3xx) and the RSS growth; targets: 0 errors, growth under 10 %. Also
+the share of advice and best-times answers the server sent as kept ones
+(:mod:`serving.answer_cache`; ``WAITCAST_RESPONSE_CACHE_MB=0`` in the environment turns
+the cache off, to measure the computing path alone).
 ``--strict`` exits 1 when a target is missed. The load generator is ``wrk`` with a Lua
 script when installed (``apt-get install wrk``), else a small asyncio HTTP/1.1 client.
 
@@ -34,6 +37,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -61,13 +65,14 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
     workers (several: each builds its app from the environment, as `--workers N` does)."""
     import uvicorn
 
+    from cli.serve import EVENT_LOOP
     from serving.app import create_app
     from serving.logging import configure
 
     configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     token = secrets.token_hex(16)
     if workers > 1:
-        from cli.serve import APP_FACTORY
+        from cli.serve import APP_FACTORY, EVENT_LOOP
 
         os.environ.update(
             {
@@ -83,6 +88,7 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
             host="127.0.0.1",
             port=port,
             workers=workers,
+            loop=EVENT_LOOP,
             access_log=False,
             log_level="warning",
             server_header=False,
@@ -96,6 +102,7 @@ def serve(registry: Path, port: int, workers: int = 1) -> None:
         host="127.0.0.1",
         port=port,
         workers=1,
+        loop=EVENT_LOOP,
         access_log=False,
         log_level="warning",
         server_header=False,
@@ -218,14 +225,14 @@ def main() -> int:
         baseline = measure([sys.executable, str(script)], registry, 1, args, load)
         report(tool, args, *baseline, workers=1)
         print(f"\nthis code, {args.workers} worker(s)")
-    counts, warm, result, rss, alive = measure(
+    counts, warm, result, rss, alive, kept = measure(
         [sys.executable, __file__, "--workers", str(args.workers)],
         registry,
         args.workers,
         args,
         load,
     )
-    code = report(tool, args, counts, warm, result, rss, alive, workers=args.workers)
+    code = report(tool, args, counts, warm, result, rss, alive, kept, workers=args.workers)
     if baseline is not None:
         ratio = result.rps / max(baseline[2].rps, 1e-9)
         print(
@@ -243,7 +250,9 @@ def measure(
     workers: int,
     args: argparse.Namespace,
     load: Callable[..., LoadResult],
-) -> tuple[dict[str, int], LoadResult, LoadResult, tuple[int, int, int], bool]:
+) -> tuple[
+    dict[str, int], LoadResult, LoadResult, tuple[int, int, int], bool, tuple[int, int] | None
+]:
     """Start a server (``command`` + ``--serve PORT --registry R``), load it; its figures."""
     port = free_port()
     quiet = subprocess.DEVNULL if workers > 1 else None  # the workers' JSON logs
@@ -260,6 +269,7 @@ def measure(
         result = load(port, mix, args.seconds, args.requests, args.connections)
         rss_after = rss_bytes(server.pid)
         alive = httpx.get(base + "/health/live", timeout=10).status_code == 200
+        kept = kept_answers(httpx.get(base + "/metrics", timeout=10).text)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -267,7 +277,16 @@ def measure(
     counts = {
         kind: sum(r.kind == kind for r in distinct) for kind in dict.fromkeys(r.kind for r in mix)
     }
-    return counts, warm, result, (rss_loaded, rss_before, rss_after), alive
+    return counts, warm, result, (rss_loaded, rss_before, rss_after), alive, kept
+
+
+def kept_answers(metrics: str) -> tuple[int, int] | None:
+    """Advice and best-times answers sent as kept and computed (hits, misses) since the
+    worker started, from its ``/metrics``; None for code without the answer cache."""
+    found = dict(re.findall(r"^waitcast_answer_cache_(hits|misses)_total (\S+)$", metrics, re.M))
+    if len(found) < 2:
+        return None
+    return int(float(found["hits"])), int(float(found["misses"]))
 
 
 def report(
@@ -278,6 +297,7 @@ def report(
     result: LoadResult,
     rss: tuple[int, int, int],
     alive: bool,
+    kept: tuple[int, int] | None,
     workers: int = 1,
 ) -> int:
     """Print the figures against their targets; the exit code."""
@@ -311,6 +331,13 @@ def report(
         f"after warm-up, {after / 2**20:6.1f} MiB after the run: growth {growth:+.1%} "
         f"(target < {TARGET_GROWTH:.0%})  {'PASS' if checks[1] else 'FAIL'}"
     )
+    if kept is not None:
+        hits, misses = kept
+        print(
+            f"kept answers        : {hits / max(hits + misses, 1):.1%} of the advice and "
+            f"best-times answers of {'one worker' if workers > 1 else 'the worker'} "
+            f"(warm-up and run: {hits} kept, {misses} computed; WAITCAST_RESPONSE_CACHE_MB)"
+        )
     return 1 if args.strict and not all(checks) else 0
 
 

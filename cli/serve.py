@@ -13,6 +13,10 @@ from cli import common
 from features.errors import ParameterError
 
 APP_FACTORY = "serving.app:app_from_env"
+# asyncio's own loop, not uvloop: the advice and best times answer on the loop, and with a
+# loop kept busy uvloop left connections opened during a load unanswered for seconds
+# (docs/operations.md, "advice at cube speed"); asyncio serves them in turn.
+EVENT_LOOP = "asyncio"
 MAX_WORKERS = 64
 
 
@@ -71,6 +75,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        loop=EVENT_LOOP,
         access_log=False,
         log_level="warning",
         server_header=False,

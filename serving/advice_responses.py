@@ -22,7 +22,7 @@ from serving.schemas_advice import (
     TimeOption,
 )
 
-__all__ = ["advice_response", "best_time_out", "json_response"]
+__all__ = ["advice_response", "best_time_out", "json_bytes", "json_response"]
 
 
 def _minutes(value: float) -> float:
@@ -108,4 +108,9 @@ def advice_response(
 def json_response(body: BaseModel) -> Response:
     """The model as a JSON answer, serialised once (by alias, as FastAPI's response models
     are): a route returning a Response is not validated and serialised again."""
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return json_bytes(body.model_dump_json(by_alias=True).encode())
+
+
+def json_bytes(body: bytes) -> Response:
+    """JSON bytes serialised before (a kept answer) as the answer."""
+    return Response(body, media_type="application/json")

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from features.calendar_cn import load_calendar
 from features.offices import load_offices
 from serving import docs, errors, openapi
+from serving.answer_cache import AnswerCache
 from serving.deps import Turns
 from serving.logging import configure
 from serving.metrics import Metrics
@@ -106,7 +107,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.serving = state
-    app.state.metrics = Metrics(state)
+    app.state.answers = AnswerCache(settings.response_cache_mb * 2**20)
+    app.state.metrics = Metrics(state, app.state.answers)
     app.state.advice_turns = Turns()
     errors.register(app)
     for module in (offices, forecast, live, admin, health, pages, advice, best_times):

@@ -124,6 +124,10 @@ class ForecastCube:
             found = self._prepared[office_id]
         return found
 
+    def is_prepared(self, office_id: str) -> bool:
+        """True when the office's advice hours are ready (:meth:`prepared` is a lookup)."""
+        return office_id in self._prepared
+
     def _prepare(self, office_ids: list[str]) -> None:
         last = self.end - dt.timedelta(days=1)
         rows = self.frame(self.start, last, office_ids)

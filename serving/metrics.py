@@ -19,6 +19,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from serving.answer_cache import AnswerCache
 from serving.errors import StateStoreError
 from serving.state import ServingState
 from serving.statestore.served import ACCURACY
@@ -52,7 +53,7 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0
 class Metrics:
     """Request counters and latency histograms, plus the model collector."""
 
-    def __init__(self, state: ServingState) -> None:
+    def __init__(self, state: ServingState, answers: AnswerCache | None = None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "waitcast_http_requests",
@@ -69,6 +70,8 @@ class Metrics:
         )
         self.registry.register(ModelCollector(state))
         self.registry.register(AccuracyCollector(state))
+        if answers is not None:
+            self.registry.register(AnswerCacheCollector(answers))
         self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -181,3 +184,20 @@ class AccuracyCollector(Collector):
                 if row.get(key) is not None:
                     gauge.add_metric(values, float(row[key]))
         yield from gauges.values()
+
+
+class AnswerCacheCollector(Collector):
+    """How often advice and best-times requests were answered from the kept answers."""
+
+    def __init__(self, answers: AnswerCache) -> None:
+        self.answers = answers
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the hit and miss counts."""
+        for name, text, value in (
+            ("waitcast_answer_cache_hits", "Answers sent as kept.", self.answers.hits),
+            ("waitcast_answer_cache_misses", "Answers computed (then kept).", self.answers.misses),
+        ):
+            counter = CounterMetricFamily(name, text)
+            counter.add_metric([], float(value))
+            yield counter

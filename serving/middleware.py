@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import time
-import uuid
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
@@ -99,7 +99,7 @@ def _read_headers(scope: Scope) -> tuple[str, int | None]:
                 length = int(value)
             except ValueError:
                 length = None
-    return request_id or uuid.uuid4().hex, length
+    return request_id or secrets.token_hex(16), length
 
 
 class JsonCORSMiddleware(CORSMiddleware):

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     ondemand_cache_days: int = Field(
         default=4096, ge=16, le=1_000_000, description="Office-days kept beyond the cube (LRU)."
     )
+    response_cache_mb: int = Field(
+        default=64,
+        ge=0,
+        le=65_536,
+        description="Advice and best-times answers kept per loaded model (LRU, MiB); 0: none.",
+    )
     live_fresh_minutes: int = Field(default=15, ge=1, le=24 * 60)
     stale_after_days: int = Field(default=14, ge=1, le=3650)
     calendar_file: Path | None = Field(default=None, description="Calendar override CSV.")

@@ -43,7 +43,7 @@ from serving.advice.options import HourOption
 from serving.advice.places import nearby_offices, start_point
 from serving.advice.reasons import Reason
 from serving.advice.sources import ForecastSource
-from serving.advice.walk_in import walk_in_candidates, walk_in_options
+from serving.advice.walk_in import Rotation, walk_in_candidates, walk_in_options
 
 ONE_DAY = dt.timedelta(days=1)
 MAX_YEARS_AHEAD = 4  # travel dates are at most max_travel_days (two years) ahead
@@ -86,6 +86,7 @@ class Advice:
     walk_in: tuple[HourOption, ...]
     reasons: tuple[Reason, ...]
     calendar_estimated: bool
+    rotation: Rotation | None = None  # what the request's turn chose (None: nothing)
 
     @property
     def last_day_to_apply(self) -> dt.date | None:
@@ -188,6 +189,7 @@ def advise(request: AdviceRequest, ctx: AdviceContext, forecasts: ForecastSource
         walk_in,
         tuple(reasons),
         estimated,
+        choice.rotation,
     )
 
 

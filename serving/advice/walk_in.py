@@ -60,6 +60,20 @@ def _called(frame: Table) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class Rotation:
+    """The spare capacities of the near-best hours the first option rotates over, and the
+    index request's turn took (:func:`rotation_pick`). Everything else in the advice is
+    the same for every turn, so two turns that pick the same index get the same advice."""
+
+    weights: tuple[float, ...]
+    pick: int
+
+    def pick_for(self, turn: int) -> int:
+        """The index request ``turn`` takes."""
+        return rotation_pick(np.asarray(self.weights, dtype=float), turn)
+
+
+@dataclass(frozen=True, slots=True)
 class WalkInChoice:
     """The walk-in options offered, the near-best set they come from, and the hour the
     short-wait rule looks at (chosen before any rotation, so the advice does not depend on
@@ -69,6 +83,7 @@ class WalkInChoice:
     n_near_best: int
     n_days: int
     good: HourOption | None
+    rotation: Rotation | None = None  # None: no walk-in hour, the turn changes nothing
 
 
 def walk_in_options(
@@ -93,7 +108,9 @@ def walk_in_options(
     per_office = settings.max_options_per_office
     spread = spread_pick(good, per_office, settings.max_options)
     served = _with_retry_days(good, walk, settings.retry_days) if has_deadline else good
-    first = served.take([rotation_pick(served[SPARE].astype(float), turn)])
+    weights = served[SPARE].astype(float)
+    rotation = Rotation(tuple(weights.tolist()), rotation_pick(weights, turn))
+    first = served.take([rotation.pick])
     first_id, first_office = first[ROW_ID][0], first[s.OFFICE_ID][0]
     if first_id not in set(spread[ROW_ID]):  # make room for it: its office's last, or the last
         same = spread[s.OFFICE_ID] == first_office
@@ -116,6 +133,7 @@ def walk_in_options(
         len(good),
         len(set(good[ORDINAL])),
         good_hour(short, settings),
+        rotation,
     )
 
 

@@ -1,16 +1,22 @@
-"""`POST /v1/advice`: book, walk in or ask for urgent service, from the loaded model's cube."""
+"""`POST /v1/advice`: book, walk in or ask for urgent service, from the loaded model's cube.
+
+Answered on the event loop from the cube's prepared hours, or from the answers kept for
+the loaded model (:mod:`serving.answer_cache`); in the thread pool only when forecasts
+must be computed (:mod:`serving.offload`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from features.errors import ParameterError
-from serving.advice import AdviceRequest, advise, parse_near
-from serving.advice_responses import advice_response, json_response
+from serving.advice import Advice, AdviceRequest, advise, parse_near
+from serving.advice_responses import advice_response, json_bytes, json_response
 from serving.cube_source import CubeSource
-from serving.deps import StateDep, TurnsDep, advice_context
+from serving.deps import advice_context, answers_of, serving_state, turns_of
+from serving.offload import on_loop_or_thread
 from serving.schemas import ErrorBody
 from serving.schemas_advice import AdviceRequestBody, AdviceResponse
 from serving.state import local_now
@@ -43,8 +49,9 @@ _ERRORS = {
     "hours before it, here and at offices nearby; the advice and its "
     "reasons in Chinese and English. See docs/advice.md.",
 )
-def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Response:
-    """The advice for one traveller (CPU-bound: runs in the thread pool)."""
+async def post_advice(body: AdviceRequestBody, request: Request) -> Response:
+    """The advice for one traveller: kept, read from the cube, or computed in a thread."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     near = parse_near(body.near) if body.near is not None else None
     office = model.cube.office(body.office_id)
@@ -57,7 +64,7 @@ def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Re
             f"{today} is more than {PAST_DAYS} days before or "
             f"beyond the forecast horizon after {now.date()}",
         )
-    request = AdviceRequest(
+    asked = AdviceRequest(
         office.id,
         today,
         body.travel_date,
@@ -66,8 +73,30 @@ def post_advice(body: AdviceRequestBody, state: StateDep, turns: TurnsDep) -> Re
         body.earliest_appointment,
         now=now.time() if body.today is None else None,
         near=near,
-        turn=turns.next(office.id),
+        turn=turns_of(request).next(office.id),
     )
-    source = CubeSource(model.cube, max(today, now.date()) + horizon)
-    advice = advise(request, advice_context(state, model), source)
-    return json_response(advice_response(advice, model.forecaster.offices, model.version))
+    # Everything the answer depends on but the turn (resolved through the kept rotation).
+    key = (
+        "advice",
+        office.id,
+        today,
+        body.travel_date,
+        body.residency,
+        body.expedited,
+        body.earliest_appointment,
+        body.near,
+        now.date(),
+        now.hour if asked.now is not None else None,
+    )
+    kept = answers.advice_body(model, key, asked.turn)
+    if kept is not None:
+        return json_bytes(kept)
+    last = max(today, now.date()) + horizon
+
+    def work(compute: bool) -> Advice:
+        return advise(asked, advice_context(state, model), CubeSource(model.cube, last, compute))
+
+    advice = await on_loop_or_thread(work)
+    answer = json_response(advice_response(advice, model.forecaster.offices, model.version))
+    answers.keep_advice(model, key, advice.rotation, bytes(answer.body))
+    return answer

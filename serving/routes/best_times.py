@@ -2,6 +2,9 @@
 
 Near-best hours come first (about as good as the best one: take any, so that not
 everyone comes at the same hour), nearest first when `near` is given; then the rest.
+Answered on the event loop from the cube's prepared hours or the answers kept for the
+loaded model (:mod:`serving.answer_cache`); in the thread pool only when forecasts must be
+computed (:mod:`serving.offload`).
 """
 
 from __future__ import annotations
@@ -9,15 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from features.errors import ParameterError
 from features.offices import Office
 from features.schema import Channel
 from serving.advice import best_times_of, parse_near
-from serving.advice_responses import best_time_out, json_response
+from serving.advice_responses import best_time_out, json_bytes, json_response
+from serving.answer_cache import AnswerCache
 from serving.cube_source import CubeSource
-from serving.deps import StateDep, advice_context
+from serving.deps import advice_context, answers_of, serving_state
+from serving.offload import on_loop_or_thread
 from serving.schemas import ErrorBody
 from serving.schemas_advice import BestTimesResponse
 from serving.state import LoadedModel, ServingState, local_now
@@ -43,20 +48,22 @@ ChannelQuery = Annotated[Channel, Query(description="The queue (default walk_in)
     responses=_ERRORS,  # type: ignore[arg-type]
     summary="The quickest hours at one office",
 )
-def office_best_times(
+async def office_best_times(
     office_id: str,
-    state: StateDep,
+    request: Request,
     start: From = None,
     to: To = None,
     channel: ChannelQuery = Channel.WALK_IN,
     limit: Limit = 10,
 ) -> Response:
     """The open hours of one office with the shortest predicted wait in [from, to]."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     office = model.cube.office(office_id)
     if channel is Channel.APPOINTMENT and not office.takes_appointments:
         raise ParameterError("channel", f"office {office.id} is walk-in only: no appointments")
-    return _answer(state, model, [office], start, to, channel, limit, None)
+    key = ("office", office.id, start, to, channel, limit)
+    return await _answer(state, answers, key, model, [office], start, to, channel, limit, None)
 
 
 @router.get(
@@ -66,8 +73,8 @@ def office_best_times(
     responses=_ERRORS,  # type: ignore[arg-type]
     summary="The quickest hours across offices",
 )
-def all_best_times(
-    state: StateDep,
+async def all_best_times(
+    request: Request,
     start: From = None,
     to: To = None,
     near: Annotated[
@@ -77,14 +84,18 @@ def all_best_times(
     limit: Limit = 10,
 ) -> Response:
     """The open hours across offices with the shortest predicted wait in [from, to]."""
+    state, answers = serving_state(request), answers_of(request)
     model = state.require_model()
     point = parse_near(near) if near is not None else None
     offices = [o for o in model.cube.offices.values() if channel in o.channels]
-    return _answer(state, model, offices, start, to, channel, limit, point)
+    key = ("all", start, to, near, channel, limit)
+    return await _answer(state, answers, key, model, offices, start, to, channel, limit, point)
 
 
-def _answer(
+async def _answer(
     state: ServingState,
+    answers: AnswerCache,
+    key: tuple[object, ...],
     model: LoadedModel,
     offices: list[Office],
     start: dt.date | None,
@@ -115,23 +126,33 @@ def _answer(
             f"{last} is {(last - first).days + 1} days from `from` "
             f"({first}); a range holds at most {MAX_RANGE_DAYS} days",
         )
+    key = ("best-times", *key, now.date(), now.hour)  # the hour: `from` today
+    kept = answers.body(model, key)
+    if kept is not None:
+        return json_bytes(kept)
     registry = model.forecaster.offices
     ids = [o.id for o in offices]
     ctx = advice_context(state, model)
     from_hour = now.hour + 1 if first == now.date() else 0
-    view = CubeSource(model.cube, horizon_end).view(first, last, ids, ctx)
-    times = best_times_of(
-        view.hours(channel.value, ids, first, last, from_hour), ctx, channel.value, limit, near
-    )
-    hours = [best_time_out(t, registry) for t in times]
-    return json_response(
-        BestTimesResponse(
-            model_version=model.version,
-            start=first,
-            to=last,
-            channel=channel,
-            near=list(near) if near else None,
-            hours=hours,
-            times=hours,
+
+    def work(compute: bool) -> Response:
+        view = CubeSource(model.cube, horizon_end, compute).view(first, last, ids, ctx)
+        times = best_times_of(
+            view.hours(channel.value, ids, first, last, from_hour), ctx, channel.value, limit, near
         )
-    )
+        hours = [best_time_out(t, registry) for t in times]
+        return json_response(
+            BestTimesResponse(
+                model_version=model.version,
+                start=first,
+                to=last,
+                channel=channel,
+                near=list(near) if near else None,
+                hours=hours,
+                times=hours,
+            )
+        )
+
+    answer = await on_loop_or_thread(work)
+    answers.keep(model, key, bytes(answer.body))
+    return answer

@@ -1,14 +1,20 @@
-"""Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`."""
+"""Live queue states: `PUT` and `DELETE /v1/offices/{id}/queue-state`, `GET …/now`.
+
+`GET …/now` answers on the event loop: one read of the state store (a local SQLite read,
+as the rate limit's; Redis is read in the thread pool) and this hour's row of the cube; a
+day missing from the cube is computed in the thread pool.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 
 from serving import now as now_answers
-from serving.deps import AdminDep, ModelDep, StateDep
+from serving.deps import AdminDep, StateDep, serving_state
 from serving.errors import StateStoreError
 from serving.live import QueueState
 from serving.queue_state import QueueStateAck, QueueStateCleared, QueueStateIn, to_state
@@ -41,15 +47,24 @@ def fresh_state(state: ServingState, office_id: str, now: dt.datetime) -> QueueS
     "minutes per ticket ÷ windows open, with a range); else `source: forecast`, "
     "this hour's forecast, or `closed: true` with the next opening.",
 )
-def get_now(office_id: str, model: ModelDep, state: StateDep) -> NowResponse:
+async def get_now(office_id: str, request: Request) -> NowResponse:
     """Live when fresh and open, else the current hour's forecast (or closed)."""
+    state = serving_state(request)
+    model = state.require_model()
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
     if now_answers.is_open(office, state.calendar, now):
-        posted = fresh_state(state, office.id, now)
+        if state.store.local:
+            posted = fresh_state(state, office.id, now)
+        else:  # a network store may take up to its timeout: not on the event loop
+            posted = await run_in_threadpool(fresh_state, state, office.id, now)
         if posted is not None:
             return now_answers.live_answer(model, office, posted, now)
-    day = model.cube.day(office.id, now.date()) if now.date() >= model.cube.start else None
+    day = None
+    if now.date() >= model.cube.start:
+        day = model.cube.lookup(office.id, now.date())
+        if day is None:
+            day = await run_in_threadpool(model.cube.day, office.id, now.date())
     return now_answers.forecast_answer(
         model, office, day, model.forecaster.calendars.of(office), now
     )

@@ -144,6 +144,7 @@ class StateStore(Protocol):
     :class:`serving.errors.StateStoreError` when the store cannot be reached."""
 
     description: str  # the URL, without a password
+    local: bool  # True: a call reads a local file (microseconds), the event loop may make it
 
     def ping(self) -> None:
         """Return when the store answers (else StateStoreError)."""

@@ -102,6 +102,7 @@ class RedisStore:
 
     def __init__(self, url: str, description: str) -> None:
         self.description = description
+        self.local = False  # a network round trip: never on the event loop
         with self._errors("cannot be opened"):
             self._redis = redis.Redis.from_url(
                 url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS

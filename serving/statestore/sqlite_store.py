@@ -75,6 +75,7 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.description = f"sqlite:///{path}"
+        self.local = True
         self._lock = threading.Lock()
         self._takes = 0
         with self._errors("cannot be opened"):

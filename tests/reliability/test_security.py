@@ -256,7 +256,7 @@ def _explode(*_args: object, **_kwargs: object) -> None:
     ("target", "name", "method", "path", "body"),
     [
         (ForecastCube, "lookup", "GET", f"/v1/offices/hz-city/forecast?date={TODAY}", None),
-        (ForecastCube, "day", "GET", "/v1/offices/hz-city/now", None),
+        (ForecastCube, "lookup", "GET", "/v1/offices/hz-city/now", None),  # what it reads
         (ForecastCube, "prepared", "GET", "/v1/best-times", None),  # what they read (issue 15)
         (ForecastCube, "prepared", "POST", "/v1/advice", {"office_id": "hz-city"}),
         (ServingState, "_load", "POST", "/v1/admin/reload", None),

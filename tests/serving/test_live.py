@@ -3,6 +3,7 @@ freshness, clearing, and the state store behind them."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -113,6 +114,28 @@ def test_a_state_is_shared_by_apps_on_the_same_store(
     with TestClient(create_app(settings_for(base_registry, state_url=url), clock)) as second:
         answer = now(second)
     assert answer["source"] == "live" and answer["live"]["windows_open"] == 6
+
+
+def test_now_reads_a_network_store_off_the_event_loop(
+    base_registry: Path, clock: FakeClock, store_url: str
+) -> None:
+    """SQLite is read on the loop (microseconds); Redis, which may wait its timeout, not."""
+    with TestClient(create_app(settings_for(base_registry, state_url=store_url), clock)) as c:
+        assert put(c).status_code == 200
+        store = c.app.state.serving.store  # type: ignore[attr-defined]
+        read, on_loop = store.queue_state, []
+
+        def queue_state(office_id: str) -> QueueState | None:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return read(office_id)
+
+        store.queue_state = queue_state
+        assert now(c)["source"] == "live"
+    assert on_loop == [store_url.startswith("sqlite")]
 
 
 def test_when_closed_the_answer_says_when_it_opens(client: TestClient, clock: FakeClock) -> None:
