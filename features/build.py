@@ -87,8 +87,9 @@ def build_features(
     history = with_day_numbers(hourly[hourly[s.DATE] >= first])
     # The levels of every origin, stacked with the origin as a key, then one merge each.
     stacked: dict[str, list[pd.DataFrame]] = {}
+    countries = {o.id: o.country for o in offices}
     for origin in sorted(set(targets[ORIGIN])):
-        for name, frame in origin_levels(history, origin, spec).items():
+        for name, frame in origin_levels(history, origin, spec, countries).items():
             stacked.setdefault(name, []).append(frame.assign(**{ORIGIN: origin}))
     X = targets.assign(**{WEEKDAY: np.array([d.weekday() for d in targets[s.DATE]], dtype="int8")})
     if network is not None:

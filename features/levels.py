@@ -8,6 +8,7 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
   first one averages;
 - the same hour of the last same weekday (also the seasonal-naive baseline);
 - the mean per hour of day and over all hours for each of ``level_windows`` days;
+- after a dated change (with ``change_cell``), each cell's mean over the weeks since it;
 - the mean of the last day with data;
 - per channel, the mean over every queue ("network") for each of ``level_windows`` days.
 """
@@ -15,13 +16,16 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from features import schema as s
+from features.events import EventKind
 from features.spec import (
     LEVEL_TARGETS,
+    MIN_CHANGE_DAYS,
     ORIGIN,
     ROBUST_TARGETS,
     TREND_TARGETS,
@@ -50,11 +54,15 @@ def level_keys(spec: FeatureSpec, origin_key: str) -> dict[str, list[str]]:
 
 
 def origin_levels(
-    hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec
+    hourly: pd.DataFrame,
+    origin: dt.date,
+    spec: FeatureSpec,
+    countries: Mapping[str, str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
 
-    ``hourly`` must carry day numbers (:func:`with_day_numbers`).
+    ``hourly`` must carry day numbers (:func:`with_day_numbers`); ``countries`` maps
+    office ids to countries (for the changes of the events table, see ``change_cell``).
     """
     day0 = origin.toordinal()
     days = hourly[DAY].to_numpy()
@@ -75,7 +83,11 @@ def origin_levels(
     long_past = past_long[days_before >= day0 - 7 * spec.long_cell_weeks]
     long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()
     long_cell.columns = [spec.cell(c, spec.long_cell_weeks) for c in long_cell.columns]
-    out["cell"] = cell.join(long_cell, how="outer").reset_index()
+    cell = cell.join(long_cell, how="outer")
+    if spec.change_cell:
+        since = _since_change(past, origin, spec, countries or {})
+        cell = cell.join(since, how="left") if since is not None else cell
+    out["cell"] = cell.reset_index()
     last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
     last.columns = [spec.last_same_hour(c) for c in last.columns]
     out["last_same_hour"] = last.reset_index()
@@ -93,6 +105,28 @@ def origin_levels(
     day.columns = [spec.last_day(c) for c in day.columns]
     out["last_day"] = day.reset_index()
     return out
+
+
+def _since_change(
+    past: pd.DataFrame, origin: dt.date, spec: FeatureSpec, countries: Mapping[str, str]
+) -> pd.DataFrame | None:
+    """Each cell's mean of the wait quantiles since its country's last change, for
+    changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
+    starts: dict[str, dt.date] = {}
+    for event in spec.events:
+        age = (origin - event.start).days
+        if event.kind is EventKind.CHANGE and MIN_CHANGE_DAYS <= age < 7 * spec.cell_weeks:
+            starts[event.country] = max(event.start, starts.get(event.country, event.start))
+    if not starts:
+        return None
+    office = past[s.OFFICE_ID].astype(str)
+    first = office.map({o: starts.get(c) for o, c in countries.items()})
+    day = first.map(lambda d: d.toordinal() if isinstance(d, dt.date) else np.inf)
+    after = past[past[DAY].to_numpy() >= day.to_numpy(dtype=float)]
+    cell_keys = [*s.QUEUE_KEYS, WEEKDAY, s.HOUR]
+    means = after.groupby(cell_keys, observed=True)[[s.WAIT_P50]].mean()
+    means.columns = [spec.cell_since_change(c) for c in means.columns]
+    return means
 
 
 def network_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> pd.DataFrame:

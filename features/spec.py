@@ -47,6 +47,10 @@ class FeatureSpec:
     # The weekday × hour cell's median over the weeks as well as its mean: the level the
     # wait models start from, which one absurd hour does not drag (False in older models).
     robust_base: bool = False
+    # After a dated change (the events table), each weekday × hour cell's mean over only
+    # the weeks since it: the level of the new regime, which the served historical mean
+    # reads first while the 8-week cell still straddles the change (False in older models).
+    change_cell: bool = False
     offices: tuple[str, ...] = ()
     channels: tuple[str, ...] = s.CHANNELS
     services: tuple[str, ...] = (s.DEFAULT_SERVICE,)
@@ -66,6 +70,12 @@ class FeatureSpec:
     def cell_median(self, target: str) -> str:
         """Median of the queue's weekday × hour cell over the cell's weeks."""
         return f"cell{self.cell_weeks}w_med_{target}"
+
+    @staticmethod
+    def cell_since_change(target: str) -> str:
+        """Mean of the queue's weekday × hour cell since the last dated change, when that
+        change is less than the cell's weeks and at least ``MIN_CHANGE_DAYS`` old."""
+        return f"cell_since_change_{target}"
 
     def cell_days(self) -> str:
         """How many days the 8-week cell mean averages."""
@@ -144,6 +154,8 @@ class FeatureSpec:
         names.append(self.cell_days())
         if self.robust_base:
             names.extend(self.cell_median(t) for t in ROBUST_TARGETS)
+        if self.change_cell:
+            names.append(self.cell_since_change(s.WAIT_P50))
         for target in TREND_TARGETS:
             names.extend(self.network(w, target) for w in self.level_windows)
             for short, long in self.trend_windows:
@@ -191,5 +203,7 @@ class FeatureSpec:
 
 TREND_TARGETS = (s.WAIT_P50, s.ARRIVALS)
 ROBUST_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)  # the cells with a median too
+#: A change's own cell is read only from two weeks after it (one week is a single hour).
+MIN_CHANGE_DAYS = 14
 LAST_YEAR_DAYS = 371  # how far back the last-year features read (52 weeks and a week)
 LAST_YEAR_TARGETS = (s.WAIT_P50, s.ARRIVALS)

@@ -4,7 +4,8 @@ Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator wit
 ``fit``/``predict``, so the backtest runs baselines and models through the same code:
 
 - :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
-  and hour (the ``cell8w_*`` features);
+  and hour (the ``cell8w_*`` features); with ``after_change``, over only the weeks since
+  a dated change that those 8 weeks straddle (``cell_since_change_*``, when built);
 - :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
   (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
 
@@ -25,6 +26,8 @@ from features import schema as s
 from features.spec import FeatureSpec
 from models.estimators import QUANTILE_TARGETS
 
+MAX_CHANGE_SCALE = 5.0  # how far a change may move the served mean's cell
+
 
 class _ColumnBaseline(BaseEstimator, RegressorMixin):
     def __init__(self, level_window: int = 28, cell_weeks: int = 8) -> None:
@@ -33,6 +36,10 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
 
     def _column(self, target: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _scale(self, X: pd.DataFrame) -> pd.Series | float:
+        """A factor on the read columns (1: none)."""
+        return 1.0
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> _ColumnBaseline:
         """Learn only the fallback: the median of each quantile per channel."""
@@ -53,6 +60,8 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
         channel = X[s.CHANNEL].astype(str)
         for j, target in enumerate(QUANTILE_TARGETS):
             value = X[self._column(target)].astype(float)
+            if target == s.WAIT_P50:
+                value = value * self._scale(X)
             for column in (
                 FeatureSpec.level(self.level_window, target, by_hour=True),
                 FeatureSpec.level(self.level_window, target, by_hour=False),
@@ -62,7 +71,11 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
             fallback = channel.map(self.fallback_[target]).astype(float)
             value = value.fillna(fallback).fillna(float(self.global_[target]))
             out[:, j] = value.to_numpy()
-        return np.sort(np.clip(out, 0, None), axis=1)
+        out = np.clip(out, 0, None)
+        # p50 stays (a moved level); the range widens to hold it
+        out[:, 0] = np.minimum(out[:, 0], out[:, 1])
+        out[:, 2] = np.maximum(out[:, 2], out[:, 1])
+        return out
 
     def fallbacks(self) -> dict[str, Any]:
         """The fitted fallbacks, JSON-ready (see :meth:`with_fallbacks`)."""
@@ -83,10 +96,29 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
 
 
 class HistoricalMean(_ColumnBaseline):
-    """Mean of the same queue, weekday and hour over the last 8 weeks."""
+    """Mean of the same queue, weekday and hour over the last 8 weeks.
+
+    Args:
+        after_change: read the cell's mean since a dated change first (the served
+            fallback does; the reference that accuracy is reported against does not).
+    """
+
+    def __init__(self, level_window: int = 28, cell_weeks: int = 8, after_change: bool = False):
+        super().__init__(level_window, cell_weeks)
+        self.after_change = after_change
 
     def _column(self, target: str) -> str:
         return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)
+
+    def _scale(self, X: pd.DataFrame) -> pd.Series | float:
+        """After a change: the cell's p50 since the change over its 8-week p50 (the new
+        regime's level, the cell's spread), within [1/5, 5]; 1 where there is none."""
+        since = FeatureSpec.cell_since_change(s.WAIT_P50)
+        if not self.after_change or since not in X:
+            return 1.0
+        cell = X[self._column(s.WAIT_P50)].astype(float)
+        ratio = (X[since].astype(float) + 1) / (cell + 1)
+        return ratio.clip(1 / MAX_CHANGE_SCALE, MAX_CHANGE_SCALE).fillna(1.0)
 
 
 class SeasonalNaive(_ColumnBaseline):

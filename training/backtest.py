@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 from features import schema as s
 from features.build import build_features, training_targets
 from features.dataset import TrainingData
-from features.spec import HORIZON, ORIGIN
+from features.spec import HORIZON, ORIGIN, FeatureSpec
 from models.baselines import HistoricalMean, SeasonalNaive
 from models.blend import Blend
 from models.forecaster import Forecaster
@@ -111,10 +111,16 @@ def backtest_and_fit(
     result, final = _run(data, config, n_origins, None, on_fold, final_fit=True)
     assert final is not None  # the final job always returns a fit
     forecaster = final.forecaster
-    baseline = HistoricalMean(cell_weeks=forecaster.spec.cell_weeks)
+    baseline = served_mean(forecaster.spec)
     forecaster.baseline = baseline.fit(final.calibration_X, final.calibration_y)
     forecaster.blend = result.blend if result.origins else _baseline_only(final, baseline)
     return result, forecaster
+
+
+def served_mean(spec: FeatureSpec) -> HistoricalMean:
+    """The historical mean that serves where the model does not: since a dated change
+    when the spec builds that cell (the backtest judges the model against this one)."""
+    return HistoricalMean(cell_weeks=spec.cell_weeks, after_change=spec.change_cell)
 
 
 def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:
@@ -239,8 +245,11 @@ def _fold(
         rows, data.hourly, data.calendars, data.offices, forecaster.spec, data.bookings
     )
     predictions = {MODEL: forecaster.wait.predict(X)}
-    for name, baseline in ((HISTORICAL_MEAN, HistoricalMean()), (SEASONAL_NAIVE, SeasonalNaive())):
-        baseline.set_params(cell_weeks=forecaster.spec.cell_weeks)
+    spec = forecaster.spec
+    for name, baseline in (
+        (HISTORICAL_MEAN, served_mean(spec)),
+        (SEASONAL_NAIVE, SeasonalNaive(cell_weeks=spec.cell_weeks)),
+    ):
         predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
     base = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].assign(
         **{HORIZON: X[HORIZON].to_numpy()}

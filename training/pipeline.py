@@ -73,6 +73,7 @@ class TrainConfig:
     # training target): corrections that do not carry forward in time are not learned.
     early_stopping: bool = True
     robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
+    change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
     n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
@@ -108,6 +109,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         holiday_reach_days=config.holiday_reach_days,
         office_feature=config.office_feature,
         robust_base=config.robust_base,
+        change_cell=config.change_cell,
     )
 
 
