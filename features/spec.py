@@ -176,6 +176,13 @@ class FeatureSpec:
         return names + list(EVENT_FEATURES)
 
     @property
+    def model_features(self) -> list[str]:
+        """The columns the models learn from: every column but those only the served
+        historical mean reads (the cell since a change)."""
+        only_baseline = {self.cell_since_change(s.WAIT_P50)}
+        return [n for n in self.feature_names if n not in only_baseline]
+
+    @property
     def feature_names(self) -> list[str]:
         """Every column of the model matrix, in order."""
         day = [s.HOUR, "hours_since_open", "hours_to_close", "after_lunch"]

@@ -120,6 +120,10 @@ class CalibrationWindow:
     rows: pd.DataFrame
     outcomes: pd.DataFrame
 
+    def select(self, columns: list[str]) -> CalibrationWindow:
+        """The same window with only ``columns`` of its model matrix."""
+        return CalibrationWindow(self.X[columns], self.rows, self.outcomes)
+
 
 class CalibratedWaitRegressor(BaseEstimator, RegressorMixin):
     """The served wait model: a :class:`WaitQuantileRegressor` and its calibration.

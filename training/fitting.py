@@ -136,7 +136,7 @@ def fit_models(
         estimators: the classes that fit (:data:`LOCAL` or the Dask ones).
     """
     params = estimator_params(config)
-    features = spec.feature_names
+    features = spec.model_features
     has_wait = frame[target(s.N_OUTCOMES)] > 0
     if _count(has_wait) == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
@@ -148,7 +148,7 @@ def fit_models(
             columns={target(c): c for c in QUANTILE_TARGETS}
         ),
         sample_weight=np.sqrt(frame.loc[has_wait, target(s.N_OUTCOMES)]),
-        calibration=calibration,
+        calibration=calibration.select(features),
     )
     arrivals = frame[target(s.ARRIVALS)]
     counted = arrivals.notnull()

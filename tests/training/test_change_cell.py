@@ -14,7 +14,7 @@ from features.calendars import Calendars
 from features.events import Event, EventKind
 from models.baselines import HistoricalMean
 from tests.toy_data import FAST
-from training.pipeline import make_spec
+from training.pipeline import fit_forecaster, make_spec
 
 
 def _features(data, calendar, change_age: int, country: str = "CN"):
@@ -76,3 +76,15 @@ def test_the_served_mean_moves_to_the_level_since_the_change_the_reference_does_
     assert not np.allclose(served[have, 1], reference[have, 1])
     # the range holds the moved p50
     assert (served[:, 0] <= served[:, 1]).all() and (served[:, 1] <= served[:, 2]).all()
+
+
+def test_the_models_do_not_learn_from_the_change_cell(data, calendar):
+    """The cell since a change is the served mean's input, not a model feature: the
+    models' columns are the spec's without it."""
+    spec = dataclasses.replace(make_spec(data, FAST, data.end), change_cell=True)
+    assert "cell_since_change_wait_p50" in spec.feature_names
+    assert "cell_since_change_wait_p50" not in spec.model_features
+    assert len(spec.model_features) == len(spec.feature_names) - 1
+    fitted = fit_forecaster(data, FAST).forecaster
+    assert fitted.spec.change_cell
+    assert "cell_since_change_wait_p50" not in fitted.wait.feature_names_in_
