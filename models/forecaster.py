@@ -79,6 +79,27 @@ class Forecaster:
             return model_q, np.full(len(X), MODEL, dtype=object)
         return self.blend.combine(rows, model_q, self.baseline.predict(X))
 
+    def ceiling(self, rows: pd.DataFrame) -> np.ndarray:
+        """Per row, the highest hourly p90 its queue had at that hour in the history the
+        features read (else at any hour; else no bound): a served range never reaches
+        above the worst hour the queue has shown, however wide a calibration made it."""
+        history = self.history[self.history[s.WAIT_P90].notna()]
+        queue = list(s.QUEUE_KEYS)
+        by_hour = history.groupby([*queue, s.HOUR], observed=True)[s.WAIT_P90].max()
+        by_queue = history.groupby(queue, observed=True)[s.WAIT_P90].max()
+        keys = rows[[*queue, s.HOUR]].astype({c: str for c in queue})
+        hour_max = keys.merge(
+            by_hour.rename("_h").reset_index().astype({c: str for c in queue}),
+            on=[*queue, s.HOUR],
+            how="left",
+        )["_h"]
+        queue_max = keys.merge(
+            by_queue.rename("_q").reset_index().astype({c: str for c in queue}),
+            on=queue,
+            how="left",
+        )["_q"]
+        return hour_max.fillna(queue_max).fillna(np.inf).to_numpy(dtype=float)
+
     def predict_rows(
         self, targets: pd.DataFrame, bookings: pd.DataFrame | None = None
     ) -> pd.DataFrame:
@@ -94,6 +115,7 @@ class Forecaster:
             )
         X = build_features(out, self.history, self.calendars, self.offices, self.spec, bookings)
         quantiles, labels = self.wait_quantiles(out, X)
+        quantiles = np.minimum(quantiles, self.ceiling(out)[:, None])
         out[s.P10], out[s.P50], out[s.P90] = quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
         out[ESTIMATOR] = labels
         out[s.EXPECTED_ARRIVALS] = self.arrivals.predict(X) if self.arrivals else np.nan
