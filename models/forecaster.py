@@ -80,13 +80,15 @@ class Forecaster:
         return self.blend.combine(rows, model_q, self.baseline.predict(X))
 
     def ceiling(self, rows: pd.DataFrame) -> np.ndarray:
-        """Per row, the highest hourly p90 its queue had at that hour in the history the
-        features read (else at any hour; else no bound): a served range never reaches
-        above the worst hour the queue has shown, however wide a calibration made it."""
-        history = self.history[self.history[s.WAIT_P90].notna()]
+        """Per row, the highest hourly p50 or p90 its queue had at that hour in the history
+        the features read (else at any hour; else no bound): a served p90 never reaches
+        above the worst hour the queue has shown (or the served p50), however wide a
+        calibration made it."""
+        worst = self.history[[s.WAIT_P50, s.WAIT_P90]].max(axis=1)
+        history = self.history.assign(_worst=worst)[worst.notna()]
         queue = list(s.QUEUE_KEYS)
-        by_hour = history.groupby([*queue, s.HOUR], observed=True)[s.WAIT_P90].max()
-        by_queue = history.groupby(queue, observed=True)[s.WAIT_P90].max()
+        by_hour = history.groupby([*queue, s.HOUR], observed=True)["_worst"].max()
+        by_queue = history.groupby(queue, observed=True)["_worst"].max()
         keys = rows[[*queue, s.HOUR]].astype({c: str for c in queue})
         hour_max = keys.merge(
             by_hour.rename("_h").reset_index().astype({c: str for c in queue}),
@@ -115,7 +117,8 @@ class Forecaster:
             )
         X = build_features(out, self.history, self.calendars, self.offices, self.spec, bookings)
         quantiles, labels = self.wait_quantiles(out, X)
-        quantiles = np.minimum(quantiles, self.ceiling(out)[:, None])
+        # the p50 stays; the range's top is held to the worst hour seen (or the p50)
+        quantiles[:, 2] = np.minimum(quantiles[:, 2], np.fmax(self.ceiling(out), quantiles[:, 1]))
         out[s.P10], out[s.P50], out[s.P90] = quantiles[:, 0], quantiles[:, 1], quantiles[:, 2]
         out[ESTIMATOR] = labels
         out[s.EXPECTED_ARRIVALS] = self.arrivals.predict(X) if self.arrivals else np.nan
