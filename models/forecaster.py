@@ -81,26 +81,17 @@ class Forecaster:
 
     def ceiling(self, rows: pd.DataFrame) -> np.ndarray:
         """Per row, the highest hourly p50 or p90 its queue had at that hour in the history
-        the features read (else at any hour; else no bound): a served p90 never reaches
-        above the worst hour the queue has shown (or the served p50), however wide a
-        calibration made it."""
-        worst = self.history[[s.WAIT_P50, s.WAIT_P90]].max(axis=1)
-        history = self.history.assign(_worst=worst)[worst.notna()]
-        queue = list(s.QUEUE_KEYS)
-        by_hour = history.groupby([*queue, s.HOUR], observed=True)["_worst"].max()
-        by_queue = history.groupby(queue, observed=True)["_worst"].max()
-        keys = rows[[*queue, s.HOUR]].astype({c: str for c in queue})
-        hour_max = keys.merge(
-            by_hour.rename("_h").reset_index().astype({c: str for c in queue}),
-            on=[*queue, s.HOUR],
-            how="left",
-        )["_h"]
-        queue_max = keys.merge(
-            by_queue.rename("_q").reset_index().astype({c: str for c in queue}),
-            on=queue,
-            how="left",
-        )["_q"]
-        return hour_max.fillna(queue_max).fillna(np.inf).to_numpy(dtype=float)
+        the features read as of the row's origin (else at any hour; else no bound): a
+        served p90 never reaches above the worst hour the queue has shown (or the served
+        p50), however wide a calibration made it."""
+        out = np.full(len(rows), np.inf)
+        dates = pd.to_datetime(self.history[s.DATE]).dt.date
+        for origin in set(rows[ORIGIN]):
+            first = origin - dt.timedelta(days=self.spec.history_days + 1)
+            mine = (rows[ORIGIN] == origin).to_numpy()
+            past = self.history[((dates >= first) & (dates < origin)).to_numpy()]
+            out[mine] = _worst_hours(past, rows[mine])
+        return out
 
     def predict_rows(
         self, targets: pd.DataFrame, bookings: pd.DataFrame | None = None
@@ -161,3 +152,18 @@ class Forecaster:
         return rows[FORECAST_OUTPUT].sort_values(
             [s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR], ignore_index=True
         )
+
+
+def _worst_hours(history: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """Per row, the highest hourly p50 or p90 of its queue-hour in ``history`` (else of
+    its queue; else inf)."""
+    worst = history[[s.WAIT_P50, s.WAIT_P90]].max(axis=1)
+    history = history.assign(_worst=worst)[worst.notna()]
+    queue = list(s.QUEUE_KEYS)
+    as_text = {c: str for c in queue}
+    by_hour = history.groupby([*queue, s.HOUR], observed=True)["_worst"].max().rename("_h")
+    by_queue = history.groupby(queue, observed=True)["_worst"].max().rename("_q")
+    keys = rows[[*queue, s.HOUR]].astype(as_text).reset_index(drop=True)
+    hour_max = keys.merge(by_hour.reset_index().astype(as_text), on=[*queue, s.HOUR], how="left")
+    queue_max = keys.merge(by_queue.reset_index().astype(as_text), on=queue, how="left")
+    return hour_max["_h"].fillna(queue_max["_q"]).fillna(np.inf).to_numpy(dtype=float)
