@@ -8,7 +8,7 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
   first one averages;
 - the same hour of the last same weekday (also the seasonal-naive baseline);
 - the mean per hour of day and over all hours for each of ``level_windows`` days;
-- after a dated change (with ``change_cell``), each cell's mean over the weeks since it;
+- after a dated change (with ``change_cell``), each cell's p50 mean since it;
 - the mean of the last day with data;
 - per channel, the mean over every queue ("network") for each of ``level_windows`` days.
 """
@@ -110,8 +110,8 @@ def origin_levels(
 def _since_change(
     past: pd.DataFrame, origin: dt.date, spec: FeatureSpec, countries: Mapping[str, str]
 ) -> pd.DataFrame | None:
-    """Each cell's mean of the wait quantiles since its country's last change, for
-    changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
+    """Each cell's p50 mean since its country's last change, for changes at least
+    ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
     starts: dict[str, dt.date] = {}
     for event in spec.events:
         age = (origin - event.start).days

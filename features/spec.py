@@ -47,9 +47,10 @@ class FeatureSpec:
     # The weekday × hour cell's median over the weeks as well as its mean: the level the
     # wait models start from, which one absurd hour does not drag (False in older models).
     robust_base: bool = False
-    # After a dated change (the events table), each weekday × hour cell's mean over only
-    # the weeks since it: the level of the new regime, which the served historical mean
-    # reads first while the 8-week cell still straddles the change (False in older models).
+    # After a dated change (the events table), each weekday × hour cell's p50 mean over
+    # only the weeks since it: the new regime's level, to which the served historical mean
+    # moves its p50 while the 8-week cell still straddles the change (not a model feature;
+    # False in older models).
     change_cell: bool = False
     offices: tuple[str, ...] = ()
     channels: tuple[str, ...] = s.CHANNELS

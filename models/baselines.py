@@ -4,8 +4,8 @@ Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator wit
 ``fit``/``predict``, so the backtest runs baselines and models through the same code:
 
 - :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
-  and hour (the ``cell8w_*`` features); with ``after_change``, over only the weeks since
-  a dated change that those 8 weeks straddle (``cell_since_change_*``, when built);
+  and hour (the ``cell8w_*`` features); with ``after_change``, its p50 moved to the
+  cell's level since a dated change those 8 weeks straddle (``cell_since_change_*``);
 - :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
   (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
 
@@ -99,7 +99,7 @@ class HistoricalMean(_ColumnBaseline):
     """Mean of the same queue, weekday and hour over the last 8 weeks.
 
     Args:
-        after_change: read the cell's mean since a dated change first (the served
+        after_change: move the cell's p50 to its level since a dated change (the served
             fallback does; the reference that accuracy is reported against does not).
     """
 
