@@ -34,6 +34,7 @@ HOUR_COVERAGE = 0.99  # ... at least this share of it
 MIN_ACTIVE_DATES = 2  # an hour active on this many dates of those weeks is open
 YEAR_WEEKS = 52  # ... as is one active on MIN_YEAR_DATES dates of the last year (seasonal
 MIN_YEAR_DATES = 4  # hours, and clocks that move with daylight-saving time)
+PEER_SHARE = 0.5  # an hour most of the inferred offices kept on a date is the region's hour
 
 
 def infer_offices(
@@ -44,7 +45,9 @@ def infer_offices(
     The hours of each weekday are those active on at least two dates of the office's
     last eight weeks of data or on four dates of its last year, those active once on that
     weekday that are regular on most of its open weekdays, plus the busiest remaining ones
-    until they hold at least 99 % of the eight weeks' tickets or observations.
+    until they hold at least 99 % of the eight weeks' tickets or observations. An open
+    weekday also gets the hours its peers (the other inferred offices) kept, unless its own
+    data, on the dates they kept them, say it is closed then (:func:`_peer_hours`).
 
     Args:
         activity: one row per ticket or observation with columns ``office_id``,
@@ -58,11 +61,16 @@ def infer_offices(
     """
     locale = locale or Locale()
     unknown = sorted(set(activity[s.OFFICE_ID].astype(str).unique()) - set(known.ids))
+    peers = activity[activity[s.OFFICE_ID].astype(str).isin(unknown)]
+    shared = _peer_hours(peers[s.OFFICE_ID].astype(str), pd.to_datetime(peers[s.ACTIVITY_AT]))
     inferred = []
     for office_id in unknown:
         rows = activity[activity[s.OFFICE_ID] == office_id]
         at = pd.to_datetime(rows[s.ACTIVITY_AT])
         hours = _hours_by_weekday(at)
+        for weekday, hour in shared.get(office_id, ()):
+            if hour not in hours.get(weekday, [hour]):
+                hours[weekday] = sorted([*hours[weekday], hour])
         sessions = {WEEKDAYS[w]: _runs_to_sessions(hours.get(w, [])) for w in range(7)}
         channels = set(rows[s.CHANNEL].astype(str)) if s.CHANNEL in rows else set()
         mode = (
@@ -107,6 +115,43 @@ def _hours_by_weekday(at: pd.Series) -> dict[int, list[int]]:
     for weekday, hour in sorted({*regular.index, *extra.index, *seasonal, *usual}):
         hours.setdefault(int(weekday), []).append(int(hour))
     return hours
+
+
+def _peer_hours(office: pd.Series, at: pd.Series) -> dict[str, set[tuple[int, int]]]:
+    """Weekday × hour cells each office keeps with its peers, the other inferred offices.
+
+    A cell is the peers' on the dates of the last year on which most offices active that
+    day were active at that hour; it needs ``MIN_YEAR_DATES`` such dates. An office keeps
+    it when, on those of its own dates, it was active at that hour at least half the time,
+    or when it was never seen on them: an office that started after a daylight-saving
+    change, or posts once at a season's first hour, opens like its region until its own
+    data say otherwise.
+    """
+    frame = pd.DataFrame({"office": office.to_numpy(), "at": at.to_numpy()})
+    if frame.empty or frame["office"].nunique() < 2:
+        return {}
+    frame = frame[frame["at"] >= frame["at"].max().normalize() - pd.Timedelta(weeks=YEAR_WEEKS)]
+    frame = frame.assign(date=frame["at"].dt.normalize(), hour=frame["at"].dt.hour)
+    seen = frame[["office", "date", "hour"]].drop_duplicates()
+    offices_on = seen.groupby("date")["office"].nunique()
+    at_hour = seen.groupby(["date", "hour"])["office"].nunique()
+    share = at_hour / offices_on.reindex(at_hour.index.get_level_values("date")).to_numpy()
+    peer = share[share > PEER_SHARE].reset_index()[["date", "hour"]]
+    if peer.empty:
+        return {}
+    peer["weekday"] = peer["date"].dt.day_of_week
+    dates_of = peer.groupby(["weekday", "hour"])["date"].agg(set)
+    dates_of = dates_of[dates_of.map(len) >= MIN_YEAR_DATES]
+    active_dates = seen.groupby("office")["date"].agg(set)
+    active_at = seen.groupby(["office", "hour"])["date"].agg(set)
+    kept: dict[str, set[tuple[int, int]]] = {}
+    for (weekday, hour), dates in dates_of.items():
+        for name, own in active_dates.items():
+            observed = own & dates
+            there = active_at.get((name, hour), set()) & observed
+            if 2 * len(there) >= len(observed):
+                kept.setdefault(str(name), set()).add((int(weekday), int(hour)))
+    return kept
 
 
 def _runs_to_sessions(hours: list[int]) -> list[list[str]]:

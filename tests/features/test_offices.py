@@ -158,3 +158,28 @@ def test_an_hour_seen_once_on_a_weekday_is_open_when_it_is_the_office_s_usual_ho
     assert [(str(x.open), str(x.close)) for x in office.weekly_sessions(1)] == [
         ("08:00:00", "17:00:00")
     ]
+
+
+def test_an_office_never_seen_in_its_region_s_summer_hours_keeps_them() -> None:
+    """Posts move by an hour with daylight-saving time: in October every office posts from
+    8 to 16 o'clock, from November from 8 to 15. An office whose data start in November
+    keeps the region's 16 o'clock; one seen in October without it (a short-hours office)
+    does not."""
+    stamps: list[tuple[str, str]] = []
+    for date in pd.bdate_range("2024-10-01", "2025-02-21"):
+        last = 16 if date.month == 10 else 15
+        for office in ("ca-a", "ca-b", "ca-c"):
+            stamps += [(office, f"{date:%Y-%m-%d} {h:02d}:05") for h in range(8, last + 1)]
+        stamps += [("ca-short", f"{date:%Y-%m-%d} {h:02d}:05") for h in range(8, 13)]
+        if date.month != 10:
+            stamps += [("ca-new", f"{date:%Y-%m-%d} {h:02d}:05") for h in range(8, last + 1)]
+    offices, times = zip(*stamps, strict=True)
+    activity = pd.DataFrame(
+        {s.OFFICE_ID: offices, s.CHANNEL: "walk_in", s.ACTIVITY_AT: pd.to_datetime(times)}
+    )
+    inferred = {o.id: o for o in infer_offices(activity, load_offices())}
+    hours = {name: o.open_hours(o.weekly_sessions(2)) for name, o in inferred.items()}
+    assert hours["ca-new"] == list(range(8, 17))
+    assert hours["ca-a"] == list(range(8, 17))  # its own October, within the last year
+    assert hours["ca-short"] == list(range(8, 13))
+    assert inferred["ca-new"].weekly_sessions(5) == ()
