@@ -251,6 +251,7 @@ def score(hours: pd.DataFrame, outcomes: pd.DataFrame, simulated: bool) -> dict[
     inside = (y >= o[s.P10].to_numpy() - 1e-9) & (y <= o[s.P90].to_numpy() + 1e-9)
     return {
         "hours": float(len(hours)),
+        "outcomes": float(len(y)),
         "mae_model": mae_model,
         "mae_hm": mae_hm,
         "ratio": mae_model / mae_hm if mae_hm > 0 else float("nan"),
@@ -262,6 +263,36 @@ def score(hours: pd.DataFrame, outcomes: pd.DataFrame, simulated: bool) -> dict[
         if "estimator" in have
         else float("nan"),
     }
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and channel: the figures of every origin pooled, and the worst origin."""
+    rows = []
+    for (name, channel), group in table.groupby(["dataset", "channel"]):
+        hours, outcomes = group["hours"], group["outcomes"]
+
+        def by_outcomes(column: str, g: pd.DataFrame = group, w: pd.Series = outcomes) -> float:
+            return float((g[column] * w).sum() / w.sum()) if w.sum() else float("nan")
+
+        worst = group.loc[group["ratio"].idxmax()]
+        rows.append(
+            {
+                "dataset": name,
+                "channel": channel,
+                "origins": len(group),
+                "ratio": round(
+                    (group["mae_model"] * hours).sum() / (group["mae_hm"] * hours).sum(), 3
+                ),
+                "pinball": round(by_outcomes("pinball"), 3),
+                "pinball_hm": round(by_outcomes("pinball_hm"), 3),
+                "coverage": f"{by_outcomes('coverage'):.1%}",
+                "coverage_range": f"{group['coverage'].min():.1%}–{group['coverage'].max():.1%}",
+                "missing": f"{(group['missing'] * hours).sum() / hours.sum():.2%}",
+                "worst_origin": worst["origin"],
+                "worst_ratio": round(float(worst["ratio"]), 3),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> int:
@@ -314,21 +345,18 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         return 0
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    pooled = (
+    print("\nper dataset and channel, all origins pooled (ratio and missing weighted by hours,")
+    print("pinball and coverage by outcomes; worst = the origin with the highest ratio):")
+    print(summary(table).to_string(index=False))
+    sums = (
         table.assign(
             w_model=table["mae_model"] * table["hours"], w_hm=table["mae_hm"] * table["hours"]
         )
-        .groupby(["dataset", "channel"])[["w_model", "w_hm"]]
+        .groupby("dataset")[["w_model", "w_hm"]]
         .sum()
     )
-    print("\npooled ratio per dataset and channel (hour-weighted):")
-    print((pooled["w_model"] / pooled["w_hm"]).round(3).to_string())
-    by_data = pooled.groupby("dataset").sum()
     print("\npooled ratio per dataset:")
-    print((by_data["w_model"] / by_data["w_hm"]).round(3).to_string())
-    worst = table.loc[table.groupby(["dataset", "channel"])["ratio"].idxmax()]
-    print("\nworst origin per dataset and channel:")
-    print(worst[["dataset", "channel", "origin", "history_days", "ratio"]].to_string(index=False))
+    print((sums["w_model"] / sums["w_hm"]).round(3).to_string())
     return 0
 
 

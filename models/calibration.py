@@ -66,22 +66,33 @@ def conformal_offsets(
     log_y = np.log1p(np.clip(waits, 0, None))
     lower_scores = log_p10 - log_y
     upper_scores = log_y - log_p90
-    pooled = (
-        conformal_quantile(lower_scores, miss_each_side),
-        conformal_quantile(upper_scores, miss_each_side),
-    )
+    pooled = _pair(lower_scores, upper_scores, miss_each_side)
     offsets: dict[str, tuple[float, float]] = {}
     for channel in pd.unique(channels):
         mask = channels == channel
         if mask.sum() < MIN_OUTCOMES:
             offsets[str(channel)] = pooled
             continue
-        offsets[str(channel)] = (
-            conformal_quantile(lower_scores[mask], miss_each_side),
-            conformal_quantile(upper_scores[mask], miss_each_side),
-        )
+        offsets[str(channel)] = _pair(lower_scores[mask], upper_scores[mask], miss_each_side)
     offsets[POOLED] = pooled
     return offsets
+
+
+def _pair(lower: np.ndarray, upper: np.ndarray, miss: float) -> tuple[float, float]:
+    """The (lower, upper) offsets of one group; the range misses ``2 · miss`` of it in all.
+
+    Where many outcomes sit exactly on the lower bound (waits of 0 under a p10 of 0), no
+    offset lets ``miss`` of them fall below: the lower side then misses less, and the upper
+    side may miss what the lower side could not (at most ``2 · miss``), so that the range
+    still holds ``1 − 2 · miss`` of the outcomes rather than more.
+    """
+    n = len(lower)
+    low = conformal_quantile(lower, miss)
+    if n == 0:
+        return low, conformal_quantile(upper, miss)
+    # What the lower side misses without ties (the finite-sample level), less what it did.
+    shortfall = (1 - min(1.0, math.ceil((n + 1) * (1 - miss)) / n)) - float(np.mean(lower > low))
+    return low, conformal_quantile(upper, min(2 * miss, miss + max(0.0, shortfall)))
 
 
 def median_shift(

@@ -112,6 +112,28 @@ def test_conformal_offsets_reach_the_target_coverage_on_fresh_data():
     assert coverage(level2 * 0.9, level2 * 1.1, waits2) < 0.3  # before calibration
 
 
+def test_a_range_over_waits_of_zero_still_holds_80_percent():
+    """A fifth of the waits are 0 under a p10 of 0: no p10 lets a tenth fall below it, so the
+    upper side misses what the lower one could not, and the range holds 80 %, not 88 %."""
+    rng = np.random.default_rng(2)
+
+    def sample(n):
+        level = rng.uniform(5, 50, n)
+        waits = np.where(rng.uniform(size=n) < 0.2, 0.0, level * rng.lognormal(0, 0.6, n))
+        return level, waits
+
+    level, waits = sample(4000)
+    log_lo, log_hi = np.zeros(len(level)), np.log1p(level * 1.1)
+    offsets = conformal_offsets(log_lo, log_hi, waits, np.array(["walk_in"] * len(level)))
+    lo, hi = offsets["walk_in"]
+    level2, waits2 = sample(4000)
+    p10 = np.clip(np.expm1(-lo), 0, None) * np.ones(len(level2))
+    p90 = np.expm1(np.log1p(level2 * 1.1) + hi)
+    assert (p10 == 0).all()
+    assert 0.77 <= coverage(p10, p90, waits2) <= 0.83
+    assert np.mean(waits2 > p90) > 0.15  # the upper side took the lower side's miss
+
+
 def test_conformal_quantile_is_conservative():
     scores = np.arange(10.0)
     assert conformal_quantile(scores, 0.1) == 9.0
