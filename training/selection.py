@@ -10,11 +10,12 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
    daily difference *and* is not worse than it on the latest fold (the one nearest the
    forecast: a model that has stopped winning is not served on its older record), else
    the historical mean. A queue with at least ``min_hours`` held-out hours gets its own
-   best share, but only when it beats the pooled one by more than two standard errors
-   (and on the latest fold) — one of hundreds of queues, a handful of lucky hours or
+   best share, but only when it beats the pooled one by more standard errors than
+   chance gives any of the channel's queues (:func:`queue_z`: at least two, 3.5 among
+   188) and on the latest fold — one of hundreds of queues, a handful of lucky hours or
    days does not move it.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
-   outcomes, per channel and share.
+   outcomes of the latest fold, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
    the choice made on the other folds (with a single fold, on the other days of parity).
    A channel whose served error is still above the historical mean's falls back to the
@@ -22,6 +23,9 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -36,6 +40,7 @@ MIN_HOURS = 60  # a queue with fewer held-out hours takes its channel's pooled c
 # queues leaving it is one of hundreds, so a queue needs more (by chance alone about
 # one queue in six beats its channel by one standard error, one in forty by two).
 CHANNEL_Z, QUEUE_Z = 1.0, 2.0
+QUEUE_FAMILY_MISS = 0.05  # ... and all of a channel's queues together (see queue_z)
 KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
 MODEL_Q = ("m_p10", "m_p50", "m_p90")
 BASE_Q = ("b_p10", "b_p50", "b_p90")
@@ -79,15 +84,31 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
         pooled[str(name)] = _evident_share(errors[mine], wide.loc[mine, [s.DATE, ORIGIN]])
     rows = []
     queue = wide[list(s.QUEUE_KEYS)].astype(str)
-    for key, index in queue.groupby(list(s.QUEUE_KEYS)).groups.items():
+    groups = queue.groupby(list(s.QUEUE_KEYS)).groups
+    judged = Counter(key[1] for key, index in groups.items() if len(index) >= min_hours)
+    for key, index in groups.items():
         own = errors.loc[index]
         base = pooled[str(key[1])]
         weight = base
         if len(own) >= min_hours:
-            weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], base, QUEUE_Z)
+            z = queue_z(judged[key[1]])
+            weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], base, z)
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
     return Blend(weights=weights, pooled=pooled)
+
+
+def queue_z(queues: int) -> float:
+    """Standard errors a queue needs to leave its channel's choice, among ``queues`` judged.
+
+    Each queue is one test of many: at ``QUEUE_Z`` alone, one queue in forty leaves by
+    chance, several of California's 188 per channel, and their forecasts then lose to the
+    channel's choice. The threshold holds the chance that any of them leaves by luck to
+    ``QUEUE_FAMILY_MISS`` (Bonferroni): 2.7 standard errors among 15 queues, 3.5 among 188.
+    """
+    if queues <= 1:
+        return QUEUE_Z
+    return max(QUEUE_Z, NormalDist().inv_cdf(1 - QUEUE_FAMILY_MISS / queues))
 
 
 def _evident_share(
@@ -117,7 +138,19 @@ def _evident_share(
 
 
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:
-    """The blend with conformal offsets of its p10–p90 from the hours' outcomes."""
+    """The blend with conformal offsets of its p10–p90 from the hours' outcomes.
+
+    The outcomes are those of the latest fold (the one nearest the forecast) when it has
+    enough of them: how far waits stray from the forecast drifts with the season, and the
+    older folds' spread is not the next weeks' (California's November–December folds made
+    January's range hold 87 % of posts; the December fold alone, 80 %).
+    """
+    latest = wide[ORIGIN] == wide[ORIGIN].max()
+    if latest.sum() >= MIN_OUTCOMES and not latest.all():
+        recent = wide[latest]
+        enough = outcomes.merge(recent[KEYS], on=KEYS, how="inner")
+        if len(enough) >= MIN_OUTCOMES:
+            wide, outcomes = recent, enough
     weight = blend.weight_of(wide)
     q = np.clip(_blend(wide, weight), 0, None)
     keyed = wide[KEYS].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
