@@ -43,27 +43,13 @@ POOLED = "*"  # the key of the offsets and shift of every channel together
 _HOUR_KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
 
 
-def conformal_quantile(scores: np.ndarray, miss: float, weights: np.ndarray | None = None) -> float:
-    """The finite-sample conformal quantile at level ceil((n + 1)(1 - miss)) / n.
-
-    With ``weights`` (one per score, e.g. more for recent outcomes), the weighted quantile
-    at level (1 - miss)(1 + 1/n), n the effective number of scores (Kish).
-    """
+def conformal_quantile(scores: np.ndarray, miss: float) -> float:
+    """The finite-sample conformal quantile at level ceil((n + 1)(1 - miss)) / n."""
     n = len(scores)
     if n == 0:
         return 0.0
-    if weights is None:
-        level = min(1.0, math.ceil((n + 1) * (1 - miss)) / n)
-        return float(np.quantile(scores, level, method="higher"))
-    order = np.argsort(scores, kind="stable")
-    cumulative = np.cumsum(weights[order]) / weights.sum()
-    level = min(1.0, (1 - miss) * (1 + 1 / _effective_n(weights)))
-    index = min(int(np.searchsorted(cumulative, level - 1e-12)), n - 1)
-    return float(scores[order][index])
-
-
-def _effective_n(weights: np.ndarray) -> float:
-    return float(weights.sum() ** 2 / np.square(weights).sum())
+    level = min(1.0, math.ceil((n + 1) * (1 - miss)) / n)
+    return float(np.quantile(scores, level, method="higher"))
 
 
 def conformal_offsets(
@@ -72,33 +58,27 @@ def conformal_offsets(
     waits: np.ndarray,
     channels: np.ndarray,
     miss_each_side: float = 0.1,
-    weights: np.ndarray | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """Per-channel (lower, upper) offsets from calibration outcomes (optionally weighted).
+    """Per-channel (lower, upper) offsets from calibration outcomes.
 
     Channels with fewer than ``MIN_OUTCOMES`` outcomes borrow the pooled offsets.
     """
     log_y = np.log1p(np.clip(waits, 0, None))
     lower_scores = log_p10 - log_y
     upper_scores = log_y - log_p90
-    w = np.ones(len(log_y)) if weights is None else np.asarray(weights, float)
-    pooled = _pair(lower_scores, upper_scores, w, miss_each_side)
+    pooled = _pair(lower_scores, upper_scores, miss_each_side)
     offsets: dict[str, tuple[float, float]] = {}
     for channel in pd.unique(channels):
         mask = channels == channel
         if mask.sum() < MIN_OUTCOMES:
             offsets[str(channel)] = pooled
             continue
-        offsets[str(channel)] = _pair(
-            lower_scores[mask], upper_scores[mask], w[mask], miss_each_side
-        )
+        offsets[str(channel)] = _pair(lower_scores[mask], upper_scores[mask], miss_each_side)
     offsets[POOLED] = pooled
     return offsets
 
 
-def _pair(
-    lower: np.ndarray, upper: np.ndarray, weights: np.ndarray, miss: float
-) -> tuple[float, float]:
+def _pair(lower: np.ndarray, upper: np.ndarray, miss: float) -> tuple[float, float]:
     """The (lower, upper) offsets of one group; the range misses ``2 · miss`` of it in all.
 
     Where many outcomes sit exactly on the lower bound (waits of 0 under a p10 of 0), no
@@ -106,20 +86,13 @@ def _pair(
     side may miss what the lower side could not (at most ``2 · miss``), so that the range
     still holds ``1 − 2 · miss`` of the outcomes rather than more.
     """
-    if len(lower) == 0:
-        return 0.0, 0.0
-    uniform = bool(np.all(weights == weights[0]))
-    w = None if uniform else weights
-    low = conformal_quantile(lower, miss, w)
-    n = _effective_n(weights)
-    expected = (
-        1 - min(1.0, (1 - miss) * (1 + 1 / n))
-        if w is not None
-        else (1 - min(1.0, math.ceil((len(lower) + 1) * (1 - miss)) / len(lower)))
-    )
-    missed = float(weights[lower > low].sum() / weights.sum())
-    shortfall = max(0.0, expected - missed)
-    return low, conformal_quantile(upper, min(2 * miss, miss + shortfall), w)
+    n = len(lower)
+    low = conformal_quantile(lower, miss)
+    if n == 0:
+        return low, conformal_quantile(upper, miss)
+    # What the lower side misses without ties (the finite-sample level), less what it did.
+    shortfall = (1 - min(1.0, math.ceil((n + 1) * (1 - miss)) / n)) - float(np.mean(lower > low))
+    return low, conformal_quantile(upper, min(2 * miss, miss + max(0.0, shortfall)))
 
 
 def median_shift(

@@ -140,39 +140,34 @@ def _evident_share(
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:
     """The blend with conformal offsets of its p10–p90 from the hours' outcomes.
 
-    The latest fold (the one nearest the forecast) weighs as much as all the older ones
-    together: how far waits stray from the forecast drifts with the season, and the
-    older folds' spread is not the next weeks' alone (California's November–December
-    folds made January's range hold 87 % of posts), but one fold alone is a noisy
-    estimate of it (the simulator's ranges then held 71–85 %).
+    The outcomes are those of the latest fold (the one nearest the forecast) when it has
+    enough of them: how far waits stray from the forecast drifts with the season, and the
+    older folds' spread is not the next weeks' (California's November–December folds made
+    January's range hold 87 % of posts; the December fold alone, 80 %).
     """
+    latest = wide[ORIGIN] == wide[ORIGIN].max()
+    if latest.sum() >= MIN_OUTCOMES and not latest.all():
+        recent = wide[latest]
+        enough = outcomes.merge(recent[KEYS], on=KEYS, how="inner")
+        if len(enough) >= MIN_OUTCOMES:
+            wide, outcomes = recent, enough
     weight = blend.weight_of(wide)
     q = np.clip(_blend(wide, weight), 0, None)
-    keyed = wide[[*KEYS, ORIGIN]].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
+    keyed = wide[KEYS].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
     joined = keyed.merge(outcomes[[*KEYS, s.WAIT]], on=KEYS, how="inner")
     if joined.empty:
         return blend
     groups = joined[s.CHANNEL].astype(str) + "|" + joined["_w"].map(lambda w: f"{w:g}")
     args = (joined["_lo"].to_numpy(), joined["_hi"].to_numpy(), joined[s.WAIT].to_numpy(float))
-    recency = _recency_weights(joined[ORIGIN].to_numpy())
     # Per channel and share where there are enough outcomes, else per channel, else pooled.
     counts = groups.value_counts()
     offsets = {
         key: value
-        for key, value in conformal_offsets(*args, groups.to_numpy(), weights=recency).items()
+        for key, value in conformal_offsets(*args, groups.to_numpy()).items()
         if counts.get(key, 0) >= MIN_OUTCOMES
     }
-    channels = joined[s.CHANNEL].astype(str).to_numpy()
-    offsets |= conformal_offsets(*args, channels, weights=recency)
+    offsets |= conformal_offsets(*args, joined[s.CHANNEL].astype(str).to_numpy())
     return Blend(blend.weights, blend.pooled, offsets, list(blend.notes))
-
-
-def _recency_weights(origins: np.ndarray) -> np.ndarray:
-    """Weight of each outcome: the latest fold's together equal all the older ones'."""
-    latest = origins == origins.max()
-    if latest.all():
-        return np.ones(len(origins))
-    return np.where(latest, 1 / latest.sum(), 1 / (~latest).sum())
 
 
 def choose_blend(wide: pd.DataFrame, outcomes: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:

@@ -213,10 +213,9 @@ def test_among_many_queues_luck_alone_moves_none_off_the_channel_s_choice(
     assert (choose_weights(wide).weights["weight"] > 0.0).any()
 
 
-def test_the_fold_nearest_the_forecast_weighs_as_much_as_the_older_ones_together() -> None:
-    """Waits strayed far from the forecast in the two older folds and little in the latest:
-    the range is narrower than one fitted on every outcome alike, wider than one fitted on
-    the latest fold alone."""
+def test_the_range_is_calibrated_on_the_fold_nearest_the_forecast() -> None:
+    """Waits strayed far from the forecast in the older folds and little in the latest:
+    the range is fitted to the latest, and holds about 80 % of waits like it."""
     wide = _wide({"o": 3.0, "p": 3.0})
     rng = np.random.default_rng(4)
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
@@ -225,12 +224,17 @@ def test_the_fold_nearest_the_forecast_weighs_as_much_as_the_older_ones_together
     latest = np.repeat((wide[ORIGIN] == ORIGINS[-1]).to_numpy(), 4)
     spread = np.where(latest, 0.2, 0.9)
     outcomes = out.assign(**{s.WAIT: truth * rng.lognormal(0, 1, len(out)) ** spread})
-    walk_in = s.Channel.WALK_IN.value
-
-    def upper(hours: pd.DataFrame) -> float:
-        return choose_blend(hours, outcomes.merge(hours[keys], on=keys)).offsets[walk_in][1]
-
-    alike = upper(wide.assign(**{ORIGIN: ORIGINS[0]}))  # one fold: every outcome alike
-    alone = upper(wide[wide[ORIGIN] == ORIGINS[-1]])
-    weighted = upper(wide)
-    assert alone + 0.1 < weighted < alike - 0.1
+    blend = choose_blend(wide, outcomes)
+    fresh = wide[wide[ORIGIN] == ORIGINS[-1]]
+    weight = blend.weight_of(fresh)
+    q = blend.calibrate(
+        weight[:, None] * fresh[["m_p10", "m_p50", "m_p90"]].to_numpy()
+        + (1 - weight[:, None]) * fresh[["b_p10", "b_p50", "b_p90"]].to_numpy(),
+        fresh[s.CHANNEL].astype(str).to_numpy(),
+        weight,
+    )
+    truth = fresh[s.WAIT_P50].to_numpy().repeat(4)
+    waits = truth * rng.lognormal(0, 1, len(truth)) ** 0.2
+    p10, p90 = q[:, 0].repeat(4), q[:, 2].repeat(4)
+    inside = (waits >= p10) & (waits <= p90)
+    assert 0.72 <= inside.mean() <= 0.88
