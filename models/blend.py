@@ -7,9 +7,10 @@ too few backtest hours, for its pooled group) the share ``w`` of the model in
 
 among :data:`WEIGHTS`, on held-out backtest hours only (:mod:`training.selection`). The
 p10–p90 range of the result is then calibrated by split-conformal offsets (in log1p
-minutes) learned on the backtest's individual outcomes per channel and weight, so the
-range holds 80 % of outcomes whichever estimator answers. Each forecast row says which
-one answered (``estimator``: ``model``, ``historical_mean`` or ``blend``).
+minutes) learned on the individual outcomes of the backtest fold nearest the forecast,
+per channel and weight, so the range holds 80 % of outcomes whichever estimator answers.
+Each forecast row says which one answered (``estimator``: ``model``, ``historical_mean``
+or ``blend``).
 """
 
 from __future__ import annotations
