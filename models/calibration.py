@@ -48,8 +48,11 @@ def conformal_quantile(scores: np.ndarray, miss: float) -> float:
     n = len(scores)
     if n == 0:
         return 0.0
-    level = min(1.0, math.ceil((n + 1) * (1 - miss)) / n)
-    return float(np.quantile(scores, level, method="higher"))
+    return float(np.quantile(scores, _conformal_level(n, miss), method="higher"))
+
+
+def _conformal_level(n: int, miss: float) -> float:
+    return min(1.0, math.ceil((n + 1) * (1 - miss)) / n)
 
 
 def conformal_offsets(
@@ -91,7 +94,7 @@ def _pair(lower: np.ndarray, upper: np.ndarray, miss: float) -> tuple[float, flo
     if n == 0:
         return low, conformal_quantile(upper, miss)
     # What the lower side misses without ties (the finite-sample level), less what it did.
-    shortfall = (1 - min(1.0, math.ceil((n + 1) * (1 - miss)) / n)) - float(np.mean(lower > low))
+    shortfall = (1 - _conformal_level(n, miss)) - float(np.mean(lower > low))
     return low, conformal_quantile(upper, min(2 * miss, miss + max(0.0, shortfall)))
 
 

@@ -146,7 +146,7 @@ def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Ble
     January's range hold 87 % of posts; the December fold alone, 80 %).
     """
     latest = wide[ORIGIN] == wide[ORIGIN].max()
-    if latest.sum() >= MIN_OUTCOMES and not latest.all():
+    if not latest.all():
         recent = wide[latest]
         enough = outcomes.merge(recent[KEYS], on=KEYS, how="inner")
         if len(enough) >= MIN_OUTCOMES:
