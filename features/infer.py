@@ -140,17 +140,25 @@ def _peer_hours(office: pd.Series, at: pd.Series) -> dict[str, set[tuple[int, in
     if peer.empty:
         return {}
     peer["weekday"] = peer["date"].dt.day_of_week
-    dates_of = peer.groupby(["weekday", "hour"])["date"].agg(set)
-    dates_of = dates_of[dates_of.map(len) >= MIN_YEAR_DATES]
-    active_dates = seen.groupby("office")["date"].agg(set)
-    active_at = seen.groupby(["office", "hour"])["date"].agg(set)
+    cells = ["weekday", "hour"]
+    peer = peer[peer.groupby(cells)["date"].transform("size") >= MIN_YEAR_DATES]
+    # Per office and cell: its own dates among the peers' (observed), and those on which it
+    # was active at that hour too (there).
+    own_dates = seen[["office", "date"]].drop_duplicates()
+    observed = own_dates.merge(peer, on="date").groupby(["office", *cells]).size()
+    there = seen.merge(peer, on=["date", "hour"]).groupby(["office", *cells]).size()
+    there = there.reindex(observed.index, fill_value=0)
+    agrees = set(observed[2 * there >= observed].index)
+    seen_on_them = set(observed.index)
+    every = [
+        (name, int(weekday), int(hour))
+        for name in own_dates["office"].unique()
+        for weekday, hour in peer[cells].drop_duplicates().itertuples(index=False)
+    ]
     kept: dict[str, set[tuple[int, int]]] = {}
-    for (weekday, hour), dates in dates_of.items():
-        for name, own in active_dates.items():
-            observed = own & dates
-            there = active_at.get((name, hour), set()) & observed
-            if 2 * len(there) >= len(observed):
-                kept.setdefault(str(name), set()).add((int(weekday), int(hour)))
+    for name, weekday, hour in every:
+        if (name, weekday, hour) in agrees or (name, weekday, hour) not in seen_on_them:
+            kept.setdefault(str(name), set()).add((weekday, hour))
     return kept
 
 
