@@ -50,6 +50,10 @@ class Forecaster:
     lead_days: dict[str, float] = field(default_factory=dict)  # office -> booking lead (days)
     service_minutes: dict[str, float] = field(default_factory=dict)  # office -> minutes/ticket
     metadata: dict[str, Any] = field(default_factory=dict)
+    # per origin, the worst hourly waits the ceiling reads (built once, not per request)
+    _worst: dict[dt.date, WorstHours] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def origin(self) -> dt.date:
@@ -85,13 +89,18 @@ class Forecaster:
         served p90 never reaches above the worst hour the queue has shown (or the served
         p50), however wide a calibration made it."""
         out = np.full(len(rows), np.inf)
-        dates = pd.to_datetime(self.history[s.DATE]).dt.date
         for origin in set(rows[ORIGIN]):
-            first = origin - dt.timedelta(days=self.spec.history_days + 1)
             mine = (rows[ORIGIN] == origin).to_numpy()
-            past = self.history[((dates >= first) & (dates < origin)).to_numpy()]
-            out[mine] = _worst_hours(past, rows[mine])
+            out[mine] = self._worst_as_of(origin).lookup(rows[mine])
         return out
+
+    def _worst_as_of(self, origin: dt.date) -> WorstHours:
+        if origin not in self._worst:
+            dates = pd.to_datetime(self.history[s.DATE]).dt.date
+            first = origin - dt.timedelta(days=self.spec.history_days + 1)
+            past = self.history[((dates >= first) & (dates < origin)).to_numpy()]
+            self._worst[origin] = WorstHours.of(past)
+        return self._worst[origin]
 
     def predict_rows(
         self, targets: pd.DataFrame, bookings: pd.DataFrame | None = None
@@ -154,16 +163,27 @@ class Forecaster:
         )
 
 
-def _worst_hours(history: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
-    """Per row, the highest hourly p50 or p90 of its queue-hour in ``history`` (else of
-    its queue; else inf)."""
-    worst = history[[s.WAIT_P50, s.WAIT_P90]].max(axis=1)
-    history = history.assign(_worst=worst)[worst.notna()]
-    queue = list(s.QUEUE_KEYS)
-    as_text = {c: str for c in queue}
-    by_hour = history.groupby([*queue, s.HOUR], observed=True)["_worst"].max().rename("_h")
-    by_queue = history.groupby(queue, observed=True)["_worst"].max().rename("_q")
-    keys = rows[[*queue, s.HOUR]].astype(as_text).reset_index(drop=True)
-    hour_max = keys.merge(by_hour.reset_index().astype(as_text), on=[*queue, s.HOUR], how="left")
-    queue_max = keys.merge(by_queue.reset_index().astype(as_text), on=queue, how="left")
-    return hour_max["_h"].fillna(queue_max["_q"]).fillna(np.inf).to_numpy(dtype=float)
+@dataclass(frozen=True)
+class WorstHours:
+    """The highest hourly p50 or p90 of each queue-hour, and of each queue, in a history."""
+
+    by_hour: pd.DataFrame  # queue keys, hour, _h (as text keys)
+    by_queue: pd.DataFrame  # queue keys, _q
+
+    @classmethod
+    def of(cls, history: pd.DataFrame) -> WorstHours:
+        worst = history[[s.WAIT_P50, s.WAIT_P90]].max(axis=1)
+        history = history.assign(_worst=worst)[worst.notna()]
+        queue = list(s.QUEUE_KEYS)
+        as_text = {c: str for c in queue}
+        by_hour = history.groupby([*queue, s.HOUR], observed=True)["_worst"].max().rename("_h")
+        by_queue = history.groupby(queue, observed=True)["_worst"].max().rename("_q")
+        return cls(by_hour.reset_index().astype(as_text), by_queue.reset_index().astype(as_text))
+
+    def lookup(self, rows: pd.DataFrame) -> np.ndarray:
+        """Per row, its queue-hour's worst (else its queue's; else inf)."""
+        queue = list(s.QUEUE_KEYS)
+        keys = rows[[*queue, s.HOUR]].astype({c: str for c in queue}).reset_index(drop=True)
+        hour_max = keys.merge(self.by_hour, on=[*queue, s.HOUR], how="left")
+        queue_max = keys.merge(self.by_queue, on=queue, how="left")
+        return hour_max["_h"].fillna(queue_max["_q"]).fillna(np.inf).to_numpy(dtype=float)

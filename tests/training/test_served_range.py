@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from features import schema as s
+from features.spec import ORIGIN
 from tests.toy_data import FAST
 from training.pipeline import fit_forecaster
 
@@ -34,3 +35,25 @@ def test_a_served_range_never_reaches_above_the_worst_hour_the_queue_has_shown(d
     assert (out[s.P90] < 1e6).all()
     # the p50 is the estimator's own: never moved by the ceiling
     assert (out[s.P50] == 2.0).all()
+
+
+def test_the_ceiling_reads_the_history_it_serves_with(data):
+    """The worst hours are built once per origin, at the first request; a forecaster given
+    newer data (``with_history``) reads the new data's worst hours, not the old ones."""
+    forecaster = fit_forecaster(data, FAST).forecaster
+    rows = forecaster.queues.assign(
+        **{s.DATE: forecaster.origin, s.HOUR: 10, ORIGIN: forecaster.origin}
+    )
+    before = forecaster.ceiling(rows)
+    assert np.array_equal(forecaster.ceiling(rows), before)  # the second request: same
+    worse = forecaster.history.assign(
+        **{
+            s.WAIT_P50: forecaster.history[s.WAIT_P50] * 10,
+            s.WAIT_P90: forecaster.history[s.WAIT_P90] * 10,
+        }
+    )
+    newer = forecaster.with_history(worse, forecaster.data_end)
+    after = newer.ceiling(rows)
+    finite = np.isfinite(before) & (before > 0)
+    assert finite.any()
+    np.testing.assert_allclose(after[finite], before[finite] * 10)
