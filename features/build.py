@@ -35,7 +35,15 @@ from features.events import EventKind
 from features.last_year import last_year_features
 from features.levels import level_keys, origin_levels, with_day_numbers
 from features.offices import OfficeRegistry
-from features.spec import CALENDAR_ESTIMATED, HORIZON, ORIGIN, TREND_TARGETS, WEEKDAY, FeatureSpec
+from features.spec import (
+    BREAK_FEATURES,
+    CALENDAR_ESTIMATED,
+    HORIZON,
+    ORIGIN,
+    TREND_TARGETS,
+    WEEKDAY,
+    FeatureSpec,
+)
 
 SCHOOL_CODES = {None: 0, "winter": 1, "summer": 2}
 CHANGE_CAP_DAYS = 365  # days since a change are capped here (and "no change" is the cap)
@@ -99,6 +107,8 @@ def build_features(
     X.index = targets.index
     X = X.assign(**_trends(X, spec))
     X = X.join(_calendar_features(X, calendars, offices, spec.holiday_reach_days))
+    if not spec.holiday_breaks:
+        X = X.drop(columns=list(BREAK_FEATURES))
     X = X.join(_event_features(X, offices, spec))
     X = X.join(_office_features(X, calendars, offices))
     if spec.last_year:
@@ -143,6 +153,13 @@ def _calendar_features(
                     "days_from_holiday": table["days_from_holiday"]
                     .clip(upper=reach)
                     .astype("int16"),
+                    # the break counts only within the reach of its holiday
+                    "break_ahead": np.where(
+                        table["days_to_holiday"] <= reach, table["break_ahead"], 0
+                    ).astype("int16"),
+                    "break_behind": np.where(
+                        table["days_from_holiday"] <= reach, table["break_behind"], 0
+                    ).astype("int16"),
                     "school_break": table["school_break"].map(SCHOOL_CODES).fillna(0),
                     CALENDAR_ESTIMATED: table["estimated"].astype("int8"),
                 }

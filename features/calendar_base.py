@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 HOLIDAY_DISTANCE_CAP_DAYS = 60  # days_to/from_holiday are capped here
@@ -75,7 +76,8 @@ class WorkCalendar:
 
         Columns: date, weekday, working, holiday, makeup, holiday_en, holiday_zh,
         school_break (name or None), in_school_break, days_to_holiday,
-        days_from_holiday (capped at 60), estimated.
+        days_from_holiday (capped at 60), break_ahead, break_behind (the days off in a row
+        of the next and of the last holiday: a golden week's 8, a lone holiday's 1), estimated.
         """
         pad = dt.timedelta(days=HOLIDAY_DISTANCE_CAP_DAYS)
         dates = pd.date_range(start - pad, end + pad, freq="D").date
@@ -96,8 +98,27 @@ class WorkCalendar:
         out["in_school_break"] = out["school_break"].notna()
         out["days_to_holiday"] = _distance(out["holiday"].to_numpy(), forward=True)
         out["days_from_holiday"] = _distance(out["holiday"].to_numpy(), forward=False)
+        block = _break_lengths(out["working"].to_numpy(bool), out["holiday"].to_numpy(bool))
+        out["break_ahead"] = _at_distance(block, out["days_to_holiday"].to_numpy(), forward=True)
+        out["break_behind"] = _at_distance(
+            block, out["days_from_holiday"].to_numpy(), forward=False
+        )
         keep = (out["date"] >= start) & (out["date"] <= end)
         return out[keep].reset_index(drop=True)
+
+
+def _break_lengths(working: np.ndarray, holiday: np.ndarray) -> np.ndarray:
+    """On each holiday, the length of its run of days off (weekends joined); else 0."""
+    run = np.concatenate([[0], np.cumsum(working[1:] != working[:-1])])
+    length = np.bincount(run)[run]
+    return np.where(holiday & ~working, length, np.where(holiday, 1, 0))
+
+
+def _at_distance(values: np.ndarray, distance: np.ndarray, forward: bool) -> np.ndarray:
+    """``values`` at the index ``distance`` ahead (or behind); 0 at the distance cap."""
+    index = np.arange(len(values)) + (distance if forward else -distance)
+    inside = (distance < HOLIDAY_DISTANCE_CAP_DAYS) & (index >= 0) & (index < len(values))
+    return np.where(inside, values[np.clip(index, 0, len(values) - 1)], 0)
 
 
 def _distance(flags: Iterable[bool], forward: bool) -> list[int]:

@@ -22,6 +22,8 @@ CALENDAR_ESTIMATED = "calendar_estimated"
 LEVEL_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90, s.ARRIVALS, s.NEVER_CALLED_SHARE)
 #: Calendar features learned only with two or more years of history (seasons).
 YEARLY_FEATURES = ("month", "doy_sin", "doy_cos", "school_break")
+#: The days off in a row of the next and of the last holiday (see ``holiday_breaks``).
+BREAK_FEATURES = ("break_ahead", "break_behind")
 EVENT_FEATURES = ("event_surge", "days_since_change", "origin_days_since_change")
 
 
@@ -42,6 +44,10 @@ class FeatureSpec:
     # Days to and from the nearest holiday are capped here: a holiday acts on the days
     # around it; further away the distance would only stand for the date.
     holiday_reach_days: int = 14
+    # Within that reach, how many days off in a row the next and the last holiday make
+    # (a golden week's 8 or 9, a lone holiday's 1): people travel, and get their papers
+    # before, in the long breaks only (False in older models).
+    holiday_breaks: bool = False
     # The office as a categorical feature (its level is in the trailing levels anyway).
     office_feature: bool = True
     # The weekday × hour cell's median over the weeks as well as its mean: the level the
@@ -171,6 +177,8 @@ class FeatureSpec:
     def calendar_names(self) -> list[str]:
         """Calendar features of the target date."""
         names = [WEEKDAY, *YEARLY_FEATURES[:3], "makeup", "days_to_holiday", "days_from_holiday"]
+        if self.holiday_breaks:
+            names += list(BREAK_FEATURES)
         names += [YEARLY_FEATURES[3], CALENDAR_ESTIMATED]
         if not self.yearly:
             names = [n for n in names if n not in YEARLY_FEATURES]

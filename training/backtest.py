@@ -241,9 +241,9 @@ def _fold(
         return []
     fit = fit_forecaster(data, dataclasses.replace(config), until=origin)
     forecaster = fit.forecaster
-    X = build_features(
-        rows, data.hourly, data.calendars, data.offices, forecaster.spec, data.bookings
-    )
+    # No book of the coming weeks: the forecast is served without one (no input carries
+    # it), so the held-out hours are judged as they will be served.
+    X = build_features(rows, data.hourly, data.calendars, data.offices, forecaster.spec)
     predictions = {MODEL: forecaster.wait.predict(X)}
     spec = forecaster.spec
     for name, baseline in (

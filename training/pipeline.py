@@ -72,6 +72,7 @@ class TrainConfig:
     # Trees stop when they stop improving the calibration window (later than every
     # training target): corrections that do not carry forward in time are not learned.
     early_stopping: bool = True
+    holiday_breaks: bool = True  # days off in a row of the next/last holiday (FeatureSpec)
     robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     last_year_min_days: int = 456
@@ -108,6 +109,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         events=data.events,
         holiday_reach_days=config.holiday_reach_days,
         office_feature=config.office_feature,
+        holiday_breaks=config.holiday_breaks,
         robust_base=config.robust_base,
         change_cell=config.change_cell,
     )
@@ -230,7 +232,8 @@ def _finish(
         config.horizon_days,
         need_outcomes=True,
     )
-    cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec, data.bookings)
+    # as served: without the book of the coming weeks (see training.backtest._fold)
+    cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec)
     calibration = CalibrationWindow(cal_X, cal_rows, data.outcomes)
     wait, arrivals, called = fit_models(frame, calibration, spec, config, estimators)
     tail_start = until - dt.timedelta(days=spec.history_days + 1)

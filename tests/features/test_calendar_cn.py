@@ -120,3 +120,24 @@ def test_a_bad_override_is_a_calendar_error(tmp_path: Path, text: str, message: 
 def test_an_unreadable_override_is_a_calendar_error(tmp_path: Path) -> None:
     with pytest.raises(CalendarError, match="cannot read"):
         load_calendar(tmp_path / "missing.csv")
+
+
+def test_a_golden_week_is_a_long_break_and_a_lone_holiday_a_short_one() -> None:
+    # Spring Festival 2026: 15-23 February off (9 days), 14 February a make-up Saturday;
+    # Qingming 2025: 4-6 April (3 days).
+    frame = CALENDAR.frame(dt.date(2025, 3, 30), dt.date(2026, 2, 26)).set_index("date")
+    assert frame.loc[dt.date(2026, 2, 14), "break_ahead"] == 9
+    assert frame.loc[dt.date(2026, 2, 24), "break_behind"] == 9
+    assert frame.loc[dt.date(2025, 4, 3), "break_ahead"] == 3
+    assert frame.loc[dt.date(2025, 4, 7), "break_behind"] == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(dates, st.integers(min_value=0, max_value=90))
+def test_a_break_is_its_holiday_s_run_of_days_off(start: dt.date, length: int) -> None:
+    frame = CALENDAR.frame(start, start + dt.timedelta(days=length))
+    on_holiday = frame[frame["holiday"]]
+    # on a holiday the break ahead and behind is its own, at least the holiday itself
+    assert (on_holiday["break_ahead"] == on_holiday["break_behind"]).all()
+    assert (on_holiday["break_ahead"] >= 1).all()
+    assert frame["break_ahead"].between(0, 60).all()

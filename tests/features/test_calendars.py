@@ -113,3 +113,14 @@ def test_a_bad_events_file_names_the_line() -> None:
     )
     with pytest.raises(InputError, match="line 3"):
         parse_events(text, "events.csv")
+
+
+def test_a_break_outside_china_joins_its_holidays_and_weekend() -> None:
+    calendars = Calendars()
+    frame = calendars.of(_office("ca", "US", "CA")).frame(
+        dt.date(2023, 11, 20), dt.date(2023, 12, 1)
+    )
+    days = frame.set_index("date")
+    # Thanksgiving and the day after (a California state holiday), then the weekend
+    assert days.loc[dt.date(2023, 11, 22), "break_ahead"] == 4
+    assert days.loc[dt.date(2023, 11, 27), "break_behind"] == 4

@@ -101,3 +101,24 @@ def test_the_model_card_carries_the_accuracy_suite_s_figures(result):
         assert figures["missing"] == 0.0
         assert figures["worst_origin"] in result.metrics["folds"]
         assert figures["worst_ratio"] >= figures["ratio"] - 1e-9
+
+
+def test_the_backtest_scores_the_model_as_it_is_served_without_a_future_book(data):
+    # A forecast is served without the appointment book of the coming weeks (no input
+    # carries it), so the backtest must not judge the model with it: what was booked for
+    # the held-out slots before their origin leaves the model's held-out forecast alone.
+    # (A model that reads the book: every origin with it, all trees, small leaves.)
+    config = dataclasses.replace(
+        FAST, early_stopping=False, booking_mask_share=0.0, min_child_samples=5
+    )
+    origin = run_backtest(data, config, n_origins=1).origins[0]
+    ahead = data.bookings[s.DATE] >= origin
+    early = data.bookings.copy()
+    early.loc[ahead, s.BOOKED_DATE] = origin - dt.timedelta(days=60)
+    assert ahead.sum() > 100
+    runs = [
+        run_backtest(d, config, n_origins=1).hours
+        for d in (data, dataclasses.replace(data, bookings=early))
+    ]
+    model = [h[h[ESTIMATOR] == MODEL].reset_index(drop=True)[s.P50] for h in runs]
+    pd.testing.assert_series_equal(model[0], model[1])

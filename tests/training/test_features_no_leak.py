@@ -117,3 +117,21 @@ def test_each_level_covers_exactly_its_window(data, calendar):
     assert first["cell12w_wait_p50"] == pytest.approx(mean_since(same_hour & weekday, 84))
     assert first["cell8w_wait_p50"] == pytest.approx(mean_since(same_hour & weekday, 56))
     assert mean_since(same_hour, 91) != pytest.approx(mean_since(same_hour, 56))
+
+
+def test_an_older_spec_builds_its_columns_and_a_break_counts_only_near_its_holiday(data, calendar):
+    days = calendar.frame(data.start + dt.timedelta(days=40), data.end)
+    origin = days.loc[days["holiday"], "date"].iloc[0] - dt.timedelta(days=10)
+    spec = make_spec(data, FAST, data.end)
+    assert spec.holiday_breaks
+    targets = training_targets(data.hourly, [origin], 28)
+    X = build_features(targets, data.hourly, Calendars(calendar), data.offices, spec)
+    near = X["days_to_holiday"] < spec.holiday_reach_days  # the distance is capped at reach
+    assert near.any() and (X.loc[near, "break_ahead"] >= 1).all()
+    assert (X.loc[X["days_to_holiday"] > spec.holiday_reach_days, "break_ahead"] == 0).all()
+    assert (X.loc[X["break_ahead"] > 0, "days_to_holiday"] <= spec.holiday_reach_days).all()
+    assert (X["break_ahead"] == 0).any()
+    older = dataclasses.replace(spec, holiday_breaks=False)  # a model stored before the feature
+    columns = build_features(targets, data.hourly, Calendars(calendar), data.offices, older)
+    assert list(columns.columns) == older.feature_names
+    assert "break_ahead" not in columns
