@@ -87,15 +87,20 @@ def _d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
+def _cases(dataset: str, windows: list[tuple[str, str]]) -> list[Case]:
+    """Four-week test windows from (history start, origin) pairs."""
+    return [Case(dataset, _d(h), _d(o), _d(o) + dt.timedelta(days=27)) for h, o in windows]
+
+
+CA_START = "2024-09-30"
 CASES: dict[str, list[Case]] = {
     "maryland": [Case("maryland", _d("2017-11-09"), _d("2017-11-29"), _d("2017-12-06"))],
-    "ca-dmv": [
-        Case("ca-dmv", _d("2024-09-30"), o, o + dt.timedelta(days=27))
-        for o in (_d("2025-01-06"), _d("2025-02-24"), _d("2025-04-07"), _d("2025-06-02"))
-    ],
-    "sim": [
-        Case("sim", _d(h), _d(o), _d(o) + dt.timedelta(days=27))
-        for h, o in (
+    "ca-dmv": _cases(
+        "ca-dmv", [(CA_START, o) for o in ("2025-01-06", "2025-02-24", "2025-04-07", "2025-06-02")]
+    ),
+    "sim": _cases(
+        "sim",
+        [
             ("2023-01-02", "2023-07-17"),  # 6 months, five weeks after the policy change
             ("2023-01-09", "2024-06-01"),  # 17 months: one June in the history
             ("2024-04-01", "2024-07-01"),  # 3 months, into the summer break
@@ -104,8 +109,8 @@ CASES: dict[str, list[Case]] = {
             ("2023-01-02", "2025-08-04"),  # 31 months, summer
             ("2024-10-07", "2025-12-01"),  # 14 months, winter
             ("2023-10-02", "2026-10-12"),  # 3 years, after National Day
-        )
-    ],
+        ],
+    ),
 }
 
 #: Windows the suite's rules were never tuned on (run with ``--windows other``): short
@@ -113,18 +118,17 @@ CASES: dict[str, list[Case]] = {
 #: simulator origins after the Spring Festival, after May Day and before the next one.
 OTHER_CASES: dict[str, list[Case]] = {
     "maryland": [Case("maryland", _d("2017-11-15"), _d("2017-11-29"), _d("2017-12-06"))],
-    "ca-dmv": [
-        Case("ca-dmv", _d("2024-09-30"), o, o + dt.timedelta(days=27))
-        for o in (_d("2024-12-02"), _d("2025-01-27"), _d("2025-03-17"), _d("2025-05-05"))
-    ],
-    "sim": [
-        Case("sim", _d(h), _d(o), _d(o) + dt.timedelta(days=27))
-        for h, o in (
+    "ca-dmv": _cases(
+        "ca-dmv", [(CA_START, o) for o in ("2024-12-02", "2025-01-27", "2025-03-17", "2025-05-05")]
+    ),
+    "sim": _cases(
+        "sim",
+        [
             ("2023-01-02", "2024-03-04"),  # 14 months, after the Spring Festival
             ("2024-05-06", "2025-05-06"),  # 1 year, after May Day
             ("2025-02-03", "2026-02-02"),  # 1 year, the Spring Festival in the test weeks
-        )
-    ],
+        ],
+    ),
 }
 
 
