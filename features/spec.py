@@ -174,6 +174,28 @@ class FeatureSpec:
         return names
 
     @property
+    def wait_level_names(self) -> list[str]:
+        """The trailing levels of the wait quantiles, in minutes (cells, their medians,
+        hours, days, the network's, last year's): the columns a wait model may read
+        relative to its starting level. Not the trends and ratios (already relative)."""
+        names = []
+        for target in ROBUST_TARGETS:
+            names += [self.cell(target), self.cell(target, self.long_cell_weeks)]
+            names.append(self.last_same_hour(target))
+            names.extend(
+                self.level(w, target, by_hour=by_hour)
+                for by_hour in (True, False)
+                for w in self.level_windows
+            )
+            names.append(self.last_day(target))
+            if self.robust_base:
+                names.append(self.cell_median(target))
+        names.extend(self.network(w, s.WAIT_P50) for w in self.level_windows)
+        if self.last_year:
+            names.append(self.last_year_hour(s.WAIT_P50))
+        return [n for n in names if n in self.model_features]
+
+    @property
     def calendar_names(self) -> list[str]:
         """Calendar features of the target date."""
         names = [WEEKDAY, *YEARLY_FEATURES[:3], "makeup", "days_to_holiday", "days_from_holiday"]

@@ -67,6 +67,7 @@ def save_bundle(
         "shift": forecaster.wait.shift_,
         "base_columns": forecaster.wait.estimator_.base_columns,
         "base_fill": forecaster.wait.estimator_.base_fill_,
+        "relative_columns": forecaster.wait.estimator_.relative_columns,
     }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     served = {
@@ -112,7 +113,11 @@ def load_bundle(
         calibration = json.loads((folder / "calibration.json").read_text())
         texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
         quantiles = WaitQuantileRegressor.from_texts(
-            texts, names, calibration.get("base_columns", ()), calibration.get("base_fill")
+            texts,
+            names,
+            calibration.get("base_columns", ()),
+            calibration.get("base_fill"),
+            calibration.get("relative_columns", ()),
         )
         wait = CalibratedWaitRegressor.from_parts(
             quantiles, calibration.get("shift"), calibration["offsets"]

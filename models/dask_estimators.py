@@ -182,20 +182,29 @@ class DaskWaitQuantileRegressor(WaitQuantileRegressor):
         if self.base_columns:
             meta = pd.DataFrame({c: pd.Series(dtype=float) for c in QUANTILE_TARGETS})
             base = X.map_partitions(self._base_frame, meta=meta)
+        trees = X.map_partitions(self._partition_input) if self.relative_columns else X
         evaluation = self._eval_targets(eval_set)
         boosters = []
         for j, target in enumerate(QUANTILE_TARGETS):
             params = self._target_params(target)
             init = None if base is None else base[target]
-            booster = _dask_fit(self, params, X, labels[j], sample_weight, init)
+            booster = _dask_fit(self, params, trees, labels[j], sample_weight, init)
             if evaluation is not None:
                 X_val, val_labels, val_base = evaluation
                 curve = _validation_curve(
-                    booster, params["objective"], X_val, val_labels[j], val_base[:, j]
+                    booster,
+                    params["objective"],
+                    self._tree_input(X_val, val_base),
+                    val_labels[j],
+                    val_base[:, j],
                 )
                 booster = _early_stopped(booster, curve, self.early_stopping_rounds)
             boosters.append(booster)
         return self._fitted(X, boosters)
+
+    def _partition_input(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The trees' matrix of one partition (see ``relative_columns``)."""
+        return self._tree_input(X, self._base(X))
 
     def _base_frame(self, X: pd.DataFrame) -> pd.DataFrame:
         """The base levels of one partition, a column per quantile."""

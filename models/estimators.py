@@ -60,6 +60,7 @@ class WaitQuantileRegressor(LightGBMEstimator):
         median_loss: str = hyperparams.MEDIAN_LOSS,
         base_columns: tuple[tuple[str, ...], ...] = (),
         early_stopping_rounds: int = hyperparams.EARLY_STOPPING_ROUNDS,
+        relative_columns: tuple[str, ...] = (),
     ) -> None:
         super().__init__(
             n_estimators,
@@ -78,6 +79,12 @@ class WaitQuantileRegressor(LightGBMEstimator):
         # from: the model learns corrections of that level (e.g. the historical mean)
         # instead of the level itself. Empty: the trees start from the label's mean.
         self.base_columns = base_columns
+        # The trailing wait levels the trees read as their log1p over the p50 starting
+        # level, not as minutes: how a cell stands against the queue's other levels (a
+        # steady peak, or one high week) rather than how high it is. Read raw, the trees
+        # learn "a high level comes down" from transient surges and pull every steady
+        # peak down with them. Empty: every column as built.
+        self.relative_columns = relative_columns
 
     def _base(self, X: pd.DataFrame) -> np.ndarray:
         """The starting level of each quantile (log1p minutes), shape (n, 3)."""
@@ -91,6 +98,15 @@ class WaitQuantileRegressor(LightGBMEstimator):
             value = value.where(np.isfinite(value)).clip(0, MAX_WAIT_MINUTES)
             base[:, j] = np.log1p(value.fillna(self.base_fill_[j]).to_numpy())
         return base
+
+    def _tree_input(self, X: Any, base: np.ndarray) -> Any:
+        """The matrix the trees read: ``X`` with each of ``relative_columns`` as its log1p
+        minus the p50 starting level (``base``'s column 1, log1p minutes)."""
+        columns = [c for c in self.relative_columns if c in X.columns]
+        if not columns or not self.base_columns:
+            return X
+        levels = np.log1p(X[columns].astype(float).clip(lower=0).to_numpy())
+        return X.assign(**dict(zip(columns, (levels - base[:, 1:2]).T, strict=True)))
 
     def fit(
         self,
@@ -111,14 +127,21 @@ class WaitQuantileRegressor(LightGBMEstimator):
         labels = [log_label(y[c]).to_numpy() for c in QUANTILE_TARGETS]
         self.base_fill_ = [float(np.median(label)) for label in labels]
         base = self._base(X)
-        data = lgb.Dataset(X, label=labels[0], weight=sample_weight, free_raw_data=True)
+        data = lgb.Dataset(
+            self._tree_input(X, base), label=labels[0], weight=sample_weight, free_raw_data=True
+        )
         if self.base_columns:
             data.set_init_score(np.ascontiguousarray(base[:, 0]))
         evaluation = self._eval_targets(eval_set)
         valid = None
         if evaluation is not None:
             X_val, val_labels, val_base = evaluation
-            valid = lgb.Dataset(X_val, label=val_labels[0], reference=data, free_raw_data=True)
+            valid = lgb.Dataset(
+                self._tree_input(X_val, val_base),
+                label=val_labels[0],
+                reference=data,
+                free_raw_data=True,
+            )
         boosters: list[lgb.Booster] = []
         for j, (target, label) in enumerate(zip(QUANTILE_TARGETS, labels, strict=True)):
             params = self._target_params(target)
@@ -179,8 +202,10 @@ class WaitQuantileRegressor(LightGBMEstimator):
         """log1p quantiles, shape (n, 3); p10 and p90 kept on their side of p50 (p50 is
         never moved: it is the median model's own)."""
         check_fitted(self, "boosters_")
-        raw = np.column_stack([b.predict(X[self.feature_names_in_]) for b in self.boosters_])
-        raw += self._base(X)
+        base = self._base(X)
+        trees = self._tree_input(X[self.feature_names_in_], base)
+        raw = np.column_stack([b.predict(trees) for b in self.boosters_])
+        raw += base
         return sort_quantiles(raw)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
@@ -202,9 +227,13 @@ class WaitQuantileRegressor(LightGBMEstimator):
         feature_names: list[str],
         base_columns: tuple[tuple[str, ...], ...] = (),
         base_fill: list[float] | None = None,
+        relative_columns: tuple[str, ...] = (),
     ) -> WaitQuantileRegressor:
         """Rebuild a fitted regressor from :meth:`to_texts` output."""
-        model = cls(base_columns=tuple(tuple(c) for c in base_columns))
+        model = cls(
+            base_columns=tuple(tuple(c) for c in base_columns),
+            relative_columns=tuple(relative_columns),
+        )
         model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
         model.feature_names_in_ = list(feature_names)

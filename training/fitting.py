@@ -141,7 +141,10 @@ def fit_models(
     if _count(has_wait) == 0:
         raise UnusableInputError("no hour with a measured wait before the calibration window")
     base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
-    quantiles = estimators.wait(**params, median_loss=config.median_loss, base_columns=base)
+    relative = tuple(spec.wait_level_names) if config.relative_levels and base else ()
+    quantiles = estimators.wait(
+        **params, median_loss=config.median_loss, base_columns=base, relative_columns=relative
+    )
     wait = CalibratedWaitRegressor(quantiles, early_stopping=config.early_stopping).fit(
         frame.loc[has_wait, features],
         frame.loc[has_wait, [target(c) for c in QUANTILE_TARGETS]].rename(

@@ -74,6 +74,9 @@ class TrainConfig:
     early_stopping: bool = True
     holiday_breaks: bool = True  # days off in a row of the next/last holiday (FeatureSpec)
     robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
+    # The wait models' trees read every trailing wait level relative to that starting
+    # level (log1p over it), not in minutes (models.estimators: relative_columns).
+    relative_levels: bool = True
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
@@ -261,10 +264,21 @@ def _finish(
     )
 
 
+#: Options added after versions were stored: a stored recipe without the key was trained
+#: without the option, and a re-run of it (on the candidate's folds) must do the same.
+ABSENT_MEANS_OFF = {
+    "robust_base": False,
+    "change_cell": False,
+    "holiday_breaks": False,
+    "relative_levels": False,
+}
+
+
 def recipe(stored: Mapping[str, Any]) -> TrainConfig:
-    """The train config of a stored version (unknown keys of other versions ignored)."""
+    """The train config of a stored version (unknown keys of other versions ignored; the
+    options it predates off)."""
     known = set(TrainConfig.__dataclass_fields__)
-    values = {k: v for k, v in stored.items() if k in known}
+    values = {**ABSENT_MEANS_OFF, **{k: v for k, v in stored.items() if k in known}}
     if "level_windows" in values:
         values["level_windows"] = tuple(values["level_windows"])
     return TrainConfig(**values)

@@ -154,3 +154,53 @@ def test_baselines_read_their_columns_and_fall_back():
     assert SeasonalNaive().fit(X, y).predict(X)[:, 1].tolist() == [20.0, 30.0]
     with pytest.raises(ValueError, match="baseline columns"):
         HistoricalMean().fit(X.drop(columns=["cell8w_wait_p50"]), y)
+
+
+def _levels(n: int, seed: int, low: float, high: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Queues with a steady level; a third of the rows start from a cell in a one-off
+    surge (the cell at twice or thrice the level), after which the wait is back to it."""
+    rng = np.random.default_rng(seed)
+    steady = rng.uniform(low, high, n)
+    surge = np.where(rng.random(n) < 1 / 3, rng.choice([2.0, 3.0], n), 1.0)
+    X = pd.DataFrame({"hour": rng.integers(9, 17, n), "cell": steady * surge, "long": steady})
+    p50 = steady * rng.lognormal(0, 0.05, n)
+    return X, pd.DataFrame({s.WAIT_P10: p50 * 0.5, s.WAIT_P50: p50, s.WAIT_P90: p50 * 2})
+
+
+BASE = (("cell",), ("cell",), ("cell",))
+
+
+def test_relative_levels_carry_a_steady_peak_above_every_level_seen():
+    """Trees reading the levels in minutes learn "a high cell comes down" from the surges
+    and apply it to a steady peak higher than any level in training; read relative to the
+    starting level, the same trees see a steady cell (cell = long) and keep it."""
+    X, y = _levels(4000, 0, 5, 60)
+    peak = pd.DataFrame(
+        {"hour": [11] * 3, "cell": [150.0, 200.0, 240.0], "long": [150.0, 200.0, 240.0]}
+    )
+    raw = WaitQuantileRegressor(n_estimators=150, base_columns=BASE).fit(X, y)
+    relative = WaitQuantileRegressor(
+        n_estimators=150, base_columns=BASE, relative_columns=("cell", "long")
+    ).fit(X, y)
+    truth = peak["long"].to_numpy()
+    rel_error = np.abs(relative.predict(peak)[:, 1] / truth - 1)
+    raw_error = np.abs(raw.predict(peak)[:, 1] / truth - 1)
+    assert (rel_error < 0.1).all(), rel_error
+    assert (raw_error > 2 * rel_error).all(), (raw_error, rel_error)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shift=st.floats(-1.5, 2.5), row=st.integers(0, 99))
+def test_relative_levels_move_the_forecast_exactly_with_the_starting_level(shift, row):
+    """Every wait level moved by the same amount in log1p: the trees read the same matrix,
+    so the log1p quantiles move by exactly that amount (and the texts keep the columns)."""
+    X, y = _levels(600, 1, 5, 60)
+    model = WaitQuantileRegressor(
+        n_estimators=30, base_columns=BASE, relative_columns=("cell", "long")
+    ).fit(X, y)
+    model = WaitQuantileRegressor.from_texts(
+        model.to_texts(), list(X.columns), BASE, model.base_fill_, model.relative_columns
+    )
+    one = X.iloc[[row]]
+    moved = one.assign(**{c: np.expm1(np.log1p(one[c]) + shift) for c in ("cell", "long")})
+    np.testing.assert_allclose(model.predict_log(moved), model.predict_log(one) + shift, atol=1e-9)

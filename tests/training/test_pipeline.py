@@ -13,7 +13,14 @@ from features.calendars import Calendars
 from features.dataset import prepare_data
 from features.errors import UnusableInputError
 from tests.toy_data import FAST, toy_tickets
-from training.pipeline import effective_windows, fit_forecaster, make_spec
+from training.pipeline import (
+    ABSENT_MEANS_OFF,
+    TrainConfig,
+    effective_windows,
+    fit_forecaster,
+    make_spec,
+    recipe,
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +109,14 @@ def test_level_windows_come_from_the_config(data):
     assert spec.level_windows == (7, 28, 91) and spec.long_cell_weeks == 13
     assert "lvl91d_hour_wait_p50" in spec.feature_names
     assert "cell13w_wait_p50" in spec.feature_names
+
+
+def test_a_stored_recipe_is_rerun_as_it_was_trained() -> None:
+    """The current version's recipe is re-run on the candidate's folds: an option added
+    after it was stored is off in it (it was trained without), never today's default."""
+    today = TrainConfig()
+    assert recipe(today.to_dict()) == today
+    older = {k: v for k, v in today.to_dict().items() if k not in ABSENT_MEANS_OFF}
+    rerun = recipe({**older, "an_option_of_a_later_version": 1})
+    assert all(getattr(rerun, k) is False for k in ABSENT_MEANS_OFF)
+    assert all(getattr(today, k) is True for k in ABSENT_MEANS_OFF)  # today's defaults
