@@ -58,6 +58,12 @@ class FeatureSpec:
     # moves its p50 while the 8-week cell still straddles the change (not a model feature;
     # False in older models).
     change_cell: bool = False
+    # The days from the origin to the target as a model feature (True in older models).
+    # Off, the models forecast every day of the horizon from the same levels: over a
+    # short history the horizon stands for the target date, and trees extrapolate the
+    # weeks' trend through it (California, 63 days before 2 December 2024: appointment
+    # p50s rising 16 -> 20 min over four weeks of flat waits).
+    horizon_feature: bool = True
     offices: tuple[str, ...] = ()
     channels: tuple[str, ...] = s.CHANNELS
     services: tuple[str, ...] = (s.DEFAULT_SERVICE,)
@@ -211,6 +217,8 @@ class FeatureSpec:
         """The columns the models learn from: every column but those only the served
         historical mean reads (the cell since a change)."""
         only_baseline = {self.cell_since_change(s.WAIT_P50)}
+        if not self.horizon_feature:
+            only_baseline.add(HORIZON)  # still in the matrix: the backtest reports by it
         return [n for n in self.feature_names if n not in only_baseline]
 
     @property

@@ -77,6 +77,7 @@ class TrainConfig:
     # The wait models' trees read every trailing wait level relative to that starting
     # level (log1p over it), not in minutes (models.estimators: relative_columns).
     relative_levels: bool = True
+    horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
@@ -115,6 +116,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         holiday_breaks=config.holiday_breaks,
         robust_base=config.robust_base,
         change_cell=config.change_cell,
+        horizon_feature=config.horizon_feature,
     )
 
 
@@ -264,21 +266,22 @@ def _finish(
     )
 
 
-#: Options added after versions were stored: a stored recipe without the key was trained
-#: without the option, and a re-run of it (on the candidate's folds) must do the same.
-ABSENT_MEANS_OFF = {
+#: Options added after versions were stored, as a stored recipe without the key was
+#: trained: a re-run of it (on the candidate's folds) must do the same.
+BEFORE_THE_OPTION = {
     "robust_base": False,
     "change_cell": False,
     "holiday_breaks": False,
     "relative_levels": False,
+    "horizon_feature": True,
 }
 
 
 def recipe(stored: Mapping[str, Any]) -> TrainConfig:
     """The train config of a stored version (unknown keys of other versions ignored; the
-    options it predates off)."""
+    options it predates as they were before them)."""
     known = set(TrainConfig.__dataclass_fields__)
-    values = {**ABSENT_MEANS_OFF, **{k: v for k, v in stored.items() if k in known}}
+    values = {**BEFORE_THE_OPTION, **{k: v for k, v in stored.items() if k in known}}
     if "level_windows" in values:
         values["level_windows"] = tuple(values["level_windows"])
     return TrainConfig(**values)

@@ -12,9 +12,10 @@ from features import schema as s
 from features.calendars import Calendars
 from features.dataset import prepare_data
 from features.errors import UnusableInputError
+from features.spec import HORIZON, FeatureSpec
 from tests.toy_data import FAST, toy_tickets
 from training.pipeline import (
-    ABSENT_MEANS_OFF,
+    BEFORE_THE_OPTION,
     TrainConfig,
     effective_windows,
     fit_forecaster,
@@ -116,7 +117,20 @@ def test_a_stored_recipe_is_rerun_as_it_was_trained() -> None:
     after it was stored is off in it (it was trained without), never today's default."""
     today = TrainConfig()
     assert recipe(today.to_dict()) == today
-    older = {k: v for k, v in today.to_dict().items() if k not in ABSENT_MEANS_OFF}
+    older = {k: v for k, v in today.to_dict().items() if k not in BEFORE_THE_OPTION}
     rerun = recipe({**older, "an_option_of_a_later_version": 1})
-    assert all(getattr(rerun, k) is False for k in ABSENT_MEANS_OFF)
-    assert all(getattr(today, k) is True for k in ABSENT_MEANS_OFF)  # today's defaults
+    assert all(getattr(rerun, k) == v for k, v in BEFORE_THE_OPTION.items())
+    assert all(getattr(today, k) != v for k, v in BEFORE_THE_OPTION.items())  # today's
+
+
+def test_the_models_do_not_read_the_days_ahead_unless_an_older_spec_did(data) -> None:
+    """Over a short history the horizon stands for the target date, and the trees carried
+    the weeks' trend through it: no model reads it; the matrix still has it (the backtest
+    reports by it), and a spec stored before the option keeps it as a feature."""
+    spec = make_spec(data, FAST, data.end)
+    assert HORIZON in spec.feature_names and HORIZON not in spec.model_features
+    assert HORIZON in dataclasses.replace(spec, horizon_feature=True).model_features
+    loaded = FeatureSpec.from_dict(
+        {k: v for k, v in spec.to_dict().items() if k != "horizon_feature"}
+    )
+    assert loaded.horizon_feature  # an older model's stored spec
