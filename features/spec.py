@@ -215,7 +215,8 @@ class FeatureSpec:
     @property
     def model_features(self) -> list[str]:
         """The columns the models learn from: every column but those only the served
-        historical mean reads (the cell since a change)."""
+        historical mean reads (the cell since a change) and, unless ``horizon_feature``,
+        the days ahead (only the backtest's reports read them)."""
         only_baseline = {self.cell_since_change(s.WAIT_P50)}
         if not self.horizon_feature:
             only_baseline.add(HORIZON)  # still in the matrix: the backtest reports by it
