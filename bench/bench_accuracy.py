@@ -132,18 +132,19 @@ OTHER_CASES: dict[str, list[Case]] = {
 }
 
 
-def load_dataset(name: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None] | None:
-    """Validated (tickets, observations) of a dataset, or None when its file is missing."""
+def load_dataset(
+    name: str, seed: int = SIM_SEED
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None] | None:
+    """Validated (tickets, observations) of a dataset, or None when its file is missing;
+    ``seed`` is the simulated world's."""
     offices = load_offices()
     if name == "sim":
-        path = CACHE / f"sim-{SIM_START}-{SIM_END}-{SIM_SEED}.parquet"
+        path = CACHE / f"sim-{SIM_START}-{SIM_END}-{seed}.parquet"
         if not path.exists():
             from training.simulate import simulate
 
             CACHE.mkdir(parents=True, exist_ok=True)
-            simulate(offices, default_calendar(), SIM_START, SIM_END, seed=SIM_SEED).to_parquet(
-                path
-            )
+            simulate(offices, default_calendar(), SIM_START, SIM_END, seed=seed).to_parquet(path)
         paths = [path]
     else:
         file = {"maryland": "maryland-mva-2017.csv.gz", "ca-dmv": "ca-dmv-2024-2025.csv.gz"}[name]
@@ -164,16 +165,16 @@ def _between(frame: pd.DataFrame | None, column: str, start: dt.date, end: dt.da
     return frame[(day >= start) & (day <= end)]
 
 
-def expected_for(case: Case, replays: int) -> pd.DataFrame:
-    """The expected hourly median of the test window (cached)."""
+def expected_for(case: Case, replays: int, seed: int = SIM_SEED) -> pd.DataFrame:
+    """The expected hourly median of the test window in the world of ``seed`` (cached)."""
     from training.expected import World, expected_waits
 
     # Replays fork the world at the origin: its history, then fresh seeds (conditional).
-    path = CACHE / f"expected-fork-{case.origin}-{case.end}-{SIM_SEED}-{replays}.parquet"
+    path = CACHE / f"expected-fork-{case.origin}-{case.end}-{seed}-{replays}.parquet"
     if path.exists():
         return pd.read_parquet(path)
-    seeds = [SIM_SEED + 1 + i for i in range(replays)]
-    world = World(SIM_SEED, SIM_START)
+    seeds = [seed + 1 + i for i in range(replays)]
+    world = World(seed, SIM_START)
     frame = expected_waits(
         load_offices(), default_calendar(), case.origin, case.end, seeds, world=world
     )
@@ -198,6 +199,7 @@ def run_case(
     observations: pd.DataFrame | None,
     replays: int,
     trainer: Trainer = default_trainer,
+    seed: int = SIM_SEED,
 ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Per test hour and per test outcome: actual, expected, model and baseline quantiles."""
     offices = load_offices()
@@ -244,7 +246,7 @@ def run_case(
     model = forecast[[*keys, s.P10, s.P50, s.P90, "estimator"]]
     hours = hours.merge(model, on=keys, how="left")
     if case.dataset == "sim":
-        hours = hours.merge(expected_for(case, replays), on=keys, how="left")
+        hours = hours.merge(expected_for(case, replays, seed), on=keys, how="left")
     outcomes = hours.drop(columns=[s.WAIT_P50]).merge(test.outcomes, on=keys, how="inner")
     return hours, outcomes, seconds
 
@@ -330,12 +332,18 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         default="suite",
         help="The suite's origins, or other windows nobody tuned the rules on.",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=SIM_SEED,
+        help="The simulated world's seed: another seed is another world nobody tuned on.",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args(argv)
     only = {_d(x) for x in args.cases.split(",") if x}
     rows = []
     for name in args.datasets.split(","):
-        loaded = load_dataset(name)
+        loaded = load_dataset(name, args.seed)
         if loaded is None:
             print(f"{name}: skipped, its file is not in {REAL}")
             continue
@@ -343,7 +351,9 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         for case in (CASES if args.windows == "suite" else OTHER_CASES)[name]:
             if only and case.origin not in only:
                 continue
-            hours, outcomes, seconds = run_case(case, tickets, observations, args.replays, trainer)
+            hours, outcomes, seconds = run_case(
+                case, tickets, observations, args.replays, trainer, args.seed
+            )
             for channel in sorted(hours[s.CHANNEL].unique()):
                 figures = score(
                     hours[hours[s.CHANNEL] == channel],
