@@ -68,6 +68,7 @@ def save_bundle(
         "base_columns": forecaster.wait.estimator_.base_columns,
         "base_fill": forecaster.wait.estimator_.base_fill_,
         "relative_columns": forecaster.wait.estimator_.relative_columns,
+        "keep_raw": forecaster.wait.estimator_.keep_raw,
     }
     (folder / "calibration.json").write_text(json.dumps(calibration, indent=1))
     served = {
@@ -118,6 +119,7 @@ def load_bundle(
             calibration.get("base_columns", ()),
             calibration.get("base_fill"),
             calibration.get("relative_columns", ()),
+            calibration.get("keep_raw", False),
         )
         wait = CalibratedWaitRegressor.from_parts(
             quantiles, calibration.get("shift"), calibration["offsets"]

@@ -42,6 +42,11 @@ def log_label(values: Any) -> Any:
     return np.log1p(values.astype(float).clip(lower=0))
 
 
+def relative_name(column: str) -> str:
+    """The trees' name of a level read relative to the starting level, beside the level."""
+    return f"{column}__rel"
+
+
 class WaitQuantileRegressor(LightGBMEstimator):
     """Hourly p10/p50/p90 of the wait (minutes), uncalibrated: the served model wraps it in
     :class:`models.calibration.CalibratedWaitRegressor`."""
@@ -61,6 +66,7 @@ class WaitQuantileRegressor(LightGBMEstimator):
         base_columns: tuple[tuple[str, ...], ...] = (),
         early_stopping_rounds: int = hyperparams.EARLY_STOPPING_ROUNDS,
         relative_columns: tuple[str, ...] = (),
+        keep_raw: bool = False,
     ) -> None:
         super().__init__(
             n_estimators,
@@ -85,6 +91,10 @@ class WaitQuantileRegressor(LightGBMEstimator):
         # learn "a high level comes down" from transient surges and pull every steady
         # peak down with them. Empty: every column as built.
         self.relative_columns = relative_columns
+        # Whether the trees read the relative values *beside* the levels in minutes (as
+        # ``<column>__rel``) rather than instead of them: appointment waits are nearly the
+        # same at every office, and for them a high level in minutes does come down.
+        self.keep_raw = keep_raw
 
     def _base(self, X: pd.DataFrame) -> np.ndarray:
         """The starting level of each quantile (log1p minutes), shape (n, 3)."""
@@ -101,12 +111,16 @@ class WaitQuantileRegressor(LightGBMEstimator):
 
     def _tree_input(self, X: Any, base: np.ndarray) -> Any:
         """The matrix the trees read: ``X`` with each of ``relative_columns`` as its log1p
-        minus the p50 starting level (``base``'s column 1, log1p minutes)."""
+        minus the p50 starting level (``base``'s column 1, log1p minutes), in its place or,
+        with ``keep_raw``, beside it."""
         columns = [c for c in self.relative_columns if c in X.columns]
         if not columns or not self.base_columns:
             return X
-        levels = np.log1p(X[columns].astype(float).clip(lower=0).to_numpy())
-        return X.assign(**dict(zip(columns, (levels - base[:, 1:2]).T, strict=True)))
+        levels = np.log1p(X[columns].astype(float).clip(lower=0).to_numpy()) - base[:, 1:2]
+        if not self.keep_raw:
+            return X.assign(**dict(zip(columns, levels.T, strict=True)))
+        beside = pd.DataFrame(levels, index=X.index, columns=[relative_name(c) for c in columns])
+        return pd.concat([X, beside], axis=1)
 
     def fit(
         self,
@@ -228,11 +242,13 @@ class WaitQuantileRegressor(LightGBMEstimator):
         base_columns: tuple[tuple[str, ...], ...] = (),
         base_fill: list[float] | None = None,
         relative_columns: tuple[str, ...] = (),
+        keep_raw: bool = False,
     ) -> WaitQuantileRegressor:
         """Rebuild a fitted regressor from :meth:`to_texts` output."""
         model = cls(
             base_columns=tuple(tuple(c) for c in base_columns),
             relative_columns=tuple(relative_columns),
+            keep_raw=keep_raw,
         )
         model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
         model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]

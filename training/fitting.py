@@ -143,7 +143,11 @@ def fit_models(
     base = tuple(spec.base_level(t) for t in QUANTILE_TARGETS) if config.from_baseline else ()
     relative = tuple(spec.wait_level_names) if config.relative_levels and base else ()
     quantiles = estimators.wait(
-        **params, median_loss=config.median_loss, base_columns=base, relative_columns=relative
+        **params,
+        median_loss=config.median_loss,
+        base_columns=base,
+        relative_columns=relative,
+        keep_raw=config.raw_levels,
     )
     wait = CalibratedWaitRegressor(quantiles, early_stopping=config.early_stopping).fit(
         frame.loc[has_wait, features],

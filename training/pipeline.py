@@ -77,6 +77,8 @@ class TrainConfig:
     # The wait models' trees read every trailing wait level relative to that starting
     # level (log1p over it), not in minutes (models.estimators: relative_columns).
     relative_levels: bool = True
+    # ... beside the levels in minutes, not instead of them (models.estimators: keep_raw).
+    raw_levels: bool = True
     horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     last_year_min_days: int = 456
@@ -273,6 +275,7 @@ BEFORE_THE_OPTION = {
     "change_cell": False,
     "holiday_breaks": False,
     "relative_levels": False,
+    "raw_levels": False,
     "horizon_feature": True,
 }
 

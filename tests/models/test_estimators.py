@@ -23,6 +23,7 @@ from models.estimators import (
     CountRegressor,
     ShareRegressor,
     WaitQuantileRegressor,
+    relative_name,
 )
 
 
@@ -212,3 +213,21 @@ def test_relative_levels_move_the_forecast_exactly_with_the_starting_level(shift
     assert np.expm1(np.log1p(X["cell"].max()) + 1.9) < MAX_WAIT_MINUTES
     moved = one.assign(**{c: np.expm1(np.log1p(one[c]) + shift) for c in ("cell", "long")})
     np.testing.assert_allclose(model.predict_log(moved), model.predict_log(one) + shift, atol=1e-9)
+
+
+def test_the_relative_levels_kept_beside_the_minutes_are_read_and_need_the_bundle_flag():
+    """With ``keep_raw`` the trees read each level both ways; the texts rebuild the same
+    model only with the flag (the bundle stores it): without it the matrix lacks columns."""
+    X, y = _levels(600, 1, 5, 60)
+    kept = ("cell", "long")
+    model = WaitQuantileRegressor(
+        n_estimators=30, base_columns=BASE, relative_columns=kept, keep_raw=True
+    ).fit(X, y)
+    read = set(model.boosters_[1].feature_name())
+    assert {*kept, *(relative_name(c) for c in kept)} <= read
+    texts, names = model.to_texts(), list(X.columns)
+    back = WaitQuantileRegressor.from_texts(texts, names, BASE, model.base_fill_, kept, True)
+    np.testing.assert_array_equal(back.predict_log(X), model.predict_log(X))
+    without = WaitQuantileRegressor.from_texts(texts, names, BASE, model.base_fill_, kept)
+    with pytest.raises(Exception, match="number of features"):
+        without.predict_log(X)
