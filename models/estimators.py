@@ -116,7 +116,7 @@ class WaitQuantileRegressor(LightGBMEstimator):
         columns = [c for c in self.relative_columns if c in X.columns]
         if not columns or not self.base_columns:
             return X
-        levels = np.log1p(X[columns].astype(float).clip(lower=0).to_numpy()) - base[:, 1:2]
+        levels = log_label(X[columns]).to_numpy() - base[:, 1:2]
         if not self.keep_raw:
             return X.assign(**dict(zip(columns, levels.T, strict=True)))
         beside = pd.DataFrame(levels, index=X.index, columns=[relative_name(c) for c in columns])

@@ -75,9 +75,9 @@ class TrainConfig:
     holiday_breaks: bool = True  # days off in a row of the next/last holiday (FeatureSpec)
     robust_base: bool = True  # start the wait models from the cell's median (FeatureSpec)
     # The wait models' trees read every trailing wait level relative to that starting
-    # level (log1p over it), not in minutes (models.estimators: relative_columns).
+    # level, as its log1p over it (models.estimators: relative_columns) ...
     relative_levels: bool = True
-    # ... beside the levels in minutes, not instead of them (models.estimators: keep_raw).
+    # ... beside the level in minutes, not instead of it (models.estimators: keep_raw).
     raw_levels: bool = True
     horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
