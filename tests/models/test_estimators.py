@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,5 +230,5 @@ def test_the_relative_levels_kept_beside_the_minutes_are_read_and_need_the_bundl
     back = WaitQuantileRegressor.from_texts(texts, names, BASE, model.base_fill_, kept, True)
     np.testing.assert_array_equal(back.predict_log(X), model.predict_log(X))
     without = WaitQuantileRegressor.from_texts(texts, names, BASE, model.base_fill_, kept)
-    with pytest.raises(Exception, match="number of features"):
+    with pytest.raises(lgb.basic.LightGBMError, match="number of features"):
         without.predict_log(X)
