@@ -238,6 +238,9 @@ def run_case(
         & (test.hourly[s.DATE] <= case.end)
         & (test.hourly[s.N_OUTCOMES] > 0)
     ].assign(**{ORIGIN: case.origin})
+    # An office first seen after the origin has no history for any forecast (nor the
+    # historical mean): its hours are left out of the scores.
+    hours = hours[hours[s.OFFICE_ID].astype(str).isin(train.offices.ids)]
     hours = hours[[*keys, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].reset_index(drop=True)
     # The historical mean as of the origin, from the same builder the model reads.
     calendars = train.calendars
