@@ -240,7 +240,15 @@ def run_case(
     ].assign(**{ORIGIN: case.origin})
     # An office first seen after the origin has no history for any forecast (nor the
     # historical mean): its hours are left out of the scores.
-    hours = hours[hours[s.OFFICE_ID].astype(str).isin(train.offices.ids)]
+    known = hours[s.OFFICE_ID].astype(str).isin(train.offices.ids)
+    if not known.all():
+        new = sorted(hours.loc[~known, s.OFFICE_ID].astype(str).unique())
+        print(
+            f"note: {case.dataset} {case.origin}: {int((~known).sum())} test hours of "
+            f"{len(new)} office(s) first seen after the origin left out ({', '.join(new)})",
+            file=sys.stderr,
+        )
+    hours = hours[known]
     hours = hours[[*keys, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].reset_index(drop=True)
     # The historical mean as of the origin, from the same builder the model reads.
     calendars = train.calendars
