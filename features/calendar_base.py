@@ -30,6 +30,9 @@ class DayInfo:
     holiday_zh: str | None
     school_break: str | None  # "summer" / "winter" / None
     estimated: bool  # the holiday or school-break data for this date are an estimate
+    # A public holiday of the office's country that the data have shown neither open nor
+    # closed (outside China): its hours are forecast, flagged estimated, never recommended.
+    unconfirmed: bool = False
 
 
 class WorkCalendar:

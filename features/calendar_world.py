@@ -120,6 +120,7 @@ class AdjustedCalendar(WorkCalendar):
                 holiday_zh=info.holiday_zh if unconfirmed else None,
                 school_break=info.school_break,
                 estimated=info.estimated or unconfirmed,
+                unconfirmed=unconfirmed,
             )
         if date in self.closed and info.working:
             return DayInfo(

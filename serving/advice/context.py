@@ -56,22 +56,33 @@ class AdviceContext:
         """True when the office opens on ``date``."""
         return bool(office.sessions_for(self.day(office, date)))
 
+    def recommendable_hours(self, office: Office, date: dt.date) -> list[int]:
+        """The open hours the advice may name: none on an unconfirmed holiday (a public
+        holiday of the office's country the data have not shown it open or closed on: its
+        hours are forecast, but the office may well be closed)."""
+        return [] if self.day(office, date).unconfirmed else self.open_hours(office, date)
+
+    def is_recommendable(self, office: Office, date: dt.date) -> bool:
+        """True when the office opens on ``date`` and the day is no unconfirmed holiday."""
+        return self.is_open(office, date) and not self.day(office, date).unconfirmed
+
     def last_open_day(self, office: Office, date: dt.date) -> dt.date | None:
-        """The last day on or before ``date`` the office opens (None after a run of
-        :data:`MAX_CLOSED_RUN_DAYS` closed days)."""
+        """The last day on or before ``date`` the office surely opens (see
+        :meth:`is_recommendable`; None after a run of :data:`MAX_CLOSED_RUN_DAYS` closed
+        days)."""
         day = date
         for _ in range(MAX_CLOSED_RUN_DAYS):
-            if self.is_open(office, day):
+            if self.is_recommendable(office, day):
                 return day
             day -= ONE_DAY
         return None
 
     def next_open_day(self, office: Office, date: dt.date) -> dt.date:
-        """The first day on or after ``date`` the office opens (``date`` itself after a
-        run of :data:`MAX_CLOSED_RUN_DAYS` closed days, which no real office has)."""
+        """The first day on or after ``date`` the office surely opens (``date`` itself
+        after a run of :data:`MAX_CLOSED_RUN_DAYS` closed days, which no real office has)."""
         day = date
         for _ in range(MAX_CLOSED_RUN_DAYS):
-            if self.is_open(office, day):
+            if self.is_recommendable(office, day):
                 return day
             day += ONE_DAY
         return date

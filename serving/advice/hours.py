@@ -12,7 +12,9 @@ near-best hour first from one request to the next — request ``turn`` takes the
 ``turn × 0.618… mod 1`` falls on the near-best hours laid end to end, each as long as its
 spare capacity (:func:`rotation_pick`) — so that if everyone followed it, each hour would
 get its share of the crowd and no more. Only open hours (checked again against the
-office's sessions on that date) are ever kept. Pure: no I/O, no clock.
+office's sessions on that date) are ever kept, and none of an unconfirmed holiday (a public
+holiday abroad the data have not shown the office open or closed on: forecast, but never
+recommended). Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def open_hour_rows(
     last: dt.date,
     from_hour_on_first: int = 0,
 ) -> pd.DataFrame:
-    """Forecast rows of one channel in [first, last] at hours the office is open.
+    """Forecast rows of one channel in [first, last] at hours the office is open (not on
+    an unconfirmed holiday: :meth:`AdviceContext.recommendable_hours`).
 
     Services are averaged into one row per office, date and hour. On ``first`` only hours
     from ``from_hour_on_first`` on are kept (today's remaining hours).
@@ -72,7 +75,7 @@ def open_hour_rows(
         (office_id, date, hour)
         for office_id, date in set(zip(office_ids[keep], dates[keep], strict=True))
         if office_id in ctx.offices
-        for hour in ctx.open_hours(ctx.office(office_id), date)
+        for hour in ctx.recommendable_hours(ctx.office(office_id), date)
     }
     keep[keep] = [
         cell in open_cells for cell in zip(office_ids[keep], dates[keep], hours[keep], strict=True)
