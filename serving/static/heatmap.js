@@ -100,10 +100,18 @@ function dateHeader(day) {
   wd.className = "wd";
   wd.textContent = weekday + (day.calendar_estimated ? " *" : "");
   th.append(dayText, wd);
+  const name = pick(day, "holiday");
   if (day.makeup_day) {
     const note = document.createElement("span");
     note.className = "makeup";
-    note.textContent = t("makeup_day", { name: pick(day, "holiday") });
+    note.textContent = t("makeup_day", { name });
+    th.append(note);
+  } else if (!day.closed && name) {
+    // A public holiday the office's data have not shown it open or closed on: forecast,
+    // but the office may be closed (the advice never names such a day).
+    const note = document.createElement("span");
+    note.className = "makeup unconfirmed";
+    note.textContent = t("unconfirmed_holiday", { name });
     th.append(note);
   }
   return th;

@@ -203,6 +203,35 @@ def test_closed_day_names_its_holiday_and_cells_show_their_range_by_keyboard(
     page.context.close()
 
 
+def test_a_holiday_the_data_have_not_confirmed_is_drawn_open_and_said_to_maybe_be_closed(
+    browser: Any, base_url: str
+) -> None:
+    # An office abroad on a public holiday its data have not shown (see
+    # features/calendars.py): the API answers open, with the holiday's name and the
+    # estimate flag. The small model is Hangzhou's, so one answer is made so in transit.
+    target = day(3)
+
+    def unconfirmed(route: Any) -> None:
+        body = route.fetch().json()
+        body.update(holiday_en="Thanksgiving Day", holiday_zh="感恩节", calendar_estimated=True)
+        route.fulfill(json=body)
+
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.route(lambda url: "/forecast" in url and f"date={target}" in url, unconfirmed)
+    page.goto(base_url)
+    ready(page)
+    row = page.locator(f'#heatmap tr[data-date="{target}"]')
+    assert row.locator("th .unconfirmed").inner_text() == (
+        "Thanksgiving Day: may be closed (not seen in the data yet)"
+    )
+    assert row.locator("td.closed").count() == 0  # still forecast
+    assert page.locator(f'#heatmap tr[data-date="{day(1)}"] th .unconfirmed').count() == 0
+    page.click("#lang-switch")
+    assert "感恩节" in row.locator("th .unconfirmed").inner_text()
+    ctx.close()
+
+
 def test_advice_answers_with_reasons_and_links_to_heatmap_cells(
     browser: Any, base_url: str, api: httpx.Client
 ) -> None:
