@@ -100,18 +100,15 @@ function dateHeader(day) {
   wd.className = "wd";
   wd.textContent = weekday + (day.calendar_estimated ? " *" : "");
   th.append(dayText, wd);
+  // A make-up working day; or, open with a holiday's name, a public holiday the office's
+  // data have not shown it open or closed on: forecast, but it may be closed (the advice
+  // never names such a day).
   const name = pick(day, "holiday");
-  if (day.makeup_day) {
+  const unconfirmed = !day.makeup_day && !day.closed && Boolean(name);
+  if (day.makeup_day || unconfirmed) {
     const note = document.createElement("span");
-    note.className = "makeup";
-    note.textContent = t("makeup_day", { name });
-    th.append(note);
-  } else if (!day.closed && name) {
-    // A public holiday the office's data have not shown it open or closed on: forecast,
-    // but the office may be closed (the advice never names such a day).
-    const note = document.createElement("span");
-    note.className = "makeup unconfirmed";
-    note.textContent = t("unconfirmed_holiday", { name });
+    note.className = unconfirmed ? "makeup unconfirmed" : "makeup";
+    note.textContent = t(unconfirmed ? "unconfirmed_holiday" : "makeup_day", { name });
     th.append(note);
   }
   return th;
