@@ -209,16 +209,22 @@ def test_a_holiday_the_data_have_not_confirmed_is_drawn_open_and_said_to_maybe_b
     # An office abroad on a public holiday its data have not shown (see
     # features/calendars.py): the API answers open, with the holiday's name and the
     # estimate flag. The small model is Hangzhou's, so one answer is made so in transit.
-    target = day(3)
+    target, makeup = day(3), day(2)
 
     def unconfirmed(route: Any) -> None:
         body = route.fetch().json()
         body.update(holiday_en="Thanksgiving Day", holiday_zh="感恩节", calendar_estimated=True)
         route.fulfill(json=body)
 
+    def makeup_day(route: Any) -> None:  # the other note of a date row, for contrast
+        body = route.fetch().json()
+        body.update(holiday_en="New Year's Day", holiday_zh="元旦", makeup_day=True)
+        route.fulfill(json=body)
+
     ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     page.route(lambda url: "/forecast" in url and f"date={target}" in url, unconfirmed)
+    page.route(lambda url: "/forecast" in url and f"date={makeup}" in url, makeup_day)
     page.goto(base_url)
     ready(page)
     row = page.locator(f'#heatmap tr[data-date="{target}"]')
@@ -226,7 +232,10 @@ def test_a_holiday_the_data_have_not_confirmed_is_drawn_open_and_said_to_maybe_b
         "Thanksgiving Day: may be closed (not seen in the data yet)"
     )
     assert row.locator("td.closed").count() == 0  # still forecast
-    assert page.locator(f'#heatmap tr[data-date="{day(1)}"] th .unconfirmed').count() == 0
+    assert page.locator(f'#heatmap tr[data-date="{day(1)}"] th .makeup').count() == 0
+    note = page.locator(f'#heatmap tr[data-date="{makeup}"] th .makeup')
+    assert note.inner_text() == "Make-up working day: New Year's Day"
+    assert "unconfirmed" not in (note.get_attribute("class") or "")
     page.click("#lang-switch")
     assert "感恩节" in row.locator("th .unconfirmed").inner_text()
     ctx.close()
