@@ -8,7 +8,8 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
   first one averages;
 - the same hour of the last same weekday (also the seasonal-naive baseline);
 - the mean per hour of day and over all hours for each of ``level_windows`` days;
-- after a dated change (with ``change_cell``), each cell's p50 mean since it;
+- after a dated change (with ``change_cell``), each cell's p50 level since it (its own
+  mean, or with ``change_pooled`` the queue-hour's over every weekday, weekday-shaped);
 - the mean of the last day with data;
 - per channel, the mean over every queue ("network") for each of ``level_windows`` days.
 """
@@ -110,8 +111,8 @@ def origin_levels(
 def _since_change(
     past: pd.DataFrame, origin: dt.date, spec: FeatureSpec, countries: Mapping[str, str]
 ) -> pd.DataFrame | None:
-    """Each cell's p50 mean since its country's last change, for changes at least
-    ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
+    """Each cell's p50 level since its country's last change (:meth:`FeatureSpec.since_change`),
+    for changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
     starts: dict[str, dt.date] = {}
     for event in spec.events:
         age = (origin - event.start).days
@@ -124,9 +125,25 @@ def _since_change(
     day = first.map(lambda d: d.toordinal() if isinstance(d, dt.date) else np.inf)
     after = past[past[DAY].to_numpy() >= day.to_numpy(dtype=float)]
     cell_keys = [*s.QUEUE_KEYS, WEEKDAY, s.HOUR]
-    means = after.groupby(cell_keys, observed=True)[[s.WAIT_P50]].mean()
-    means.columns = [spec.cell_since_change(c) for c in means.columns]
-    return means
+    if not spec.change_pooled:
+        means = after.groupby(cell_keys, observed=True)[[s.WAIT_P50]].mean()
+        means.columns = [spec.since_change()]
+        return means
+    return _pooled_since_change(after, spec).set_index(cell_keys)
+
+
+def _pooled_since_change(after: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Per queue, weekday and hour: the queue-hour's p50 mean over every weekday since the
+    change, times the channel's weekday mean since it over the channel's mean."""
+    wait = s.WAIT_P50
+    hour = after.groupby([*s.QUEUE_KEYS, s.HOUR], observed=True)[wait].mean().reset_index()
+    channel = after.groupby(s.CHANNEL, observed=True)[wait].mean().rename("_all")
+    by_day = after.groupby([s.CHANNEL, WEEKDAY], observed=True)[wait].mean().rename("_day")
+    factor = by_day.reset_index().merge(channel.reset_index(), on=s.CHANNEL)
+    factor["_factor"] = (factor["_day"] / factor["_all"]).where(factor["_all"] > 0, 1.0)
+    cells = hour.merge(factor[[s.CHANNEL, WEEKDAY, "_factor"]], on=s.CHANNEL)
+    cells[spec.since_change()] = cells[wait] * cells["_factor"]
+    return cells[[*s.QUEUE_KEYS, WEEKDAY, s.HOUR, spec.since_change()]]
 
 
 def network_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> pd.DataFrame:

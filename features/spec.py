@@ -58,6 +58,12 @@ class FeatureSpec:
     # moves its p50 while the 8-week cell still straddles the change (not a model feature;
     # False in older models).
     change_cell: bool = False
+    # ... and that level read with every weekday pooled: each queue-hour's p50 mean since
+    # the change, times its channel's weekday factor since it (the network's weekday mean
+    # over its mean). Five weeks after a change a weekday × hour cell holds five hours; the
+    # pooled hour holds five times as many, and the weekday's shape is the whole channel's
+    # (False in older models).
+    change_pooled: bool = False
     # The days from the origin to the target as a model feature (True in older models).
     # Off, the models forecast every day of the horizon from the same levels: over a
     # short history the horizon stands for the target date, and trees extrapolate the
@@ -89,6 +95,13 @@ class FeatureSpec:
         """Mean of the queue's weekday × hour cell since the last dated change, when that
         change is less than the cell's weeks and at least ``MIN_CHANGE_DAYS`` old."""
         return f"cell_since_change_{target}"
+
+    def since_change(self) -> str:
+        """The served mean's level of the new regime after a dated change: the cell since
+        the change, or with ``change_pooled`` the pooled hour since it (wait p50)."""
+        if self.change_pooled:
+            return f"hour_since_change_{s.WAIT_P50}"
+        return self.cell_since_change(s.WAIT_P50)
 
     def cell_days(self) -> str:
         """How many days the 8-week cell mean averages."""
@@ -168,7 +181,7 @@ class FeatureSpec:
         if self.robust_base:
             names.extend(self.cell_median(t) for t in ROBUST_TARGETS)
         if self.change_cell:
-            names.append(self.cell_since_change(s.WAIT_P50))
+            names.append(self.since_change())
         for target in TREND_TARGETS:
             names.extend(self.network(w, target) for w in self.level_windows)
             for short, long in self.trend_windows:
@@ -215,9 +228,9 @@ class FeatureSpec:
     @property
     def model_features(self) -> list[str]:
         """The columns the models learn from: every column but those only the served
-        historical mean reads (the cell since a change) and, unless ``horizon_feature``,
+        historical mean reads (the level since a change) and, unless ``horizon_feature``,
         the days ahead (only the backtest's reports read them)."""
-        only_baseline = {self.cell_since_change(s.WAIT_P50)}
+        only_baseline = {self.since_change()}
         if not self.horizon_feature:
             only_baseline.add(HORIZON)  # still in the matrix: the backtest reports by it
         return [n for n in self.feature_names if n not in only_baseline]

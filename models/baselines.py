@@ -5,7 +5,7 @@ Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator wit
 
 - :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
   and hour (the ``cell8w_*`` features); with ``after_change``, its p50 moved to the
-  cell's level since a dated change those 8 weeks straddle (``cell_since_change_*``);
+  level since a dated change those 8 weeks straddle (:meth:`FeatureSpec.since_change`);
 - :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
   (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
 
@@ -101,19 +101,37 @@ class HistoricalMean(_ColumnBaseline):
     Args:
         after_change: move the cell's p50 to its level since a dated change (the served
             fallback does; the reference that accuracy is reported against does not).
+        change_column: the column of that level (:meth:`FeatureSpec.since_change`).
     """
 
-    def __init__(self, level_window: int = 28, cell_weeks: int = 8, after_change: bool = False):
+    def __init__(
+        self,
+        level_window: int = 28,
+        cell_weeks: int = 8,
+        after_change: bool = False,
+        change_column: str = FeatureSpec.cell_since_change(s.WAIT_P50),
+    ):
         super().__init__(level_window, cell_weeks)
         self.after_change = after_change
+        self.change_column = change_column
+
+    @classmethod
+    def served(cls, spec: FeatureSpec) -> HistoricalMean:
+        """The historical mean that serves where the model does not: moved to the level
+        since a dated change when the spec builds it."""
+        return cls(
+            cell_weeks=spec.cell_weeks,
+            after_change=spec.change_cell,
+            change_column=spec.since_change(),
+        )
 
     def _column(self, target: str) -> str:
         return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)
 
     def _scale(self, X: pd.DataFrame) -> pd.Series | float:
-        """After a change: the cell's p50 since the change over its 8-week p50 (the new
+        """After a change: the level since the change over the cell's 8-week p50 (the new
         regime's level, the cell's spread), within [1/5, 5]; 1 where there is none."""
-        since = FeatureSpec.cell_since_change(s.WAIT_P50)
+        since = self.change_column
         if not self.after_change or since not in X:
             return 1.0
         cell = X[self._column(s.WAIT_P50)].astype(float)

@@ -142,9 +142,7 @@ def load_bundle(
         served = json.loads((folder / "served.json").read_text())
         blend = Blend.from_dict(served["blend"])
         baseline = (
-            HistoricalMean(
-                cell_weeks=spec.cell_weeks, after_change=spec.change_cell
-            ).with_fallbacks(served["baseline"])
+            HistoricalMean.served(spec).with_fallbacks(served["baseline"])
             if served.get("baseline")
             else None
         )

@@ -118,9 +118,9 @@ def backtest_and_fit(
 
 
 def served_mean(spec: FeatureSpec) -> HistoricalMean:
-    """The historical mean that serves where the model does not: since a dated change
-    when the spec builds that cell (the backtest judges the model against this one)."""
-    return HistoricalMean(cell_weeks=spec.cell_weeks, after_change=spec.change_cell)
+    """The historical mean that serves where the model does not (the backtest judges
+    the model against this one)."""
+    return HistoricalMean.served(spec)
 
 
 def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:

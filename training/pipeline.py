@@ -81,6 +81,7 @@ class TrainConfig:
     raw_levels: bool = True
     horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
+    change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
     n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
@@ -118,6 +119,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         holiday_breaks=config.holiday_breaks,
         robust_base=config.robust_base,
         change_cell=config.change_cell,
+        change_pooled=config.change_pooled,
         horizon_feature=config.horizon_feature,
     )
 
@@ -273,6 +275,7 @@ def _finish(
 BEFORE_THE_OPTION = {
     "robust_base": False,
     "change_cell": False,
+    "change_pooled": False,
     "holiday_breaks": False,
     "relative_levels": False,
     "raw_levels": False,

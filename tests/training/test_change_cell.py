@@ -16,32 +16,43 @@ from models.baselines import HistoricalMean
 from tests.toy_data import FAST
 from training.pipeline import fit_forecaster, make_spec
 
+CELL, POOLED = "cell_since_change_wait_p50", "hour_since_change_wait_p50"
 
-def _features(data, calendar, change_age: int, country: str = "CN"):
+
+def _features(data, calendar, change_age: int, country: str = "CN", pooled: bool = False):
     origin = data.start + dt.timedelta(days=100)
     change = Event(origin - dt.timedelta(days=change_age), None, EventKind.CHANGE, country, "x")
-    spec = dataclasses.replace(make_spec(data, FAST, data.end), events=(change,), change_cell=True)
+    spec = dataclasses.replace(
+        make_spec(data, FAST, data.end), events=(change,), change_cell=True, change_pooled=pooled
+    )
     targets = training_targets(data.hourly, [origin], 7)
     X = build_features(targets, data.hourly, Calendars(calendar), data.offices, spec)
     return origin, change.start, targets, X
 
 
-def _cell_mean(data, row, start: dt.date, end: dt.date) -> float:
+def _mean(data, start: dt.date, end: dt.date, **match) -> float:
+    """The p50 mean of the hours in [start, end) whose columns (and ``weekday``) match."""
     hourly = data.hourly
-    cell = (
-        (hourly[s.OFFICE_ID] == row[s.OFFICE_ID])
-        & (hourly[s.CHANNEL] == row[s.CHANNEL])
-        & (hourly[s.HOUR] == row[s.HOUR])
-        & (np.array([d.weekday() for d in hourly[s.DATE]]) == row[s.DATE].weekday())
-        & (hourly[s.DATE] >= start)
-        & (hourly[s.DATE] < end)
+    weekday = np.array([d.weekday() for d in hourly[s.DATE]])
+    keep = (hourly[s.DATE] >= start) & (hourly[s.DATE] < end)
+    for column, value in match.items():
+        keep &= (weekday if column == "weekday" else hourly[column]) == value
+    return float(hourly.loc[keep, s.WAIT_P50].mean())
+
+
+def _cell_mean(data, row, start: dt.date, end: dt.date) -> float:
+    return _mean(
+        data,
+        start,
+        end,
+        **{s.OFFICE_ID: row[s.OFFICE_ID], s.CHANNEL: row[s.CHANNEL], s.HOUR: row[s.HOUR]},
+        weekday=row[s.DATE].weekday(),
     )
-    return float(hourly.loc[cell, s.WAIT_P50].mean())
 
 
 def test_the_cell_since_a_change_reads_only_the_weeks_after_it(data, calendar):
     origin, start, targets, X = _features(data, calendar, change_age=24)
-    name = "cell_since_change_wait_p50"
+    name = CELL
     assert X[name].notna().mean() > 0.9
     for i in (0, len(targets) // 2, len(targets) - 1):
         row = targets.iloc[i]
@@ -52,22 +63,47 @@ def test_the_cell_since_a_change_reads_only_the_weeks_after_it(data, calendar):
     assert not np.allclose(X[name], X["cell8w_wait_p50"], equal_nan=True)
 
 
+def test_the_pooled_level_since_a_change_is_the_hour_shaped_by_the_channels_weekday(data, calendar):
+    """Pooled: the queue-hour's mean over every weekday since the change, times the
+    channel's weekday mean since it over the channel's mean."""
+    origin, start, targets, X = _features(data, calendar, change_age=24, pooled=True)
+    assert CELL not in X
+    assert X[POOLED].notna().mean() > 0.9
+    for i in (0, len(targets) // 3, len(targets) - 1):
+        row = targets.iloc[i]
+        hour = _mean(
+            data,
+            start,
+            origin,
+            **{s.OFFICE_ID: row[s.OFFICE_ID], s.CHANNEL: row[s.CHANNEL], s.HOUR: row[s.HOUR]},
+        )
+        weekday = _mean(
+            data, start, origin, **{s.CHANNEL: row[s.CHANNEL]}, weekday=row[s.DATE].weekday()
+        )
+        factor = weekday / _mean(data, start, origin, **{s.CHANNEL: row[s.CHANNEL]})
+        assert X.iloc[i][POOLED] == pytest.approx(hour * factor)
+
+
 @pytest.mark.parametrize(("age", "country"), [(6, "CN"), (70, "CN"), (24, "US")])
 def test_no_cell_since_a_change_too_new_too_old_or_elsewhere(data, calendar, age, country):
     """A week-old change is one hour per cell; one older than the 8 weeks is the cell
     itself; a change in another country is not this office's."""
-    _, _, _, X = _features(data, calendar, change_age=age, country=country)
-    assert X["cell_since_change_wait_p50"].isna().all()
+    for pooled, name in ((False, CELL), (True, POOLED)):
+        _, _, _, X = _features(data, calendar, change_age=age, country=country, pooled=pooled)
+        assert X[name].isna().all()
 
 
-def test_the_served_mean_moves_to_the_level_since_the_change_the_reference_does_not(data, calendar):
-    """The served mean's p50 is the cell's, times the cell's level since the change over
-    its 8-week level (at most 5 times either way); the reference mean stays the cell's."""
-    _, _, targets, X = _features(data, calendar, change_age=24)
+@pytest.mark.parametrize(("pooled", "name"), [(False, CELL), (True, POOLED)])
+def test_the_served_mean_moves_to_the_level_since_the_change_the_reference_does_not(
+    data, calendar, pooled, name
+):
+    """The served mean's p50 is the cell's, times the level since the change over the
+    cell's 8-week level (at most 5 times either way); the reference mean stays the cell's."""
+    _, _, targets, X = _features(data, calendar, change_age=24, pooled=pooled)
     y = targets[[s.WAIT_P10, s.WAIT_P50, s.WAIT_P90]]
-    served = HistoricalMean(after_change=True).fit(X, y).predict(X)
+    served = HistoricalMean(after_change=True, change_column=name).fit(X, y).predict(X)
     reference = HistoricalMean().fit(X, y).predict(X)
-    since = X["cell_since_change_wait_p50"].to_numpy(float)
+    since = X[name].to_numpy(float)
     cell = X["cell8w_wait_p50"].to_numpy(float)
     have = ~np.isnan(since) & ~np.isnan(cell)
     factor = np.clip((since[have] + 1) / (cell[have] + 1), 0.2, 5)
@@ -82,11 +118,17 @@ def test_the_models_do_not_learn_from_the_change_cell(data, calendar):
     """The cell since a change is the served mean's input, not a model feature: the
     models' columns are the spec's without it (and without the days ahead, which only
     the backtest's reports read)."""
-    spec = dataclasses.replace(make_spec(data, FAST, data.end), change_cell=True)
-    assert "cell_since_change_wait_p50" in spec.feature_names
-    assert "cell_since_change_wait_p50" not in spec.model_features
-    only_in_matrix = {"cell_since_change_wait_p50", "horizon"}
-    assert spec.model_features == [n for n in spec.feature_names if n not in only_in_matrix]
+    for pooled, name in ((False, CELL), (True, POOLED)):
+        spec = dataclasses.replace(
+            make_spec(data, FAST, data.end), change_cell=True, change_pooled=pooled
+        )
+        assert spec.since_change() == name
+        assert name in spec.feature_names
+        assert name not in spec.model_features
+        only_in_matrix = {name, "horizon"}
+        assert spec.model_features == [n for n in spec.feature_names if n not in only_in_matrix]
     fitted = fit_forecaster(data, FAST).forecaster
-    assert fitted.spec.change_cell
-    assert "cell_since_change_wait_p50" not in fitted.wait.feature_names_in_
+    assert fitted.spec.change_cell and fitted.spec.change_pooled
+    assert POOLED not in fitted.wait.feature_names_in_
+    # the served mean reads the level the spec builds
+    assert HistoricalMean.served(fitted.spec).change_column == POOLED
