@@ -69,6 +69,19 @@ class Event:
         )
 
 
+def latest_changes(
+    events: tuple[Event, ...], origin: dt.date, min_age: int, max_age: int
+) -> dict[str, dt.date]:
+    """Per country, the start of its latest change that is at least ``min_age`` and less
+    than ``max_age`` days before ``origin``."""
+    starts: dict[str, dt.date] = {}
+    for event in events:
+        age = (origin - event.start).days
+        if event.kind is EventKind.CHANGE and min_age <= age < max_age:
+            starts[event.country] = max(event.start, starts.get(event.country, event.start))
+    return starts
+
+
 def parse_events(text: str, source: str = "") -> tuple[Event, ...]:
     """Parse an events CSV, naming the line of any bad row."""
     reader = csv.DictReader(io.StringIO(text))

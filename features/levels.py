@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from features import schema as s
-from features.events import EventKind
+from features.events import latest_changes
 from features.spec import (
     LEVEL_TARGETS,
     MIN_CHANGE_DAYS,
@@ -113,11 +113,7 @@ def _since_change(
 ) -> pd.DataFrame | None:
     """Each cell's p50 level since its country's last change (:meth:`FeatureSpec.since_change`),
     for changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
-    starts: dict[str, dt.date] = {}
-    for event in spec.events:
-        age = (origin - event.start).days
-        if event.kind is EventKind.CHANGE and MIN_CHANGE_DAYS <= age < 7 * spec.cell_weeks:
-            starts[event.country] = max(event.start, starts.get(event.country, event.start))
+    starts = latest_changes(spec.events, origin, MIN_CHANGE_DAYS, 7 * spec.cell_weeks)
     if not starts:
         return None
     office = past[s.OFFICE_ID].astype(str)

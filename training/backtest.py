@@ -28,9 +28,10 @@ from joblib import Parallel, delayed
 from features import schema as s
 from features.build import build_features, training_targets
 from features.dataset import TrainingData
+from features.events import latest_changes
 from features.spec import HORIZON, ORIGIN, FeatureSpec
 from models.baselines import HistoricalMean, SeasonalNaive
-from models.blend import Blend
+from models.blend import POOLED, Blend
 from models.forecaster import Forecaster
 from training.metrics import (
     ESTIMATOR,
@@ -44,7 +45,13 @@ from training.metrics import (
     empty_metrics,
 )
 from training.pipeline import MIN_HISTORY_DAYS, FitResult, TrainConfig, fit_forecaster
-from training.selection import choose_blend, fit_offsets, served_out_of_fold, wide_hours
+from training.selection import (
+    BASE_Q,
+    choose_blend,
+    fit_offsets,
+    served_out_of_fold,
+    wide_hours,
+)
 
 MIN_TEST_DAYS = 3  # a backtest window shorter than this is no test
 FOLD_DAYS = 7  # at least this many test days per origin when history is short
@@ -169,7 +176,7 @@ def _run(
         return empty, final
     hours = pd.concat(hour_frames, ignore_index=True)
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
-    blend, served = _choose(hours, data.outcomes)
+    blend, served = _choose(hours, data.outcomes, _before_young_change(hours, data))
     hours = pd.concat([hours, served], ignore_index=True)
     if expected is not None and not expected.empty:
         hours = hours.merge(expected, on=keys, how="left")
@@ -182,12 +189,77 @@ def _run(
     return result, final
 
 
-def _choose(hours: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, pd.DataFrame]:
+def _before_young_change(hours: pd.DataFrame, data: TrainingData) -> pd.Series:
+    """Per held-out hour, the start of the dated change it cannot judge (else NaT): the
+    hour's fold began before a change of its office's country that is less than the
+    cell's weeks before the forecast origin. Such a fold saw the old regime only, and a
+    model that wins on it has not shown it can forecast the new one."""
+    origin = data.end + dt.timedelta(days=1)
+    starts = latest_changes(data.events, origin, 0, 7 * FeatureSpec().cell_weeks)
+    country = {office.id: office.country for office in data.offices}
+    start = hours[s.OFFICE_ID].astype(str).map(lambda o: starts.get(country.get(o, "")))
+    start = pd.to_datetime(start)
+    return start.where(pd.to_datetime(hours[ORIGIN]) < start)
+
+
+def _choose(
+    hours: pd.DataFrame, outcomes: pd.DataFrame, unjudged: pd.Series
+) -> tuple[Blend, pd.DataFrame]:
     """The served choice, and its leave-one-fold-out predictions as estimator ``served``.
 
-    A channel whose served error is above the historical mean's falls back to it.
+    Hours of folds before a young dated change (``unjudged``, see
+    :func:`_before_young_change`) do not judge; a queue none of whose hours judge is
+    served the historical mean (since the change). A channel whose served error is above
+    the historical mean's falls back to it.
     """
-    wide = wide_hours(hours, MODEL, HISTORICAL_MEAN, ESTIMATOR)
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+    out = wide_hours(hours[unjudged.notna()], MODEL, HISTORICAL_MEAN, ESTIMATOR)
+    wide = wide_hours(hours[unjudged.isna()], MODEL, HISTORICAL_MEAN, ESTIMATOR)
+    if wide.empty:
+        blend, served = Blend(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]), {POOLED: 0.0}), None
+    else:
+        blend, served = _choose_judged(wide, outcomes)
+    if not out.empty:
+        blend = _mean_for_unjudged(blend, wide, out, outcomes)
+        for day in sorted(set(unjudged.dropna().dt.date)):
+            blend.notes.append(
+                f"a dated change on {day} is less than {FeatureSpec().cell_weeks} weeks old: "
+                "only backtest folds that began after it judge the model for its offices, "
+                "and where none did the historical mean since the change serves"
+            )
+        weight = np.zeros(len(out))
+        q = blend.calibrate(
+            out[list(BASE_Q)].to_numpy(float), out[s.CHANNEL].astype(str).to_numpy(), weight
+        )
+        by_mean = out[[*keys, ORIGIN, s.WAIT_P50]].assign(
+            **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}
+        )
+        served = by_mean if served is None else pd.concat([served, by_mean], ignore_index=True)
+    assert served is not None  # some hours judged, or some did not
+    info = hours[hours[ESTIMATOR] == MODEL][[*keys, ORIGIN, HORIZON, s.N_OUTCOMES]]
+    served = served.merge(info, on=[*keys, ORIGIN], how="left").assign(**{ESTIMATOR: SERVED})
+    return blend, served.drop(columns=["weight"])
+
+
+def _mean_for_unjudged(
+    blend: Blend, judged: pd.DataFrame, unjudged: pd.DataFrame, outcomes: pd.DataFrame
+) -> Blend:
+    """The blend with the historical mean for every queue that has no judging hour (the
+    range's offsets from all hours when no hour judged)."""
+    queue = list(s.QUEUE_KEYS)
+    have = judged[queue].astype(str).drop_duplicates()
+    lack = unjudged[queue].astype(str).drop_duplicates().merge(have, how="left", indicator=True)
+    lack = lack[lack["_merge"] == "left_only"][queue].assign(weight=0.0)
+    weights = pd.concat([blend.weights.astype({k: str for k in queue}), lack], ignore_index=True)
+    blend = Blend(weights, blend.pooled, blend.offsets, list(blend.notes))
+    if judged.empty:
+        keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
+        blend = fit_offsets(blend, unjudged, outcomes.merge(unjudged[keys], on=keys))
+    return blend
+
+
+def _choose_judged(wide: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, pd.DataFrame]:
+    """The choice on the judging hours, and its leave-one-fold-out predictions."""
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
     served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys))
     channel = served[s.CHANNEL].astype(str)
@@ -212,9 +284,7 @@ def _choose(hours: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, pd.Data
             f"{name}: the model's held-out error is above the historical mean's, so the "
             "historical mean serves this channel (fallback)"
         )
-    info = hours[hours[ESTIMATOR] == MODEL][[*keys, ORIGIN, HORIZON, s.N_OUTCOMES]]
-    served = served.merge(info, on=[*keys, ORIGIN], how="left").assign(**{ESTIMATOR: SERVED})
-    return blend, served.drop(columns=["weight"])
+    return blend, served
 
 
 def _force(wide: pd.DataFrame, channels: list[str], q: str) -> np.ndarray:
