@@ -29,7 +29,7 @@ from features import schema as s
 from features.build import build_features, training_targets
 from features.dataset import TrainingData
 from features.events import latest_changes
-from features.spec import HORIZON, ORIGIN, FeatureSpec
+from features.spec import HORIZON, MIN_CHANGE_DAYS, ORIGIN, FeatureSpec
 from models.baselines import HistoricalMean, SeasonalNaive
 from models.blend import POOLED, Blend
 from models.forecaster import Forecaster
@@ -191,15 +191,17 @@ def _run(
 
 def _before_young_change(hours: pd.DataFrame, data: TrainingData) -> pd.Series:
     """Per held-out hour, the start of the dated change it cannot judge (else NaT): the
-    hour's fold began before a change of its office's country that is less than the
-    cell's weeks before the forecast origin. Such a fold saw the old regime only, and a
-    model that wins on it has not shown it can forecast the new one."""
+    hour's fold began less than ``MIN_CHANGE_DAYS`` after a change of its office's
+    country that is less than the cell's weeks before the forecast origin. Such a fold's
+    model and mean had (next to) nothing of the new regime to read, and a model that wins
+    there has not shown it can forecast it."""
     origin = data.end + dt.timedelta(days=1)
     starts = latest_changes(data.events, origin, 0, 7 * FeatureSpec().cell_weeks)
     country = {office.id: office.country for office in data.offices}
     start = hours[s.OFFICE_ID].astype(str).map(lambda o: starts.get(country.get(o, "")))
     start = pd.to_datetime(start)
-    return start.where(pd.to_datetime(hours[ORIGIN]) < start)
+    settled = start + pd.Timedelta(days=MIN_CHANGE_DAYS)
+    return start.where(pd.to_datetime(hours[ORIGIN]) < settled)
 
 
 def _choose(
@@ -224,8 +226,9 @@ def _choose(
         for day in sorted(set(unjudged.dropna().dt.date)):
             blend.notes.append(
                 f"a dated change on {day} is less than {FeatureSpec().cell_weeks} weeks old: "
-                "only backtest folds that began after it judge the model for its offices, "
-                "and where none did the historical mean since the change serves"
+                f"only backtest folds that began {MIN_CHANGE_DAYS} days or more after it "
+                "judge the model for its offices, and where none did the historical mean "
+                "since the change serves"
             )
         weight = np.zeros(len(out))
         q = blend.calibrate(

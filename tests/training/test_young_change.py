@@ -1,4 +1,5 @@
-"""A dated change younger than the cell's weeks: only folds that began after it judge."""
+"""A dated change younger than the cell's weeks: only folds that began two weeks or more
+after it judge the model."""
 
 from __future__ import annotations
 
@@ -29,16 +30,18 @@ def _p50(result, estimator: str):
 
 
 @pytest.mark.slow
-def test_no_fold_after_the_change_the_mean_serves_every_queue(data):
-    """Both folds (from 6 September and 4 October) began before a change of 15 October:
-    they saw only the old rules, so the model is not served on them."""
-    result = _run(data, dt.date(2025, 10, 15))
+@pytest.mark.parametrize("start", [dt.date(2025, 10, 15), dt.date(2025, 9, 21)])
+def test_no_fold_two_weeks_after_the_change_the_mean_serves_every_queue(data, start):
+    """Both folds (from 6 September and 4 October) began before a change of 15 October,
+    or 13 days after one of 21 September: their models and means had (next to) nothing
+    of the new rules to read, so the model is not served on them."""
+    result = _run(data, start)
     assert [str(o) for o in result.origins] == ["2025-09-06", "2025-10-04"]
     blend = result.blend
     assert blend.pooled == {POOLED: 0.0}
     queues = data.hourly[list(s.QUEUE_KEYS)].drop_duplicates()
     assert (blend.weight_of(queues) == 0.0).all()
-    assert any("2025-10-15" in note and "less than 8 weeks" in note for note in blend.notes)
+    assert any(str(start) in note and "less than 8 weeks" in note for note in blend.notes)
     # what the backtest scores as served is the mean, hour by hour
     served, mean = _p50(result, SERVED), _p50(result, HISTORICAL_MEAN)
     assert served.index.equals(mean.index)
@@ -58,10 +61,10 @@ def test_other_changes_leave_every_fold_judging(data, start, country):
 
 
 @pytest.mark.slow
-def test_a_fold_after_the_change_judges_alone(data):
-    """A change of 20 September: the fold from 4 October judges, the one from 6 September
-    does not; every queue has a choice, and the served hours of the older fold are the
-    mean's."""
+def test_a_fold_two_weeks_after_the_change_judges_alone(data):
+    """A change of 20 September: the fold from 4 October (14 days after it) judges, the
+    one from 6 September does not; every queue has a choice, and the served hours of the
+    older fold are the mean's."""
     result = _run(data, dt.date(2025, 9, 20))
     assert any("2025-09-20" in note for note in result.blend.notes)
     served, mean = _p50(result, SERVED), _p50(result, HISTORICAL_MEAN)
