@@ -54,6 +54,9 @@ from training.selection import (
 )
 
 MIN_TEST_DAYS = 3  # a backtest window shorter than this is no test
+# A dated change younger than this (the served mean's cell) lets only the folds that began
+# MIN_CHANGE_DAYS after it judge the model (see _before_young_change).
+YOUNG_CHANGE_WEEKS = FeatureSpec().cell_weeks
 FOLD_DAYS = 7  # at least this many test days per origin when history is short
 
 OnFold = Callable[[int, int], None]
@@ -118,16 +121,10 @@ def backtest_and_fit(
     result, final = _run(data, config, n_origins, None, on_fold, final_fit=True)
     assert final is not None  # the final job always returns a fit
     forecaster = final.forecaster
-    baseline = served_mean(forecaster.spec)
+    baseline = HistoricalMean.served(forecaster.spec)
     forecaster.baseline = baseline.fit(final.calibration_X, final.calibration_y)
     forecaster.blend = result.blend if result.origins else _baseline_only(final, baseline)
     return result, forecaster
-
-
-def served_mean(spec: FeatureSpec) -> HistoricalMean:
-    """The historical mean that serves where the model does not (the backtest judges
-    the model against this one)."""
-    return HistoricalMean.served(spec)
 
 
 def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:
@@ -196,7 +193,7 @@ def _before_young_change(hours: pd.DataFrame, data: TrainingData) -> pd.Series:
     model and mean had (next to) nothing of the new regime to read, and a model that wins
     there has not shown it can forecast it."""
     origin = data.end + dt.timedelta(days=1)
-    starts = latest_changes(data.events, origin, 0, 7 * FeatureSpec().cell_weeks)
+    starts = latest_changes(data.events, origin, 0, 7 * YOUNG_CHANGE_WEEKS)
     country = {office.id: office.country for office in data.offices}
     start = hours[s.OFFICE_ID].astype(str).map(lambda o: starts.get(country.get(o, "")))
     start = pd.to_datetime(start)
@@ -225,7 +222,7 @@ def _choose(
         blend = _mean_for_unjudged(blend, wide, out, outcomes)
         for day in sorted(set(unjudged.dropna().dt.date)):
             blend.notes.append(
-                f"a dated change on {day} is less than {FeatureSpec().cell_weeks} weeks old: "
+                f"a dated change on {day} is less than {YOUNG_CHANGE_WEEKS} weeks old: "
                 f"only backtest folds that began {MIN_CHANGE_DAYS} days or more after it "
                 "judge the model for its offices, and where none did the historical mean "
                 "since the change serves"
@@ -320,7 +317,7 @@ def _fold(
     predictions = {MODEL: forecaster.wait.predict(X)}
     spec = forecaster.spec
     for name, baseline in (
-        (HISTORICAL_MEAN, served_mean(spec)),
+        (HISTORICAL_MEAN, HistoricalMean.served(spec)),  # the mean the model is judged against
         (SEASONAL_NAIVE, SeasonalNaive(cell_weeks=spec.cell_weeks)),
     ):
         predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
