@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
 from features import schema as s
-from features.calendar_cn import ChinaCalendar
+from features.calendar_base import WorkCalendar
 from features.errors import ParameterError
 from features.offices import Office
 from serving.live import QueueState
@@ -106,7 +106,7 @@ class QueueStateCleared(BaseModel):
 def to_state(
     body: QueueStateIn,
     office: Office,
-    calendar: ChinaCalendar,
+    calendar: WorkCalendar,
     now: dt.datetime,
     fresh_for: dt.timedelta,
 ) -> QueueState:
@@ -144,7 +144,7 @@ def to_state(
     return QueueState(waiting, body.windows_open, observed, now)
 
 
-def closed_message(office: Office, calendar: ChinaCalendar, moment: dt.datetime) -> str:
+def closed_message(office: Office, calendar: WorkCalendar, moment: dt.datetime) -> str:
     """Why no queue state can be taken at ``moment``: closed, and when it opens next."""
     day = calendar.day(moment.date())
     holiday = f" ({day.holiday_en})" if day.holiday and day.holiday_en else ""

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from features import schema as s
+from features.calendar_base import WorkCalendar
 from features.calendar_cn import ChinaCalendar
+from features.calendars import Calendars
 from features.errors import WaitcastError
 from features.offices import Office, OfficeRegistry
 from models.bundle import load_from_registry
@@ -114,6 +116,13 @@ class ServingState:
         """An office of the serving model (of the built-in registry before one loads)."""
         model = self.model
         return (model.forecaster.offices if model else self.builtin_offices).get(office_id)
+
+    def calendar_of(self, office: Office) -> WorkCalendar:
+        """The working-day calendar of ``office``: the serving model's (each office on its
+        own country's, corrected by its data), the built-in one before a model loads."""
+        model = self.model
+        calendars = model.forecaster.calendars if model else Calendars(self.calendar)
+        return calendars.of(office)
 
     def today(self, timezone: str = s.DEFAULT_TIMEZONE) -> dt.date:
         """Today's date in ``timezone`` by the server's clock."""

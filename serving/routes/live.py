@@ -53,7 +53,8 @@ async def get_now(office_id: str, request: Request) -> NowResponse:
     model = state.require_model()
     office = model.cube.office(office_id)
     now = local_now(state.clock, office.timezone).replace(microsecond=0)
-    if now_answers.is_open(office, state.calendar, now):
+    calendar = state.calendar_of(office)
+    if now_answers.is_open(office, calendar, now):
         if state.store.local:
             posted = fresh_state(state, office.id, now)
         else:  # a network store may take up to its timeout: not on the event loop
@@ -65,9 +66,7 @@ async def get_now(office_id: str, request: Request) -> NowResponse:
         day = model.cube.lookup(office.id, now.date())
         if day is None:
             day = await run_in_threadpool(model.cube.day, office.id, now.date())
-    return now_answers.forecast_answer(
-        model, office, day, model.forecaster.calendars.of(office), now
-    )
+    return now_answers.forecast_answer(model, office, day, calendar, now)
 
 
 @router.put(
@@ -93,7 +92,8 @@ def put_queue_state(
     office = state.office(office_id)
     now = local_now(state.clock, office.timezone)
     fresh_for = dt.timedelta(minutes=state.settings.live_fresh_minutes)
-    posted = to_state(body, office, state.calendar, now.replace(microsecond=0), fresh_for)
+    calendar = state.calendar_of(office)
+    posted = to_state(body, office, calendar, now.replace(microsecond=0), fresh_for)
     stored = state.store.put_queue_state(office.id, posted)
     fresh_until = stored.observed_at + fresh_for
     return QueueStateAck(

@@ -4,13 +4,18 @@ freshness, clearing, and the state store behind them."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from features.offices import OfficeRegistry
+from models.forecaster import Forecaster
 from serving.app import create_app
 from serving.errors import StateStoreError
 from serving.live import QueueState, live_wait
@@ -20,6 +25,7 @@ from tests.serving.support import (
     FakeClock,
     at,
     auth,
+    publish,
     settings_for,
 )
 
@@ -319,3 +325,37 @@ def test_a_method_the_path_lacks_names_both_it_has(client: TestClient) -> None:
     answer = client.request("POST", "/v1/offices/hz-city/queue-state", json={})
     assert answer.status_code == 405 and answer.headers["allow"] == "PUT, DELETE"
     assert answer.json()["message"].endswith("allowed: PUT, DELETE")
+
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture
+def abroad_client(forecaster: Forecaster, tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:
+    """The session's model with hz-city standing in California (an inferred office's
+    country), served at a settable clock."""
+    office = forecaster.offices.get("hz-city").model_copy(
+        update={"country": "US", "region": "CA", "timezone": "America/Los_Angeles"}
+    )
+    others = [o for o in forecaster.offices if o.id != office.id]
+    moved = dataclasses.replace(forecaster, offices=OfficeRegistry([office, *others]))
+    publish(tmp_path / "registry", moved)
+    clock = FakeClock(dt.datetime(2026, 10, 1, 10, 30, tzinfo=LOS_ANGELES))
+    app = create_app(settings_for(tmp_path / "registry"), clock)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client, clock
+
+
+def test_an_office_abroad_takes_states_on_its_own_calendar(
+    abroad_client: tuple[TestClient, FakeClock],
+) -> None:
+    client, clock = abroad_client
+    # China's National Day is a working Thursday in California: taken
+    answer = put(client)
+    assert answer.status_code == 200, answer.text
+    # China's make-up working Sunday is a Sunday in California: refused as closed
+    clock.at = dt.datetime(2026, 9, 20, 10, 30, tzinfo=LOS_ANGELES)
+    refused = put(client)
+    assert refused.status_code == 422, refused.text
+    assert "office hz-city is closed" in refused.json()["message"]
+    assert now(client)["closed"] is True
