@@ -8,6 +8,8 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
   first one averages;
 - the same hour of the last same weekday (also the seasonal-naive baseline);
 - the mean per hour of day and over all hours for each of ``level_windows`` days;
+- with ``shrunk_cell``, each cell's p50 mean shrunk toward the queue-hour's weekday-pooled
+  level as far as its noise outweighs its weekday's difference (empirical Bayes);
 - after a dated change (with ``change_cell``), each cell's p50 level since it (its own
   mean, or with ``change_pooled`` the queue-hour's over every weekday, weekday-shaped);
 - the mean of the last day with data;
@@ -85,6 +87,8 @@ def origin_levels(
     long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()
     long_cell.columns = [spec.cell(c, spec.long_cell_weeks) for c in long_cell.columns]
     cell = cell.join(long_cell, how="outer")
+    if spec.shrunk_cell:
+        cell = cell.join(_shrunk_cells(past, spec), how="left")
     if spec.change_cell:
         since = _since_change(past, origin, spec, countries or {})
         cell = cell.join(since, how="left") if since is not None else cell
@@ -128,18 +132,56 @@ def _since_change(
     return _pooled_since_change(after, spec).set_index(cell_keys)
 
 
+def _weekday_factor(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Per channel and weekday: the channel's p50 mean on the weekday over its mean
+    (``_factor``; 1 where the channel's mean is 0)."""
+    wait = s.WAIT_P50
+    channel = hourly.groupby(s.CHANNEL, observed=True)[wait].mean().rename("_all")
+    by_day = hourly.groupby([s.CHANNEL, WEEKDAY], observed=True)[wait].mean().rename("_day")
+    factor = by_day.reset_index().merge(channel.reset_index(), on=s.CHANNEL)
+    factor["_factor"] = (factor["_day"] / factor["_all"]).where(factor["_all"] > 0, 1.0)
+    return factor[[s.CHANNEL, WEEKDAY, "_factor"]]
+
+
 def _pooled_since_change(after: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """Per queue, weekday and hour: the queue-hour's p50 mean over every weekday since the
     change, times the channel's weekday mean since it over the channel's mean."""
     wait = s.WAIT_P50
     hour = after.groupby([*s.QUEUE_KEYS, s.HOUR], observed=True)[wait].mean().reset_index()
-    channel = after.groupby(s.CHANNEL, observed=True)[wait].mean().rename("_all")
-    by_day = after.groupby([s.CHANNEL, WEEKDAY], observed=True)[wait].mean().rename("_day")
-    factor = by_day.reset_index().merge(channel.reset_index(), on=s.CHANNEL)
-    factor["_factor"] = (factor["_day"] / factor["_all"]).where(factor["_all"] > 0, 1.0)
-    cells = hour.merge(factor[[s.CHANNEL, WEEKDAY, "_factor"]], on=s.CHANNEL)
+    cells = hour.merge(_weekday_factor(after), on=s.CHANNEL)
     cells[spec.since_change()] = cells[wait] * cells["_factor"]
     return cells[[*s.QUEUE_KEYS, WEEKDAY, s.HOUR, spec.since_change()]]
+
+
+def _shrunk_cells(past: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
+    weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
+
+    Empirical Bayes per queue-hour, by moments: of the k weekday cells' squared distances
+    to that level, what the cells' own noise (the day-to-day variance within a cell, pooled
+    over the hour's cells, over the cell's days) would give alone is shrunk away; the rest
+    is the weekdays' real difference. The weight on the pooled level is
+    ``(k − 1) / k · mean noise / mean squared distance`` within [0, 1]; none with fewer
+    than three weekdays (nothing to pool) or no repeated day (no noise measured)."""
+    wait, hour_keys = s.WAIT_P50, [*s.QUEUE_KEYS, s.HOUR]
+    cell_keys = [*hour_keys, WEEKDAY]
+    cells = past.groupby(cell_keys, observed=True)[wait].agg(["mean", "var", "count"])
+    cells = cells[cells["count"] > 0].reset_index()
+    level = past.groupby(hour_keys, observed=True)[wait].mean().rename("_level").reset_index()
+    cells = cells.merge(level, on=hour_keys).merge(_weekday_factor(past), on=[s.CHANNEL, WEEKDAY])
+    pooled = cells["_level"] * cells["_factor"]
+    squares = cells["var"].fillna(0.0) * (cells["count"] - 1)
+    by_hour = cells.assign(_ss=squares).groupby(hour_keys, observed=True)
+    k = by_hour["count"].transform("size")
+    freedom = (by_hour["count"].transform("sum") - k).clip(lower=1)
+    noise = by_hour["_ss"].transform("sum") / freedom / cells["count"]
+    cells = cells.assign(_noise=noise, _dist=(cells["mean"] - pooled) ** 2)
+    by_hour = cells.groupby(hour_keys, observed=True)
+    spread = by_hour["_dist"].transform("mean")
+    weight = (k - 1) / k * by_hour["_noise"].transform("mean") / spread.where(spread > 0)
+    weight = weight.fillna(1.0).clip(0.0, 1.0).where(k >= 3, 0.0)
+    cells[spec.cell_shrunk()] = weight * pooled + (1 - weight) * cells["mean"]
+    return cells.set_index([*s.QUEUE_KEYS, WEEKDAY, s.HOUR])[[spec.cell_shrunk()]]
 
 
 def network_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> pd.DataFrame:

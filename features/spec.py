@@ -64,6 +64,11 @@ class FeatureSpec:
     # pooled hour holds five times as many, and the weekday's shape is the whole channel's
     # (False in older models).
     change_pooled: bool = False
+    # The served historical mean's p50 per weekday × hour cell shrunk toward the
+    # queue-hour's level over every weekday (times its channel's weekday factor), as far
+    # as the cell's own day-to-day noise outweighs its weekday's difference from that level
+    # (empirical Bayes, per queue-hour; not a model feature; False in older models).
+    shrunk_cell: bool = False
     # The days from the origin to the target as a model feature (True in older models).
     # Off, the models forecast every day of the horizon from the same levels: over a
     # short history the horizon stands for the target date, and trees extrapolate the
@@ -102,6 +107,11 @@ class FeatureSpec:
         if self.change_pooled:
             return f"hour_since_change_{s.WAIT_P50}"
         return self.cell_since_change(s.WAIT_P50)
+
+    def cell_shrunk(self) -> str:
+        """The cell's p50 mean shrunk toward the queue-hour's weekday-pooled level (see
+        ``shrunk_cell``)."""
+        return f"cell{self.cell_weeks}w_eb_{s.WAIT_P50}"
 
     def cell_days(self) -> str:
         """How many days the 8-week cell mean averages."""
@@ -182,6 +192,8 @@ class FeatureSpec:
             names.extend(self.cell_median(t) for t in ROBUST_TARGETS)
         if self.change_cell:
             names.append(self.since_change())
+        if self.shrunk_cell:
+            names.append(self.cell_shrunk())
         for target in TREND_TARGETS:
             names.extend(self.network(w, target) for w in self.level_windows)
             for short, long in self.trend_windows:
@@ -228,9 +240,9 @@ class FeatureSpec:
     @property
     def model_features(self) -> list[str]:
         """The columns the models learn from: every column but those only the served
-        historical mean reads (the level since a change) and, unless ``horizon_feature``,
-        the days ahead (only the backtest's reports read them)."""
-        only_baseline = {self.since_change()}
+        historical mean reads (the level since a change, the shrunk cell) and, unless
+        ``horizon_feature``, the days ahead (only the backtest's reports read them)."""
+        only_baseline = {self.since_change(), self.cell_shrunk()}
         if not self.horizon_feature:
             only_baseline.add(HORIZON)  # still in the matrix: the backtest reports by it
         return [n for n in self.feature_names if n not in only_baseline]

@@ -4,8 +4,10 @@ Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator wit
 ``fit``/``predict``, so the backtest runs baselines and models through the same code:
 
 - :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
-  and hour (the ``cell8w_*`` features); with ``after_change``, its p50 moved to the
-  level since a dated change those 8 weeks straddle (:meth:`FeatureSpec.since_change`);
+  and hour (the ``cell8w_*`` features); served, its p50 shrunk toward the queue-hour's
+  weekday-pooled level (:meth:`FeatureSpec.cell_shrunk`) and, with ``after_change``,
+  moved to the level since a dated change those 8 weeks straddle
+  (:meth:`FeatureSpec.since_change`);
 - :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
   (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
 
@@ -102,6 +104,9 @@ class HistoricalMean(_ColumnBaseline):
         after_change: move the cell's p50 to its level since a dated change (the served
             fallback does; the reference that accuracy is reported against does not).
         change_column: the column of that level (:meth:`FeatureSpec.since_change`).
+        shrunk_column: the column of the cell's p50 shrunk toward its weekday-pooled hour
+            (:meth:`FeatureSpec.cell_shrunk`), read for the p50 instead of the cell's own
+            mean (the served fallback does; the reference does not).
     """
 
     def __init__(
@@ -110,22 +115,28 @@ class HistoricalMean(_ColumnBaseline):
         cell_weeks: int = 8,
         after_change: bool = False,
         change_column: str = FeatureSpec.cell_since_change(s.WAIT_P50),
+        shrunk_column: str | None = None,
     ):
         super().__init__(level_window, cell_weeks)
         self.after_change = after_change
         self.change_column = change_column
+        self.shrunk_column = shrunk_column
 
     @classmethod
     def served(cls, spec: FeatureSpec) -> HistoricalMean:
-        """The historical mean that serves where the model does not: moved to the level
-        since a dated change when the spec builds it."""
+        """The historical mean that serves where the model does not: its cells shrunk toward
+        the weekday-pooled hour, and moved to the level since a dated change, when the spec
+        builds those."""
         return cls(
             cell_weeks=spec.cell_weeks,
             after_change=spec.change_cell,
             change_column=spec.since_change(),
+            shrunk_column=spec.cell_shrunk() if spec.shrunk_cell else None,
         )
 
     def _column(self, target: str) -> str:
+        if target == s.WAIT_P50 and self.shrunk_column:
+            return self.shrunk_column
         return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)
 
     def _scale(self, X: pd.DataFrame) -> pd.Series | float:

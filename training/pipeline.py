@@ -82,6 +82,7 @@ class TrainConfig:
     horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
+    shrunk_cell: bool = True  # the served mean's cells shrunk toward the hour (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
     n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
@@ -120,6 +121,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         robust_base=config.robust_base,
         change_cell=config.change_cell,
         change_pooled=config.change_pooled,
+        shrunk_cell=config.shrunk_cell,
         horizon_feature=config.horizon_feature,
     )
 
@@ -276,6 +278,7 @@ BEFORE_THE_OPTION = {
     "robust_base": False,
     "change_cell": False,
     "change_pooled": False,
+    "shrunk_cell": False,
     "holiday_breaks": False,
     "relative_levels": False,
     "raw_levels": False,
