@@ -39,9 +39,9 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
     def _column(self, target: str) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _scale(self, X: pd.DataFrame) -> pd.Series | float:
-        """A factor on the read columns (1: none)."""
-        return 1.0
+    def _p50(self, X: pd.DataFrame, value: pd.Series) -> pd.Series:
+        """The p50 served from the read column's ``value`` (itself: unchanged)."""
+        return value
 
     def fit(self, X: pd.DataFrame, y: pd.DataFrame) -> _ColumnBaseline:
         """Learn only the fallback: the median of each quantile per channel."""
@@ -63,7 +63,7 @@ class _ColumnBaseline(BaseEstimator, RegressorMixin):
         for j, target in enumerate(QUANTILE_TARGETS):
             value = X[self._column(target)].astype(float)
             if target == s.WAIT_P50:
-                value = value * self._scale(X)
+                value = self._p50(X, value)
             for column in (
                 FeatureSpec.level(self.level_window, target, by_hour=True),
                 FeatureSpec.level(self.level_window, target, by_hour=False),
@@ -135,19 +135,21 @@ class HistoricalMean(_ColumnBaseline):
         )
 
     def _column(self, target: str) -> str:
-        if target == s.WAIT_P50 and self.shrunk_column:
-            return self.shrunk_column
         return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)
 
-    def _scale(self, X: pd.DataFrame) -> pd.Series | float:
-        """After a change: the level since the change over the cell's 8-week p50 (the new
-        regime's level, the cell's spread), within [1/5, 5]; 1 where there is none."""
-        since = self.change_column
-        if not self.after_change or since not in X:
-            return 1.0
-        cell = X[self._column(s.WAIT_P50)].astype(float)
-        ratio = (X[since].astype(float) + 1) / (cell + 1)
-        return ratio.clip(1 / MAX_CHANGE_SCALE, MAX_CHANGE_SCALE).fillna(1.0)
+    def _p50(self, X: pd.DataFrame, value: pd.Series) -> pd.Series:
+        """The cell's p50 ``value``, where a dated change lies inside its weeks moved to
+        the level since the change (already weekday-pooled): times that level over the
+        cell's, within [1/5, 5] (the new regime's level, the cell's spread); elsewhere
+        shrunk toward the weekday-pooled hour (with ``shrunk_column``)."""
+        served = value
+        if self.shrunk_column and self.shrunk_column in X:
+            served = X[self.shrunk_column].astype(float).fillna(value)
+        if not self.after_change or self.change_column not in X:
+            return served
+        since = X[self.change_column].astype(float)
+        ratio = ((since + 1) / (value + 1)).clip(1 / MAX_CHANGE_SCALE, MAX_CHANGE_SCALE)
+        return (value * ratio).where(since.notna() & value.notna(), served)
 
 
 class SeasonalNaive(_ColumnBaseline):

@@ -12,6 +12,7 @@ import pytest
 from features import schema as s
 from features.levels import origin_levels, with_day_numbers
 from features.spec import LEVEL_TARGETS, WEEKDAY, FeatureSpec
+from models.baselines import HistoricalMean
 
 ORIGIN = dt.date(2025, 3, 3)  # a Monday
 SPEC = FeatureSpec(shrunk_cell=True)
@@ -98,3 +99,26 @@ def test_the_spec_builds_the_column_only_when_asked() -> None:
     assert SPEC.cell_shrunk() not in cells
     assert SPEC.cell_shrunk() in SPEC.feature_names
     assert SPEC.cell_shrunk() not in SPEC.model_features
+
+
+def test_the_served_mean_reads_the_shrunk_cell_unless_a_change_moved_it() -> None:
+    """Where the level since a dated change exists (already weekday-pooled) the served p50
+    moves to it from the cell's own mean, as before; elsewhere the shrunk cell serves; the
+    reference mean reads the cell itself."""
+    spec = FeatureSpec(shrunk_cell=True, change_cell=True, change_pooled=True)
+    cell = {t: spec.cell(t) for t in (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)}
+    X = pd.DataFrame(
+        {
+            s.CHANNEL: [s.Channel.WALK_IN.value] * 3,
+            cell[s.WAIT_P10]: [5.0, 5.0, 5.0],
+            cell[s.WAIT_P50]: [10.0, 10.0, 10.0],
+            cell[s.WAIT_P90]: [40.0, 40.0, 40.0],
+            spec.cell_shrunk(): [14.0, 14.0, np.nan],
+            spec.since_change(): [np.nan, 21.0, np.nan],
+        }
+    )
+    y = pd.DataFrame({s.WAIT_P10: [5.0] * 3, s.WAIT_P50: [10.0] * 3, s.WAIT_P90: [40.0] * 3})
+    served = HistoricalMean.served(spec).fit(X, y).predict(X)[:, 1]
+    np.testing.assert_allclose(served, [14.0, 10.0 * 22 / 11, 10.0])
+    reference = HistoricalMean().fit(X, y).predict(X)[:, 1]
+    np.testing.assert_allclose(reference, [10.0, 10.0, 10.0])
