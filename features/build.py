@@ -77,6 +77,7 @@ def build_features(
     spec: FeatureSpec,
     bookings: pd.DataFrame | None = None,
     network: pd.DataFrame | None = None,
+    factors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The model matrix for target rows (queue keys, date, hour, origin).
 
@@ -87,6 +88,8 @@ def build_features(
         network: the network levels (:func:`features.levels.network_table`) to read
             instead of those of ``hourly``: when ``hourly`` holds only some offices (a
             partition of a distributed fit), those of the whole table.
+        factors: likewise, the channels' weekday factors of the whole table
+            (:func:`features.levels.weekday_factors`, read by the served mean's shrunk cells).
     """
     targets = targets.reset_index(drop=True)
     if targets.empty:
@@ -97,7 +100,8 @@ def build_features(
     stacked: dict[str, list[pd.DataFrame]] = {}
     countries = {o.id: o.country for o in offices}
     for origin in sorted(set(targets[ORIGIN])):
-        for name, frame in origin_levels(history, origin, spec, countries).items():
+        factor = None if factors is None else factors[factors[ORIGIN] == origin]
+        for name, frame in origin_levels(history, origin, spec, countries, factor).items():
             stacked.setdefault(name, []).append(frame.assign(**{ORIGIN: origin}))
     X = targets.assign(**{WEEKDAY: np.array([d.weekday() for d in targets[s.DATE]], dtype="int8")})
     if network is not None:

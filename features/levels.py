@@ -61,11 +61,14 @@ def origin_levels(
     origin: dt.date,
     spec: FeatureSpec,
     countries: Mapping[str, str] | None = None,
+    factors: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
 
     ``hourly`` must carry day numbers (:func:`with_day_numbers`); ``countries`` maps
-    office ids to countries (for the changes of the events table, see ``change_cell``).
+    office ids to countries (for the changes of the events table, see ``change_cell``);
+    ``factors`` are the channels' weekday factors as of ``origin`` (:func:`weekday_factors`)
+    when ``hourly`` holds only some offices (else read from it).
     """
     day0 = origin.toordinal()
     days = hourly[DAY].to_numpy()
@@ -88,7 +91,8 @@ def origin_levels(
     long_cell.columns = [spec.cell(c, spec.long_cell_weeks) for c in long_cell.columns]
     cell = cell.join(long_cell, how="outer")
     if spec.shrunk_cell:
-        cell = cell.join(_shrunk_cells(past, spec), how="left")
+        factor = _weekday_factor(past) if factors is None else factors
+        cell = cell.join(_shrunk_cells(past, factor, spec), how="left")
     if spec.change_cell:
         since = _since_change(past, origin, spec, countries or {})
         cell = cell.join(since, how="left") if since is not None else cell
@@ -153,7 +157,21 @@ def _pooled_since_change(after: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame
     return cells[[*s.QUEUE_KEYS, WEEKDAY, s.HOUR, spec.since_change()]]
 
 
-def _shrunk_cells(past: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+def weekday_factors(
+    hourly: pd.DataFrame, origins: list[dt.date], spec: FeatureSpec
+) -> pd.DataFrame:
+    """Per origin, channel and weekday: the channel's weekday factor over the cells' weeks
+    before the origin, from every office of ``hourly`` (what :func:`origin_levels` of a
+    partition of offices reads, like :func:`network_table`)."""
+    frames = []
+    for origin in sorted(set(origins)):
+        first = origin - dt.timedelta(days=7 * spec.cell_weeks)
+        past = with_day_numbers(hourly[(hourly[s.DATE] >= first) & (hourly[s.DATE] < origin)])
+        frames.append(_weekday_factor(past).assign(**{ORIGIN: origin}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _shrunk_cells(past: pd.DataFrame, factor: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
     weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
 
@@ -168,8 +186,9 @@ def _shrunk_cells(past: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     cells = past.groupby(cell_keys, observed=True)[wait].agg(["mean", "var", "count"])
     cells = cells[cells["count"] > 0].reset_index()
     level = past.groupby(hour_keys, observed=True)[wait].mean().rename("_level").reset_index()
-    cells = cells.merge(level, on=hour_keys).merge(_weekday_factor(past), on=[s.CHANNEL, WEEKDAY])
-    pooled = cells["_level"] * cells["_factor"]
+    factor = factor[[s.CHANNEL, WEEKDAY, "_factor"]]
+    cells = cells.merge(level, on=hour_keys).merge(factor, on=[s.CHANNEL, WEEKDAY], how="left")
+    pooled = cells["_level"] * cells["_factor"].fillna(1.0)
     squares = cells["var"].fillna(0.0) * (cells["count"] - 1)
     by_hour = cells.assign(_ss=squares).groupby(hour_keys, observed=True)
     k = by_hour["count"].transform("size")

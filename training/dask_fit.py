@@ -9,8 +9,9 @@ stopping and calibration are the local recipe's (:mod:`training.fitting`,
 
 1. the hourly table and the appointment book are split into partitions of whole offices:
    a queue's trailing levels read only its own office's rows, so each partition builds
-   its rows alone, but for the network levels (per channel, over every office), computed
-   here once and sent to every partition — a test checks the partitions' rows equal the
+   its rows alone, but for the network levels and the weekday factors of the served
+   mean's shrunk cells (per channel, over every office), computed here once and sent to
+   every partition — a test checks the partitions' rows equal the
    single-process matrix;
 2. each worker builds :func:`training.fitting.training_frame` of its partitions, each
    keeping the same share of hourly rows when the fit is bounded (``max_fit_rows``);
@@ -36,7 +37,7 @@ from distributed import get_client
 
 from features import schema as s
 from features.dataset import TrainingData
-from features.levels import network_table
+from features.levels import network_table, weekday_factors
 from features.spec import FeatureSpec
 from models.dask_estimators import (
     DaskCountRegressor,
@@ -84,6 +85,7 @@ def feature_partitions(
     hourly rows alike)."""
     share = sample_share(hourly, origins, config.horizon_days, config.max_fit_rows)
     network = network_table(hourly, origins, spec)  # per channel: read across partitions
+    factors = weekday_factors(hourly, origins, spec) if spec.shrunk_cell else None
     parts = []
     for i, group in enumerate(office_partitions(list(spec.offices), n_parts)):
         seed = config.seed * 1000 + i
@@ -99,6 +101,7 @@ def feature_partitions(
             seed=seed,
             share=share,
             network=network,
+            factors=factors,
         )
         parts.append(delayed(_shuffled)(frame, seed))
     return parts

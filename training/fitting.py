@@ -89,17 +89,18 @@ def training_frame(
     seed: int,
     share: float | None = None,
     network: pd.DataFrame | None = None,
+    factors: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The model matrix of the target rows at ``origins``, with their targets.
 
     Columns: ``spec.feature_names``, then :data:`TARGET_COLUMNS` as :func:`target` names.
     Rows are :func:`training.sampling.bounded_targets` (``max_rows``, ``seed`` and
     ``share`` are its own); the booked count of masked origins is unknown (NaN).
-    ``network`` is :func:`features.build.build_features`' own (a partition of offices
-    passes the network levels of the whole table).
+    ``network`` and ``factors`` are :func:`features.build.build_features`' own (a
+    partition of offices passes the network levels and weekday factors of the whole table).
     """
     rows = bounded_targets(hourly, origins, config.horizon_days, max_rows, seed, share)
-    frame = build_features(rows, hourly, calendars, offices, spec, bookings, network)
+    frame = build_features(rows, hourly, calendars, offices, spec, bookings, network, factors)
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = rows[ORIGIN].map(lambda d: masked_origin(d, config)).to_numpy()
         frame.loc[masked, s.BOOKED] = np.nan
