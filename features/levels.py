@@ -23,6 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from features import schema as s
 from features.events import latest_changes
@@ -92,7 +93,7 @@ def origin_levels(
     cell = cell.join(long_cell, how="outer")
     if spec.shrunk_cell:
         factor = _weekday_factor(past) if factors is None else factors
-        cell = cell.join(_shrunk_cells(past, factor, spec), how="left")
+        cell = cell.join(_shrunk_cells(past, grouped, factor, spec), how="left")
     if spec.change_cell:
         since = _since_change(past, origin, spec, countries or {})
         cell = cell.join(since, how="left") if since is not None else cell
@@ -171,7 +172,9 @@ def weekday_factors(
     return pd.concat(frames, ignore_index=True)
 
 
-def _shrunk_cells(past: pd.DataFrame, factor: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+def _shrunk_cells(
+    past: pd.DataFrame, cells_of: DataFrameGroupBy, factor: pd.DataFrame, spec: FeatureSpec
+) -> pd.DataFrame:
     """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
     weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
 
@@ -180,10 +183,10 @@ def _shrunk_cells(past: pd.DataFrame, factor: pd.DataFrame, spec: FeatureSpec) -
     over the hour's cells, over the cell's days) would give alone is shrunk away; the rest
     is the weekdays' real difference. The weight on the pooled level is
     ``(k − 1) / k · mean noise / mean squared distance`` within [0, 1]; none with fewer
-    than three weekdays (nothing to pool) or no repeated day (no noise measured)."""
+    than three weekdays (nothing to pool) or no repeated day (no noise measured).
+    ``cells_of`` is ``past`` grouped by queue, weekday and hour."""
     wait, hour_keys = s.WAIT_P50, [*s.QUEUE_KEYS, s.HOUR]
-    cell_keys = [*hour_keys, WEEKDAY]
-    cells = past.groupby(cell_keys, observed=True)[wait].agg(["mean", "var", "count"])
+    cells = cells_of[wait].agg(["mean", "var", "count"])
     cells = cells[cells["count"] > 0].reset_index()
     level = past.groupby(hour_keys, observed=True)[wait].mean().rename("_level").reset_index()
     factor = factor[[s.CHANNEL, WEEKDAY, "_factor"]]
