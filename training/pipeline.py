@@ -281,7 +281,6 @@ BEFORE_THE_OPTION = {
     "robust_base": False,
     "change_cell": False,
     "change_pooled": False,
-    "shrunk_cell": False,
     "holiday_breaks": False,
     "relative_levels": False,
     "raw_levels": False,
