@@ -4,10 +4,10 @@ Like scikit-learn's ``DummyRegressor``, a baseline is just another estimator wit
 ``fit``/``predict``, so the backtest runs baselines and models through the same code:
 
 - :class:`HistoricalMean` — the mean over the last 8 weeks of the same queue, weekday
-  and hour (the ``cell8w_*`` features); served, its p50 shrunk toward the queue-hour's
-  weekday-pooled level (:meth:`FeatureSpec.cell_shrunk`) and, with ``after_change``,
-  moved to the level since a dated change those 8 weeks straddle
-  (:meth:`FeatureSpec.since_change`);
+  and hour (the ``cell8w_*`` features); served, with ``after_change`` its p50 moved to
+  the level since a dated change those 8 weeks straddle (:meth:`FeatureSpec.since_change`)
+  and, where it serves alone and training chose so, shrunk toward the queue-hour's
+  weekday-pooled level (:meth:`FeatureSpec.cell_shrunk`);
 - :class:`SeasonalNaive` — the same hour of the last same weekday before the origin
   (``last_same_hour_*``; "same hour last week" for the first week of the horizon).
 
@@ -124,15 +124,25 @@ class HistoricalMean(_ColumnBaseline):
 
     @classmethod
     def served(cls, spec: FeatureSpec) -> HistoricalMean:
-        """The historical mean that serves where the model does not: its cells shrunk toward
-        the weekday-pooled hour, and moved to the level since a dated change, when the spec
-        builds those."""
+        """The historical mean that serves where the model does not: moved to the level
+        since a dated change and, where training chose so (:meth:`plain` where it did
+        not), its cells shrunk toward the weekday-pooled hour, when the spec builds those."""
         return cls(
             cell_weeks=spec.cell_weeks,
             after_change=spec.change_cell,
             change_column=spec.since_change(),
             shrunk_column=spec.cell_shrunk() if spec.shrunk_cell else None,
         )
+
+    def plain(self) -> HistoricalMean:
+        """This mean, fitted fallbacks and all, without the shrunk cells: what the blends
+        take as the model's partner and the backtest judges the model against."""
+        plain = HistoricalMean(
+            self.level_window, self.cell_weeks, self.after_change, self.change_column
+        )
+        if hasattr(self, "fallback_"):
+            plain.fallback_, plain.global_ = self.fallback_, self.global_
+        return plain
 
     def _column(self, target: str) -> str:
         return FeatureSpec(cell_weeks=self.cell_weeks).cell(target)

@@ -11,6 +11,11 @@ minutes) learned on the individual outcomes of the backtest fold nearest the for
 per channel and weight, so the range holds 80 % of outcomes whichever estimator answers.
 Each forecast row says which one answered (``estimator``: ``model``, ``historical_mean``
 or ``blend``).
+
+The historical mean that partners the model in a blend is the plain 8-week cell. Where
+the mean serves alone (``w = 0``), a channel that training found better served by the
+cells shrunk toward the weekday-pooled hour (``shrunk``, judged on the same held-out
+hours) is served those instead: a better mean alone, without moving any blend.
 """
 
 from __future__ import annotations
@@ -54,12 +59,14 @@ class Blend:
         pooled: model share per channel (and ``*``) for queues not in ``weights``.
         offsets: (lower, upper) log1p offsets per :func:`offset_key`, per channel and ``*``.
         notes: why a channel fell back to the baseline, if it did.
+        shrunk: channels whose mean, where it serves alone, is the shrunk one.
     """
 
     weights: pd.DataFrame
     pooled: dict[str, float] = field(default_factory=lambda: {POOLED: 1.0})
     offsets: dict[str, tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    shrunk: list[str] = field(default_factory=list)
 
     @classmethod
     def model_only(cls) -> Blend:
@@ -78,13 +85,35 @@ class Blend:
         return merged["weight"].fillna(pd.Series(pooled.to_numpy())).to_numpy(float)
 
     def combine(
-        self, rows: pd.DataFrame, model_q: np.ndarray, baseline_q: np.ndarray
+        self,
+        rows: pd.DataFrame,
+        model_q: np.ndarray,
+        baseline_q: np.ndarray,
+        shrunk_q: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Blended, calibrated p10/p50/p90 (n, 3) and the estimator label of each row."""
+        """Blended, calibrated p10/p50/p90 (n, 3) and the estimator label of each row, from
+        the model's, the plain mean's and the shrunk mean's quantiles (n, 3)."""
         weight = self.weight_of(rows)
-        q = weight[:, None] * model_q + (1 - weight[:, None]) * baseline_q
-        q = self.calibrate(q, rows[s.CHANNEL].astype(str).to_numpy(), weight)
+        channels = rows[s.CHANNEL].astype(str).to_numpy()
+        q = self.mix(channels, weight, model_q, baseline_q, shrunk_q)
+        q = self.calibrate(q, channels, weight)
         return q, np.array([label_of(w) for w in weight], dtype=object)
+
+    def mix(
+        self,
+        channels: np.ndarray,
+        weight: np.ndarray,
+        model_q: np.ndarray,
+        baseline_q: np.ndarray,
+        shrunk_q: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """``w · model + (1 − w) · mean`` per row (uncalibrated), the mean being the shrunk
+        one where it serves alone on a :attr:`shrunk` channel."""
+        base = np.asarray(baseline_q, float)
+        if shrunk_q is not None and self.shrunk:
+            alone = (weight <= 0.0) & np.isin(channels, self.shrunk)
+            base = np.where(alone[:, None], np.asarray(shrunk_q, float), base)
+        return weight[:, None] * np.asarray(model_q, float) + (1 - weight[:, None]) * base
 
     def calibrate(self, q: np.ndarray, channels: np.ndarray, weight: np.ndarray) -> np.ndarray:
         """Apply the conformal offsets to p10 and p90 (in log1p minutes); sorted, >= 0."""
@@ -108,6 +137,7 @@ class Blend:
             "pooled": self.pooled,
             "offsets": {k: list(v) for k, v in self.offsets.items()},
             "notes": self.notes,
+            "shrunk": self.shrunk,
         }
 
     @classmethod
@@ -121,4 +151,5 @@ class Blend:
                 str(k): (float(v[0]), float(v[1])) for k, v in data.get("offsets", {}).items()
             },
             notes=list(data.get("notes", [])),
+            shrunk=[str(c) for c in data.get("shrunk", [])],
         )

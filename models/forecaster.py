@@ -4,7 +4,8 @@ The state is the tail of the hourly table (enough days for every trailing window
 office registry and the calendars (with what the data taught them) the model was trained
 with, so that serving builds features with the same builder, from the same history, as
 training did. The served wait quantiles are the model's, the historical mean's or a blend
-of both per queue (:class:`models.blend.Blend`), as training chose on its backtest.
+of both per queue (:class:`models.blend.Blend`), as training chose on its backtest (the
+mean alone, on some channels, with its cells shrunk toward the weekday-pooled hour).
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ class Forecaster:
         model_q = self.wait.predict(X)
         if self.baseline is None:
             return model_q, np.full(len(X), MODEL, dtype=object)
-        return self.blend.combine(rows, model_q, self.baseline.predict(X))
+        plain = self.baseline.plain().predict(X)
+        shrunk = self.baseline.predict(X) if self.blend.shrunk else None
+        return self.blend.combine(rows, model_q, plain, shrunk)
 
     def ceiling(self, rows: pd.DataFrame) -> np.ndarray:
         """Per row, the highest hourly p50 or p90 its queue had at that hour in the history

@@ -41,12 +41,15 @@ from training.metrics import (
     MODEL,
     SEASONAL_NAIVE,
     SERVED,
+    SHRUNK_MEAN,
     compute_metrics,
     empty_metrics,
 )
 from training.pipeline import MIN_HISTORY_DAYS, FitResult, TrainConfig, fit_forecaster
 from training.selection import (
     BASE_Q,
+    MODEL_Q,
+    SHRUNK_Q,
     choose_blend,
     fit_offsets,
     served_out_of_fold,
@@ -136,7 +139,7 @@ def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:
         return blend
     q = baseline.predict(fit.calibration_X)
     wide = rows.assign(
-        m_p10=q[:, 0], m_p50=q[:, 1], m_p90=q[:, 2], b_p10=q[:, 0], b_p50=q[:, 1], b_p90=q[:, 2]
+        **{name: q[:, j] for names in (MODEL_Q, BASE_Q, SHRUNK_Q) for j, name in enumerate(names)}
     )
     calibrated = fit_offsets(blend, wide, fit.calibration_outcomes)
     calibrated.notes.append("no backtest (history too short): the historical mean serves")
@@ -212,8 +215,8 @@ def _choose(
     the historical mean's falls back to it.
     """
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
-    out = wide_hours(hours[unjudged.notna()], MODEL, HISTORICAL_MEAN, ESTIMATOR)
-    wide = wide_hours(hours[unjudged.isna()], MODEL, HISTORICAL_MEAN, ESTIMATOR)
+    out = wide_hours(hours[unjudged.notna()], MODEL, HISTORICAL_MEAN, ESTIMATOR, SHRUNK_MEAN)
+    wide = wide_hours(hours[unjudged.isna()], MODEL, HISTORICAL_MEAN, ESTIMATOR, SHRUNK_MEAN)
     if wide.empty:
         blend, served = Blend(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]), {POOLED: 0.0}), None
     else:
@@ -228,9 +231,15 @@ def _choose(
                 "since the change serves"
             )
         weight = np.zeros(len(out))
-        q = blend.calibrate(
-            out[list(BASE_Q)].to_numpy(float), out[s.CHANNEL].astype(str).to_numpy(), weight
+        channels = out[s.CHANNEL].astype(str).to_numpy()
+        mean_q = blend.mix(
+            channels,
+            weight,
+            out[list(BASE_Q)].to_numpy(float),
+            out[list(BASE_Q)].to_numpy(float),
+            out[list(SHRUNK_Q)].to_numpy(float),
         )
+        q = blend.calibrate(mean_q, channels, weight)
         by_mean = out[[*keys, ORIGIN, s.WAIT_P50]].assign(
             **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}
         )
@@ -251,7 +260,7 @@ def _mean_for_unjudged(
     lack = unjudged[queue].astype(str).drop_duplicates().merge(have, how="left", indicator=True)
     lack = lack[lack["_merge"] == "left_only"][queue].assign(weight=0.0)
     weights = pd.concat([blend.weights.astype({k: str for k in queue}), lack], ignore_index=True)
-    blend = Blend(weights, blend.pooled, blend.offsets, list(blend.notes))
+    blend = dataclasses.replace(blend, weights=weights, notes=list(blend.notes))
     if judged.empty:
         keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
         blend = fit_offsets(blend, unjudged, outcomes.merge(unjudged[keys], on=keys))
@@ -316,11 +325,12 @@ def _fold(
     X = build_features(rows, data.hourly, data.calendars, data.offices, forecaster.spec)
     predictions = {MODEL: forecaster.wait.predict(X)}
     spec = forecaster.spec
-    for name, baseline in (
-        (HISTORICAL_MEAN, HistoricalMean.served(spec)),  # the mean the model is judged against
-        (SEASONAL_NAIVE, SeasonalNaive(cell_weeks=spec.cell_weeks)),
-    ):
-        predictions[name] = baseline.fit(fit.calibration_X, fit.calibration_y).predict(X)
+    served = HistoricalMean.served(spec).fit(fit.calibration_X, fit.calibration_y)
+    predictions[HISTORICAL_MEAN] = served.plain().predict(X)  # the model's judge and partner
+    if served.shrunk_column:  # the mean alone, shrunk (where training chooses it)
+        predictions[SHRUNK_MEAN] = served.predict(X)
+    naive = SeasonalNaive(cell_weeks=spec.cell_weeks)
+    predictions[SEASONAL_NAIVE] = naive.fit(fit.calibration_X, fit.calibration_y).predict(X)
     base = rows[[*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN, s.N_OUTCOMES, s.WAIT_P50]].assign(
         **{HORIZON: X[HORIZON].to_numpy()}
     )

@@ -1,7 +1,8 @@
 """Choose, per queue, how much of the model to serve: never worse than the baseline.
 
-Input: the backtest's held-out hours, with the model's and the historical mean's
-p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of those hours.
+Input: the backtest's held-out hours, with the model's, the historical mean's and the
+shrunk mean's p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes
+of those hours.
 
 1. For every model share ``w`` in :data:`models.blend.WEIGHTS` the p50 error of the blend
    is computed on every held-out hour.
@@ -14,6 +15,11 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
    chance gives any of the channel's queues (:func:`queue_z`: at least two, 3.5 among
    188) and on the latest fold — one of hundreds of queues, a handful of lucky hours or
    days does not move it.
+   Then, per channel, the mean where it serves alone (the queues left at share 0) is
+   the one with its cells shrunk toward the weekday-pooled hour when that beats the plain
+   mean on those queues' hours by the channel's evidence (and on the latest fold). The
+   blends keep the plain mean as the model's partner: judged against a better mean, fewer
+   of them win, and the shares are chosen on noisy hours.
 3. The p10–p90 range of the result is calibrated by split-conformal offsets on the
    outcomes of the latest fold, per channel and share.
 4. The choice is scored honestly by leave-one-fold-out: each backtest fold is served with
@@ -24,6 +30,7 @@ p10/p50/p90 side by side (:func:`wide_hours`), and the individual outcomes of th
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from statistics import NormalDist
 
@@ -44,24 +51,41 @@ QUEUE_FAMILY_MISS = 0.05  # ... and all of a channel's queues together (see queu
 KEYS = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
 MODEL_Q = ("m_p10", "m_p50", "m_p90")
 BASE_Q = ("b_p10", "b_p50", "b_p90")
+SHRUNK_Q = ("s_p10", "s_p50", "s_p90")
 FOLD = "_fold"
 
 
-def wide_hours(hours: pd.DataFrame, model: str, baseline: str, estimator: str) -> pd.DataFrame:
-    """One row per held-out hour: keys, origin, actual p50, model and baseline quantiles."""
+def wide_hours(
+    hours: pd.DataFrame, model: str, baseline: str, estimator: str, shrunk: str | None = None
+) -> pd.DataFrame:
+    """One row per held-out hour: keys, origin, actual p50, the model's, the baseline's and
+    the shrunk baseline's quantiles (the baseline's where ``shrunk`` has no hours)."""
     cols = [s.P10, s.P50, s.P90]
     m = hours[hours[estimator] == model]
     b = hours[hours[estimator] == baseline][[*KEYS, ORIGIN, *cols]]
     wide = m[[*KEYS, ORIGIN, s.WAIT_P50, *cols]].rename(
         columns=dict(zip(cols, MODEL_Q, strict=True))
     )
-    return wide.merge(b.rename(columns=dict(zip(cols, BASE_Q, strict=True))), on=[*KEYS, ORIGIN])
+    wide = wide.merge(b.rename(columns=dict(zip(cols, BASE_Q, strict=True))), on=[*KEYS, ORIGIN])
+    shrunk_rows = hours[hours[estimator] == shrunk][[*KEYS, ORIGIN, *cols]]
+    if shrunk is None or shrunk_rows.empty:
+        return wide.assign(**{q: wide[b_q] for q, b_q in zip(SHRUNK_Q, BASE_Q, strict=True)})
+    named = shrunk_rows.rename(columns=dict(zip(cols, SHRUNK_Q, strict=True)))
+    wide = wide.merge(named, on=[*KEYS, ORIGIN], how="left")
+    return wide.assign(
+        **{q: wide[q].fillna(wide[b_q]) for q, b_q in zip(SHRUNK_Q, BASE_Q, strict=True)}
+    )
 
 
-def _blend(wide: pd.DataFrame, weight: np.ndarray) -> np.ndarray:
-    m = wide[list(MODEL_Q)].to_numpy(float)
-    b = wide[list(BASE_Q)].to_numpy(float)
-    return weight[:, None] * m + (1 - weight[:, None]) * b
+def _blend(wide: pd.DataFrame, weight: np.ndarray, blend: Blend) -> np.ndarray:
+    """What ``blend`` serves on the hours of ``wide`` with these model shares (uncalibrated)."""
+    return blend.mix(
+        wide[s.CHANNEL].astype(str).to_numpy(),
+        weight,
+        wide[list(MODEL_Q)].to_numpy(float),
+        wide[list(BASE_Q)].to_numpy(float),
+        wide[list(SHRUNK_Q)].to_numpy(float) if SHRUNK_Q[0] in wide else None,
+    )
 
 
 def _errors(wide: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +119,29 @@ def choose_weights(wide: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
             weight = _evident_share(own, wide.loc[index, [s.DATE, ORIGIN]], base, z)
         rows.append((*key, weight))
     weights = pd.DataFrame(rows, columns=[*s.QUEUE_KEYS, "weight"])
-    return Blend(weights=weights, pooled=pooled)
+    blend = Blend(weights=weights, pooled=pooled)
+    return dataclasses.replace(blend, shrunk=shrunk_channels(blend, wide))
+
+
+def shrunk_channels(blend: Blend, wide: pd.DataFrame) -> list[str]:
+    """The channels whose mean alone serves better shrunk: on the hours of the queues that
+    ``blend`` leaves at share 0, the shrunk mean's p50 error beats the plain mean's by more
+    than the channel's standard errors of their daily difference, and on the latest fold."""
+    if SHRUNK_Q[1] not in wide:
+        return []
+    alone = blend.weight_of(wide) <= 0.0
+    actual = wide[s.WAIT_P50].to_numpy(float)
+    difference = pd.Series(
+        np.abs(wide[SHRUNK_Q[1]].to_numpy(float) - actual)
+        - np.abs(wide[BASE_Q[1]].to_numpy(float) - actual),
+        index=wide.index,
+    )
+    channel = wide[s.CHANNEL].astype(str).to_numpy()
+    return [
+        str(name)
+        for name in np.unique(channel[alone])
+        if _evident(difference[alone & (channel == name)], wide[[s.DATE, ORIGIN]], CHANNEL_Z)
+    ]
 
 
 def queue_z(queues: int) -> float:
@@ -125,16 +171,25 @@ def _evident_share(
     best = float(errors.mean().idxmin())
     if best == against:
         return best
-    difference = errors[best] - errors[against]
+    return best if _evident(errors[best] - errors[against], when, z) else against
+
+
+def _evident(difference: pd.Series, when: pd.DataFrame, z: float) -> bool:
+    """Whether per-hour error differences (candidate − incumbent) favour the candidate by
+    more than ``z`` standard errors of their daily means, and not less on the latest fold
+    (``when``: each hour's date and origin, aligned by index)."""
+    if difference.empty:
+        return False
+    when = when.loc[difference.index]
     daily = difference.groupby(when[s.DATE].to_numpy()).mean()
     if len(daily) < 2:
-        return against
+        return False
     se = daily.std(ddof=1) / np.sqrt(len(daily))
     origins = when[ORIGIN].to_numpy()
     latest = origins == origins.max()
     if not latest.all() and difference[latest].mean() > 0:
-        return against
-    return best if daily.mean() < -z * se else against
+        return False
+    return bool(daily.mean() < -z * se)
 
 
 def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Blend:
@@ -152,7 +207,7 @@ def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Ble
         if len(enough) >= MIN_OUTCOMES:
             wide, outcomes = recent, enough
     weight = blend.weight_of(wide)
-    q = np.clip(_blend(wide, weight), 0, None)
+    q = np.clip(_blend(wide, weight, blend), 0, None)
     keyed = wide[KEYS].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
     joined = keyed.merge(outcomes[[*KEYS, s.WAIT]], on=KEYS, how="inner")
     if joined.empty:
@@ -167,7 +222,7 @@ def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Ble
         if counts.get(key, 0) >= MIN_OUTCOMES
     }
     offsets |= conformal_offsets(*args, joined[s.CHANNEL].astype(str).to_numpy())
-    return Blend(blend.weights, blend.pooled, offsets, list(blend.notes))
+    return dataclasses.replace(blend, offsets=offsets, notes=list(blend.notes))
 
 
 def choose_blend(wide: pd.DataFrame, outcomes: pd.DataFrame, min_hours: int = MIN_HOURS) -> Blend:
@@ -188,7 +243,8 @@ def served_out_of_fold(
         train_keys = train[KEYS]
         blend = choose_blend(train, outcomes.merge(train_keys, on=KEYS, how="inner"), min_hours)
         weight = blend.weight_of(test)
-        q = blend.calibrate(_blend(test, weight), test[s.CHANNEL].astype(str).to_numpy(), weight)
+        channels = test[s.CHANNEL].astype(str).to_numpy()
+        q = blend.calibrate(_blend(test, weight, blend), channels, weight)
         parts.append(
             test[[*KEYS, ORIGIN, s.WAIT_P50]].assign(
                 **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}

@@ -133,8 +133,9 @@ def test_the_models_do_not_learn_from_the_change_cell(data, calendar):
     assert fitted.spec.cell_shrunk() not in fitted.wait.feature_names_in_
     # the served mean reads the level the spec builds
     assert HistoricalMean.served(fitted.spec).change_column == POOLED
-    # ... and its cells shrunk toward the weekday-pooled hour only when asked (off by default)
-    assert not fitted.spec.shrunk_cell
-    assert HistoricalMean.served(fitted.spec).shrunk_column is None
-    shrunk = dataclasses.replace(fitted.spec, shrunk_cell=True)
-    assert HistoricalMean.served(shrunk).shrunk_column == shrunk.cell_shrunk()
+    # ... and its cells shrunk toward the weekday-pooled hour only when the spec builds
+    # them; its plain twin (the blends' partner) never
+    for on in (False, True):
+        spec = dataclasses.replace(fitted.spec, shrunk_cell=on)
+        assert HistoricalMean.served(spec).shrunk_column == (spec.cell_shrunk() if on else None)
+        assert HistoricalMean.served(spec).plain().shrunk_column is None
