@@ -82,9 +82,8 @@ class TrainConfig:
     horizon_feature: bool = False  # the days ahead as a model feature (FeatureSpec)
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
-    # The served mean's cells shrunk toward the hour (FeatureSpec). Off: better than the
-    # plain mean alone everywhere measured, but as the blends' partner it cost five rows
-    # of the suite and the untuned windows (docs/accuracy.md, twelfth session).
+    # The served mean's cells shrunk toward the hour (FeatureSpec), served where the mean
+    # serves alone; the blends keep the plain mean (training.selection: shrunk_channels).
     shrunk_cell: bool = True
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
@@ -285,6 +284,7 @@ BEFORE_THE_OPTION = {
     "relative_levels": False,
     "raw_levels": False,
     "horizon_feature": True,
+    "shrunk_cell": False,
 }
 
 
