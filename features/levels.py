@@ -93,7 +93,7 @@ def origin_levels(
     cell = cell.join(long_cell, how="outer")
     if spec.shrunk_cell:
         factor = _weekday_factor(past) if factors is None else factors
-        cell = cell.join(_shrunk_cells(past, grouped, factor, spec), how="left")
+        cell = cell.join(_shrunk_cells(grouped, factor, spec), how="left")
     if spec.change_cell:
         since = _since_change(past, origin, spec, countries or {})
         cell = cell.join(since, how="left") if since is not None else cell
@@ -173,7 +173,7 @@ def weekday_factors(
 
 
 def _shrunk_cells(
-    past: pd.DataFrame, cells_of: DataFrameGroupBy, factor: pd.DataFrame, spec: FeatureSpec
+    cells_of: DataFrameGroupBy, factor: pd.DataFrame, spec: FeatureSpec
 ) -> pd.DataFrame:
     """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
     weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
@@ -184,25 +184,30 @@ def _shrunk_cells(
     is the weekdays' real difference. The weight on the pooled level is
     ``(k − 1) / k · mean noise / mean squared distance`` within [0, 1]; none with fewer
     than three weekdays (nothing to pool) or no repeated day (no noise measured).
-    ``cells_of`` is ``past`` grouped by queue, weekday and hour."""
+    ``cells_of`` is the past hours grouped by queue, weekday and hour."""
     wait, hour_keys = s.WAIT_P50, [*s.QUEUE_KEYS, s.HOUR]
     cells = cells_of[wait].agg(["mean", "var", "count"])
     cells = cells[cells["count"] > 0].reset_index()
-    level = past.groupby(hour_keys, observed=True)[wait].mean().rename("_level").reset_index()
     factor = factor[[s.CHANNEL, WEEKDAY, "_factor"]]
-    cells = cells.merge(level, on=hour_keys).merge(factor, on=[s.CHANNEL, WEEKDAY], how="left")
-    pooled = cells["_level"] * cells["_factor"].fillna(1.0)
-    squares = cells["var"].fillna(0.0) * (cells["count"] - 1)
-    by_hour = cells.assign(_ss=squares).groupby(hour_keys, observed=True)
-    k = by_hour["count"].transform("size")
-    freedom = (by_hour["count"].transform("sum") - k).clip(lower=1)
-    noise = by_hour["_ss"].transform("sum") / freedom / cells["count"]
-    cells = cells.assign(_noise=noise, _dist=(cells["mean"] - pooled) ** 2)
-    by_hour = cells.groupby(hour_keys, observed=True)
-    spread = by_hour["_dist"].transform("mean")
-    weight = (k - 1) / k * by_hour["_noise"].transform("mean") / spread.where(spread > 0)
-    weight = weight.fillna(1.0).clip(0.0, 1.0).where(k >= 3, 0.0)
-    cells[spec.cell_shrunk()] = weight * pooled + (1 - weight) * cells["mean"]
+    cells = cells.merge(factor, on=[s.CHANNEL, WEEKDAY], how="left")
+    # per queue-hour sums by bincount over the hour's cells (one group id per cell)
+    hour = cells.groupby(hour_keys, observed=True, sort=False).ngroup().to_numpy()
+
+    def over_hour(x: np.ndarray) -> np.ndarray:
+        return np.bincount(hour, weights=x)[hour]
+
+    count, mean = cells["count"].to_numpy(float), cells["mean"].to_numpy(float)
+    k = np.bincount(hour)[hour].astype(float)
+    level = over_hour(mean * count) / over_hour(count)  # the hour's mean over its days
+    pooled = level * cells["_factor"].fillna(1.0).to_numpy(float)
+    squares = cells["var"].fillna(0.0).to_numpy(float) * (count - 1)
+    freedom = np.clip(over_hour(count) - k, 1, None)
+    noise = over_hour(squares) / freedom / count
+    spread = over_hour((mean - pooled) ** 2) / k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = (k - 1) / k * (over_hour(noise) / k) / np.where(spread > 0, spread, np.nan)
+    weight = np.where(k >= 3, np.clip(np.nan_to_num(weight, nan=1.0), 0.0, 1.0), 0.0)
+    cells[spec.cell_shrunk()] = weight * pooled + (1 - weight) * mean
     return cells.set_index([*s.QUEUE_KEYS, WEEKDAY, s.HOUR])[[spec.cell_shrunk()]]
 
 
