@@ -308,7 +308,13 @@ def _choice_summary(blend: Blend) -> dict[str, Any]:
         str(c): {f"{w:g}": int(n) for w, n in g["weight"].value_counts().sort_index().items()}
         for c, g in weights.groupby(s.CHANNEL)
     }
-    return {"queues_by_model_share": per_channel, "pooled": blend.pooled, "notes": blend.notes}
+    return {
+        "queues_by_model_share": per_channel,
+        "pooled": blend.pooled,
+        # channels whose mean, where it serves alone, is the shrunk one (selection)
+        "shrunk_mean_alone": list(blend.shrunk),
+        "notes": blend.notes,
+    }
 
 
 def _fold(
