@@ -137,7 +137,7 @@ def _baseline_only(fit: FitResult, baseline: HistoricalMean) -> Blend:
     rows = fit.calibration_rows
     if rows.empty:
         return blend
-    q = baseline.predict(fit.calibration_X)
+    q = baseline.plain().predict(fit.calibration_X)  # no choice made: the plain mean serves
     wide = rows.assign(
         **{name: q[:, j] for names in (MODEL_Q, BASE_Q, SHRUNK_Q) for j, name in enumerate(names)}
     )
