@@ -138,7 +138,10 @@ class HistoricalMean(_ColumnBaseline):
         """This mean, fitted fallbacks and all, without the shrunk cells: what the blends
         take as the model's partner and the backtest judges the model against."""
         plain = HistoricalMean(
-            self.level_window, self.cell_weeks, self.after_change, self.change_column
+            level_window=self.level_window,
+            cell_weeks=self.cell_weeks,
+            after_change=self.after_change,
+            change_column=self.change_column,
         )
         if hasattr(self, "fallback_"):
             plain.fallback_, plain.global_ = self.fallback_, self.global_

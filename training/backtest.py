@@ -52,6 +52,7 @@ from training.selection import (
     SHRUNK_Q,
     choose_blend,
     fit_offsets,
+    mixed,
     served_out_of_fold,
     wide_hours,
 )
@@ -232,14 +233,7 @@ def _choose(
             )
         weight = np.zeros(len(out))
         channels = out[s.CHANNEL].astype(str).to_numpy()
-        mean_q = blend.mix(
-            channels,
-            weight,
-            out[list(BASE_Q)].to_numpy(float),
-            out[list(BASE_Q)].to_numpy(float),
-            out[list(SHRUNK_Q)].to_numpy(float),
-        )
-        q = blend.calibrate(mean_q, channels, weight)
+        q = blend.calibrate(mixed(out, weight, blend), channels, weight)
         by_mean = out[[*keys, ORIGIN, s.WAIT_P50]].assign(
             **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}
         )

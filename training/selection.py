@@ -78,7 +78,7 @@ def wide_hours(
     )
 
 
-def _blend(wide: pd.DataFrame, weight: np.ndarray, blend: Blend) -> np.ndarray:
+def mixed(wide: pd.DataFrame, weight: np.ndarray, blend: Blend) -> np.ndarray:
     """What ``blend`` serves on the hours of ``wide`` with these model shares (uncalibrated)."""
     return blend.mix(
         wide[s.CHANNEL].astype(str).to_numpy(),
@@ -222,7 +222,7 @@ def fit_offsets(blend: Blend, wide: pd.DataFrame, outcomes: pd.DataFrame) -> Ble
         if len(enough) >= MIN_OUTCOMES:
             wide, outcomes = recent, enough
     weight = blend.weight_of(wide)
-    q = np.clip(_blend(wide, weight, blend), 0, None)
+    q = np.clip(mixed(wide, weight, blend), 0, None)
     keyed = wide[KEYS].assign(_lo=np.log1p(q[:, 0]), _hi=np.log1p(q[:, 2]), _w=weight)
     joined = keyed.merge(outcomes[[*KEYS, s.WAIT]], on=KEYS, how="inner")
     if joined.empty:
@@ -259,7 +259,7 @@ def served_out_of_fold(
         blend = choose_blend(train, outcomes.merge(train_keys, on=KEYS, how="inner"), min_hours)
         weight = blend.weight_of(test)
         channels = test[s.CHANNEL].astype(str).to_numpy()
-        q = blend.calibrate(_blend(test, weight, blend), channels, weight)
+        q = blend.calibrate(mixed(test, weight, blend), channels, weight)
         parts.append(
             test[[*KEYS, ORIGIN, s.WAIT_P50]].assign(
                 **{s.P10: q[:, 0], s.P50: q[:, 1], s.P90: q[:, 2], "weight": weight}
