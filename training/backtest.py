@@ -318,7 +318,7 @@ def _fold(
     rows = training_targets(data.hourly, [origin], horizon, need_outcomes=True)
     if rows.empty:
         return []
-    fit = fit_forecaster(data, dataclasses.replace(config), until=origin)
+    fit = fit_forecaster(data, config, until=origin, waits_only=True)
     forecaster = fit.forecaster
     # No book of the coming weeks: the forecast is served without one (no input carries
     # it), so the held-out hours are judged as they will be served.

@@ -169,18 +169,25 @@ class FitResult:
 
 
 def fit_forecaster(
-    data: TrainingData, config: TrainConfig, until: dt.date | None = None
+    data: TrainingData,
+    config: TrainConfig,
+    until: dt.date | None = None,
+    *,
+    waits_only: bool = False,
 ) -> FitResult:
     """Fit on data dated before ``until`` (default: all data).
 
     The engine (``config.engine``) swaps only where the training frame is built and which
-    estimator classes fit; the recipe is :mod:`training.fitting`'s.
+    estimator classes fit; the recipe is :mod:`training.fitting`'s. ``waits_only`` (a
+    backtest fold, which judges only the waits) leaves out the expected arrivals and the
+    chance of being called; the wait models are the same either way.
     """
     plan = _plan(data, config, until)
     if config.engine == "dask":  # issue 14: features per office partition, lightgbm.dask
         from training.dask_fit import DASK, distributed_frame
 
-        return _finish(data, config, plan, distributed_frame(data, plan, config), DASK)
+        frame = distributed_frame(data, plan, config)
+        return _finish(data, config, plan, frame, DASK, waits_only)
     frame = training_frame(
         plan.train_hourly,
         data.bookings,
@@ -192,7 +199,7 @@ def fit_forecaster(
         max_rows=config.max_fit_rows,  # issue 14: at most max_fit_rows target rows
         seed=config.seed,
     )
-    return _finish(data, config, plan, frame, LOCAL)
+    return _finish(data, config, plan, frame, LOCAL, waits_only)
 
 
 @dataclass(frozen=True)
@@ -235,7 +242,12 @@ def _plan(data: TrainingData, config: TrainConfig, until: dt.date | None) -> Fit
 
 
 def _finish(
-    data: TrainingData, config: TrainConfig, plan: FitPlan, frame: Any, estimators: Estimators
+    data: TrainingData,
+    config: TrainConfig,
+    plan: FitPlan,
+    frame: Any,
+    estimators: Estimators,
+    waits_only: bool,
 ) -> FitResult:
     """Fit the models on ``frame``, calibrate them on the calibration window, and wrap."""
     spec, hourly, until = plan.spec, plan.hourly, plan.until
@@ -248,7 +260,9 @@ def _finish(
     # as served: without the book of the coming weeks (see training.backtest._fold)
     cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec)
     calibration = CalibrationWindow(cal_X, cal_rows, data.outcomes)
-    wait, arrivals, called = fit_models(frame, calibration, spec, config, estimators)
+    wait, arrivals, called = fit_models(
+        frame, calibration, spec, config, estimators, waits_only=waits_only
+    )
     tail_start = until - dt.timedelta(days=spec.history_days + 1)
     forecaster = Forecaster(
         spec=spec,

@@ -94,6 +94,17 @@ def test_same_data_same_seed_same_model(data, calendar, fitted):
     assert not np.allclose(a[s.P50], c[s.P50])
 
 
+def test_a_waits_only_fit_has_the_same_wait_models_and_no_others(data, fitted):
+    """A backtest fold fits the waits alone; what it judges is the full fit's waits."""
+    alone = fit_forecaster(data, FAST, waits_only=True).forecaster
+    assert alone.arrivals is None and alone.called is None
+    assert fitted.forecaster.arrivals is not None and fitted.forecaster.called is not None
+    a = fitted.forecaster.forecast(dt.date(2025, 11, 3), 3)
+    b = alone.forecast(dt.date(2025, 11, 3), 3)
+    for q in (s.P10, s.P50, s.P90):
+        np.testing.assert_array_equal(a[q].to_numpy(), b[q].to_numpy())
+
+
 def test_only_the_squared_loss_median_is_recentred(data, calendar, fitted):
     """The absolute loss aims at the median already; the squared loss (a mean of logs)
     gets the per-channel median shift from the calibration window."""
