@@ -69,6 +69,10 @@ class FeatureSpec:
     # as the cell's own day-to-day noise outweighs its weekday's difference from that level
     # (empirical Bayes, per queue-hour; not a model feature; False in older models).
     shrunk_cell: bool = False
+    # ... and that shrunk cell as the p50 wait model's starting level (before the cell's
+    # median) and one of its features: the trees correct the less noisy level (False in
+    # older models; needs ``shrunk_cell``).
+    shrunk_base: bool = False
     # The days from the origin to the target as a model feature (True in older models).
     # Off, the models forecast every day of the horizon from the same levels: over a
     # short history the horizon stands for the target date, and trees extrapolate the
@@ -174,7 +178,10 @@ class FeatureSpec:
         """The level a wait model of ``target`` starts from, and its fallbacks: the
         historical mean's, with the cell's median first when the spec is robust."""
         mean = self.historical_mean(target)
-        return (self.cell_median(target), *mean[1:]) if self.robust_base else mean
+        levels = (self.cell_median(target), *mean[1:]) if self.robust_base else mean
+        if self.shrunk_base and self.shrunk_cell and target == s.WAIT_P50:
+            return (self.cell_shrunk(), *levels)
+        return levels
 
     @property
     def level_names(self) -> list[str]:
@@ -242,7 +249,9 @@ class FeatureSpec:
         """The columns the models learn from: every column but those only the served
         historical mean reads (the level since a change, the shrunk cell) and, unless
         ``horizon_feature``, the days ahead (only the backtest's reports read them)."""
-        only_baseline = {self.since_change(), self.cell_shrunk()}
+        only_baseline = {self.since_change()}
+        if not self.shrunk_base:
+            only_baseline.add(self.cell_shrunk())
         if not self.horizon_feature:
             only_baseline.add(HORIZON)  # still in the matrix: the backtest reports by it
         return [n for n in self.feature_names if n not in only_baseline]

@@ -84,7 +84,9 @@ class TrainConfig:
     change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
     # The served mean's cells shrunk toward the hour (FeatureSpec), served where the mean
     # serves alone; the blends keep the plain mean (training.selection: shrunk_channels).
+    # With shrunk_base the p50 wait model starts from the shrunk cell too.
     shrunk_cell: bool = True
+    shrunk_base: bool = True  # ... and the p50 wait model starts from it (FeatureSpec)
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
     n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
@@ -124,6 +126,7 @@ def make_spec(data: TrainingData, config: TrainConfig, until: dt.date) -> Featur
         change_cell=config.change_cell,
         change_pooled=config.change_pooled,
         shrunk_cell=config.shrunk_cell,
+        shrunk_base=config.shrunk_base,
         horizon_feature=config.horizon_feature,
     )
 
@@ -299,6 +302,7 @@ BEFORE_THE_OPTION = {
     "raw_levels": False,
     "horizon_feature": True,
     "shrunk_cell": False,
+    "shrunk_base": False,
 }
 
 

@@ -13,6 +13,7 @@ from features import schema as s
 from features.levels import origin_levels, with_day_numbers
 from features.spec import LEVEL_TARGETS, WEEKDAY, FeatureSpec
 from models.baselines import HistoricalMean
+from models.estimators import QUANTILE_TARGETS, WaitQuantileRegressor
 
 ORIGIN = dt.date(2025, 3, 3)  # a Monday
 SPEC = FeatureSpec(shrunk_cell=True)
@@ -99,6 +100,31 @@ def test_the_spec_builds_the_column_only_when_asked() -> None:
     assert SPEC.cell_shrunk() not in cells
     assert SPEC.cell_shrunk() in SPEC.feature_names
     assert SPEC.cell_shrunk() not in SPEC.model_features
+
+
+def test_the_p50_wait_model_starts_from_the_shrunk_cell_and_falls_back_to_the_median() -> None:
+    """With ``shrunk_base`` the p50 model corrects the shrunk cell (where a cell has none,
+    its median, as before); p10 and p90 keep the cells' medians; the trees read it too."""
+    spec = FeatureSpec(shrunk_cell=True, robust_base=True, shrunk_base=True)
+    assert spec.base_level(s.WAIT_P50)[0] == spec.cell_shrunk()
+    assert spec.base_level(s.WAIT_P50)[1:] == FeatureSpec(robust_base=True).base_level(s.WAIT_P50)
+    for q in (s.WAIT_P10, s.WAIT_P90):
+        assert spec.base_level(q)[0] == spec.cell_median(q)
+    assert spec.cell_shrunk() in spec.model_features
+    # never without the shrunk cell to start from
+    assert FeatureSpec(robust_base=True, shrunk_base=True).base_level(s.WAIT_P50)[0] == (
+        spec.cell_median(s.WAIT_P50)
+    )
+    columns = {c for q in QUANTILE_TARGETS for c in spec.base_level(q)}
+    cells, _ = _cells(spec)
+    X = cells.assign(**{c: cells.get(c, np.nan) for c in columns}).reset_index(drop=True)
+    X.loc[0, spec.cell_shrunk()] = np.nan
+    model = WaitQuantileRegressor(base_columns=tuple(spec.base_level(q) for q in QUANTILE_TARGETS))
+    model.base_fill_ = [0.0, 0.0, 0.0]
+    base = np.expm1(model._base(X))
+    np.testing.assert_allclose(base[1:, 1], X[spec.cell_shrunk()][1:].clip(0), rtol=1e-9)
+    assert base[0, 1] == pytest.approx(X.loc[0, spec.cell_median(s.WAIT_P50)])
+    np.testing.assert_allclose(base[:, 0], X[spec.cell_median(s.WAIT_P10)], rtol=1e-9)
 
 
 def test_the_served_mean_reads_the_shrunk_cell_unless_a_change_moved_it() -> None:

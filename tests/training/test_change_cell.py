@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 
 import numpy as np
 import pytest
@@ -116,21 +117,24 @@ def test_the_served_mean_moves_to_the_level_since_the_change_the_reference_does_
 
 def test_the_models_do_not_learn_from_the_change_cell(data, calendar):
     """The cell since a change is the served mean's input, not a model feature: the
-    models' columns are the spec's without it, the shrunk cell and the days ahead (which
-    only the backtest's reports read)."""
-    for pooled, name in ((False, CELL), (True, POOLED)):
+    models' columns are the spec's without it, the days ahead (which only the backtest's
+    reports read) and, unless the p50 model starts from it, the shrunk cell."""
+    for (pooled, name), base in itertools.product(((False, CELL), (True, POOLED)), (False, True)):
         spec = dataclasses.replace(
-            make_spec(data, FAST, data.end), change_cell=True, change_pooled=pooled
+            make_spec(data, FAST, data.end),
+            change_cell=True,
+            change_pooled=pooled,
+            shrunk_base=base,
         )
         assert spec.since_change() == name
         assert name in spec.feature_names
         assert name not in spec.model_features
-        only_in_matrix = {name, "horizon", spec.cell_shrunk()}
+        only_in_matrix = {name, "horizon"} | (set() if base else {spec.cell_shrunk()})
         assert spec.model_features == [n for n in spec.feature_names if n not in only_in_matrix]
     fitted = fit_forecaster(data, FAST).forecaster
-    assert fitted.spec.change_cell and fitted.spec.change_pooled
+    assert fitted.spec.change_cell and fitted.spec.change_pooled and fitted.spec.shrunk_base
     assert POOLED not in fitted.wait.feature_names_in_
-    assert fitted.spec.cell_shrunk() not in fitted.wait.feature_names_in_
+    assert fitted.spec.cell_shrunk() in fitted.wait.feature_names_in_
     # the served mean reads the level the spec builds
     assert HistoricalMean.served(fitted.spec).change_column == POOLED
     # ... and its cells shrunk toward the weekday-pooled hour only when the spec builds
