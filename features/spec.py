@@ -176,7 +176,8 @@ class FeatureSpec:
 
     def base_level(self, target: str) -> tuple[str, ...]:
         """The level a wait model of ``target`` starts from, and its fallbacks: the
-        historical mean's, with the cell's median first when the spec is robust."""
+        historical mean's, with the cell's median first when the spec is robust, and for
+        p50 the shrunk cell before them with ``shrunk_base``."""
         mean = self.historical_mean(target)
         levels = (self.cell_median(target), *mean[1:]) if self.robust_base else mean
         if self.shrunk_base and self.shrunk_cell and target == s.WAIT_P50:
@@ -247,8 +248,9 @@ class FeatureSpec:
     @property
     def model_features(self) -> list[str]:
         """The columns the models learn from: every column but those only the served
-        historical mean reads (the level since a change, the shrunk cell) and, unless
-        ``horizon_feature``, the days ahead (only the backtest's reports read them)."""
+        historical mean reads (the level since a change; the shrunk cell, unless the p50
+        model starts from it) and, unless ``horizon_feature``, the days ahead (only the
+        backtest's reports read them)."""
         only_baseline = {self.since_change()}
         if not self.shrunk_base:
             only_baseline.add(self.cell_shrunk())

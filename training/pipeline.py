@@ -84,7 +84,6 @@ class TrainConfig:
     change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
     # The served mean's cells shrunk toward the hour (FeatureSpec), served where the mean
     # serves alone; the blends keep the plain mean (training.selection: shrunk_channels).
-    # With shrunk_base the p50 wait model starts from the shrunk cell too.
     shrunk_cell: bool = True
     shrunk_base: bool = True  # ... and the p50 wait model starts from it (FeatureSpec)
     last_year_min_days: int = 456
