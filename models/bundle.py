@@ -43,6 +43,8 @@ from models.estimators import (
     CountRegressor,
     ShareRegressor,
     WaitQuantileRegressor,
+    member_count,
+    member_name,
 )
 from models.forecaster import Forecaster
 from models.registry import ModelRegistry
@@ -95,6 +97,15 @@ def save_bundle(
         save_cube(forecaster, calendar, folder)
 
 
+def _member_names(folder: Path) -> list[str]:
+    """The wait model's booster files of a bundle: each quantile's first (required, as
+    in every bundle), then its further members (``wait_p50.1.txt``...) if any."""
+    files = {p.stem for p in folder.glob("*.txt")}
+    return [
+        member_name(q, i) for q in QUANTILE_TARGETS for i in range(max(1, member_count(files, q)))
+    ]
+
+
 def load_bundle(
     folder: Path, metadata: dict | None = None, china: ChinaCalendar | None = None
 ) -> Forecaster:
@@ -112,7 +123,7 @@ def load_bundle(
             raise ModelIntegrityError(f"bundle format {state.get('format')} is not supported")
         names = list(state["feature_names"])
         calibration = json.loads((folder / "calibration.json").read_text())
-        texts = {q: (folder / f"{q}.txt").read_text() for q in QUANTILE_TARGETS}
+        texts = {name: (folder / f"{name}.txt").read_text() for name in _member_names(folder)}
         quantiles = WaitQuantileRegressor.from_texts(
             texts,
             names,

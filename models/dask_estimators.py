@@ -186,20 +186,22 @@ class DaskWaitQuantileRegressor(WaitQuantileRegressor):
         evaluation = self._eval_targets(eval_set)
         boosters = []
         for j, target in enumerate(QUANTILE_TARGETS):
-            params = self._target_params(target)
             init = None if base is None else base[target]
-            booster = _dask_fit(self, params, trees, labels[j], sample_weight, init)
-            if evaluation is not None:
-                X_val, val_labels, val_base = evaluation
-                curve = _validation_curve(
-                    booster,
-                    params["objective"],
-                    self._tree_input(X_val, val_base),
-                    val_labels[j],
-                    val_base[:, j],
-                )
-                booster = _early_stopped(booster, curve, self.early_stopping_rounds)
-            boosters.append(booster)
+            members = []
+            for params in self._member_params(target):
+                booster = _dask_fit(self, params, trees, labels[j], sample_weight, init)
+                if evaluation is not None:
+                    X_val, val_labels, val_base = evaluation
+                    curve = _validation_curve(
+                        booster,
+                        params["objective"],
+                        self._tree_input(X_val, val_base),
+                        val_labels[j],
+                        val_base[:, j],
+                    )
+                    booster = _early_stopped(booster, curve, self.early_stopping_rounds)
+                members.append(booster)
+            boosters.append(members)
         return self._fitted(X, boosters)
 
     def _partition_input(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,8 @@
   LightGBM model on ``log1p`` of the hour's own p10, p50 and p90: p50 with the absolute
   loss (so it estimates the median of the hour's median wait; ``median_loss="l2"`` is a
   faster, slightly less accurate option), p10 and p90 with the squared loss (their
-  level is set by calibration). Quantiles never cross (sorted). The served model is
+  level is set by calibration). The p50 model is a bag of ``median_bag`` boosters seeded
+  apart, their outputs averaged. Quantiles never cross (sorted). The served model is
   this one inside :class:`models.calibration.CalibratedWaitRegressor`, whose ``fit``
   adds, on a *later* window, the median shift (with the squared loss) and the
   split-conformal offsets that make p10–p90 hold 80 % of individual waits.
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import lightgbm as lgb
@@ -23,7 +25,13 @@ import pandas as pd
 
 from features import schema as s
 from models import hyperparams
-from models.hyperparams import LightGBMEstimator, check_fitted, lightgbm_params, train_booster
+from models.hyperparams import (
+    LightGBMEstimator,
+    check_fitted,
+    lightgbm_params,
+    member_seed,
+    train_booster,
+)
 
 QUANTILE_TARGETS = (s.WAIT_P10, s.WAIT_P50, s.WAIT_P90)
 MAX_WAIT_MINUTES = 24 * 60.0  # a starting level above a day is a broken input
@@ -47,6 +55,20 @@ def relative_name(column: str) -> str:
     return f"{column}__rel"
 
 
+def member_name(quantile: str, member: int) -> str:
+    """The text's name of booster ``member`` of a quantile's model: ``wait_p50``, then
+    ``wait_p50.1``, ``wait_p50.2``..."""
+    return quantile if member == 0 else f"{quantile}.{member}"
+
+
+def member_count(names: Collection[str], quantile: str) -> int:
+    """How many boosters of ``quantile`` ``names`` hold (members 0, 1, ... in a row)."""
+    count = 0
+    while member_name(quantile, count) in names:
+        count += 1
+    return count
+
+
 class WaitQuantileRegressor(LightGBMEstimator):
     """Hourly p10/p50/p90 of the wait (minutes), uncalibrated: the served model wraps it in
     :class:`models.calibration.CalibratedWaitRegressor`."""
@@ -67,6 +89,7 @@ class WaitQuantileRegressor(LightGBMEstimator):
         early_stopping_rounds: int = hyperparams.EARLY_STOPPING_ROUNDS,
         relative_columns: tuple[str, ...] = (),
         keep_raw: bool = False,
+        median_bag: int = hyperparams.MEDIAN_BAG,
     ) -> None:
         super().__init__(
             n_estimators,
@@ -95,6 +118,8 @@ class WaitQuantileRegressor(LightGBMEstimator):
         # ``<column>__rel``) rather than instead of them: appointment waits are nearly the
         # same at every office, and for them a high level in minutes does come down.
         self.keep_raw = keep_raw
+        # Boosters of the p50 model, seeded apart, their outputs averaged (p10 and p90: one).
+        self.median_bag = median_bag
 
     def _base(self, X: pd.DataFrame) -> np.ndarray:
         """The starting level of each quantile (log1p minutes), shape (n, 3)."""
@@ -156,27 +181,31 @@ class WaitQuantileRegressor(LightGBMEstimator):
                 reference=data,
                 free_raw_data=True,
             )
-        boosters: list[lgb.Booster] = []
+        boosters: list[list[lgb.Booster]] = []
         for j, (target, label) in enumerate(zip(QUANTILE_TARGETS, labels, strict=True)):
-            params = self._target_params(target)
             if boosters:
                 data.set_label(label)
                 if self.base_columns:
                     data.set_init_score(np.ascontiguousarray(base[:, j]))
-            callbacks: list[Any] = []
             if valid is not None:
                 valid.set_label(val_labels[j])
                 if self.base_columns:
                     valid.set_init_score(np.ascontiguousarray(val_base[:, j]))
-                callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
-            booster = lgb.train(
-                params,
-                data,
-                num_boost_round=self.n_estimators,
-                valid_sets=[valid] if valid is not None else None,
-                callbacks=callbacks,
-            )
-            boosters.append(booster)
+            members = []
+            for params in self._member_params(target):
+                callbacks: list[Any] = []
+                if valid is not None:
+                    callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
+                members.append(
+                    lgb.train(
+                        params,
+                        data,
+                        num_boost_round=self.n_estimators,
+                        valid_sets=[valid] if valid is not None else None,
+                        callbacks=callbacks,
+                    )
+                )
+            boosters.append(members)
         return self._fitted(X, boosters)
 
     # --- the parts of fit that the distributed fit shares (models.dask_estimators) ------
@@ -195,6 +224,13 @@ class WaitQuantileRegressor(LightGBMEstimator):
             params["boost_from_average"] = False
         return params
 
+    def _member_params(self, target: str) -> list[dict[str, Any]]:
+        """The parameters of each booster of one quantile's model: ``median_bag`` seeds
+        for p50 (:func:`models.hyperparams.member_seed`), one for p10 and p90."""
+        params = self._target_params(target)
+        count = max(1, self.median_bag) if target == s.WAIT_P50 else 1
+        return [{**params, "seed": member_seed(self.random_state, i)} for i in range(count)]
+
     def _eval_targets(
         self, eval_set: tuple[pd.DataFrame, pd.DataFrame] | None
     ) -> tuple[pd.DataFrame, list[np.ndarray], np.ndarray] | None:
@@ -205,10 +241,11 @@ class WaitQuantileRegressor(LightGBMEstimator):
         labels = [log_label(y_val[c]).to_numpy() for c in QUANTILE_TARGETS]
         return X_val, labels, self._base(X_val)
 
-    def _fitted(self, X: Any, boosters: list[lgb.Booster]) -> Any:
-        """Keep the fitted boosters (each cut at its best round, if stopped early)."""
+    def _fitted(self, X: Any, boosters: list[list[lgb.Booster]]) -> Any:
+        """Keep the fitted boosters, per quantile its members (each cut at its best round,
+        if stopped early); ``best_rounds_`` are the first member's."""
         self.boosters_ = boosters
-        self.best_rounds_ = [b.best_iteration or b.current_iteration() for b in boosters]
+        self.best_rounds_ = [m[0].best_iteration or m[0].current_iteration() for m in boosters]
         self.feature_names_in_ = list(X.columns)
         return self
 
@@ -218,7 +255,9 @@ class WaitQuantileRegressor(LightGBMEstimator):
         check_fitted(self, "boosters_")
         base = self._base(X)
         trees = self._tree_input(X[self.feature_names_in_], base)
-        raw = np.column_stack([b.predict(trees) for b in self.boosters_])
+        raw = np.column_stack(
+            [np.mean([b.predict(trees) for b in members], axis=0) for members in self.boosters_]
+        )
         raw += base
         return sort_quantiles(raw)
 
@@ -227,11 +266,12 @@ class WaitQuantileRegressor(LightGBMEstimator):
         return np.clip(np.expm1(self.predict_log(X)), 0, None)
 
     def to_texts(self) -> dict[str, str]:
-        """LightGBM text of each quantile model."""
+        """LightGBM text of each booster, by :func:`member_name`."""
         check_fitted(self, "boosters_")
         return {
-            name: b.model_to_string()
-            for name, b in zip(QUANTILE_TARGETS, self.boosters_, strict=True)
+            member_name(name, i): b.model_to_string()
+            for name, members in zip(QUANTILE_TARGETS, self.boosters_, strict=True)
+            for i, b in enumerate(members)
         }
 
     @classmethod
@@ -251,7 +291,12 @@ class WaitQuantileRegressor(LightGBMEstimator):
             keep_raw=keep_raw,
         )
         model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
-        model.boosters_ = [lgb.Booster(model_str=texts[name]) for name in QUANTILE_TARGETS]
+        model.boosters_ = [
+            [lgb.Booster(model_str=texts[member_name(name, i)]) for i in range(members)]
+            for name in QUANTILE_TARGETS
+            for members in [member_count(texts, name)]
+        ]
+        model.median_bag = len(model.boosters_[1])
         model.feature_names_in_ = list(feature_names)
         return model
 

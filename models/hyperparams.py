@@ -20,6 +20,7 @@ __all__ = [
     "COLSAMPLE",
     "EARLY_STOPPING_ROUNDS",
     "LEARNING_RATE",
+    "MEDIAN_BAG",
     "MEDIAN_LOSS",
     "MIN_CHILD_SAMPLES",
     "NUM_LEAVES",
@@ -31,6 +32,7 @@ __all__ = [
     "LightGBMEstimator",
     "check_fitted",
     "lightgbm_params",
+    "member_seed",
     "train_booster",
 ]
 
@@ -46,6 +48,12 @@ REG_LAMBDA = 1.0  # L2 penalty on leaf values
 N_JOBS = 1
 RANDOM_STATE = 0
 MEDIAN_LOSS = "l1"  # the loss of the p50 wait model: "l1" (the hour's median) or "l2"
+# Boosters of the p50 wait model, each with its own seed (rows and features sampled
+# differently), their log1p outputs averaged: less of one fit's noise in the forecast.
+# One (no bag) by default: three were better at 9 of 14 simulator rows of the accuracy
+# suite but took one simulated year's training from about 100 to 141 s, over the
+# 120 s target (docs/accuracy.md, sixteenth session).
+MEDIAN_BAG = 1
 EARLY_STOPPING_ROUNDS = 20  # rounds without improvement on the eval set before stopping
 
 
@@ -96,6 +104,11 @@ def lightgbm_params(estimator: LightGBMEstimator, objective: str) -> dict[str, A
         "max_bin": 63,
         "verbosity": -1,
     }
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The LightGBM seed of member ``member`` of a bag of boosters (member 0: ``seed``)."""
+    return seed + 1000 * member
 
 
 def train_booster(

@@ -154,6 +154,7 @@ def fit_models(
         base_columns=base,
         relative_columns=relative,
         keep_raw=config.raw_levels,
+        median_bag=config.median_bag,
     )
     wait = CalibratedWaitRegressor(quantiles, early_stopping=config.early_stopping).fit(
         frame.loc[has_wait, features],

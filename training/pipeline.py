@@ -52,6 +52,7 @@ class TrainConfig:
     num_leaves: int = hyperparams.NUM_LEAVES
     min_child_samples: int = hyperparams.MIN_CHILD_SAMPLES
     median_loss: str = hyperparams.MEDIAN_LOSS
+    median_bag: int = hyperparams.MEDIAN_BAG  # p50 boosters averaged (models.estimators)
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     # Trailing windows of the level features (days), and the long weekday × hour window.
     level_windows: tuple[int, ...] = (7, 28, 56)

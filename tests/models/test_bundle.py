@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -44,6 +45,29 @@ def test_a_tampered_model_file_is_refused(tmp_path, forecaster):
     target.chmod(0o644)
     target.write_text(target.read_text().replace("leaf_value=", "leaf_value=1", 1))
     with pytest.raises(ModelIntegrityError, match=r"wait_p50\.txt"):
+        load_from_registry(registry)
+
+
+@pytest.fixture(scope="module")
+def bagged(offices, calendar):
+    tickets = toy_tickets(dt.date(2025, 7, 1), dt.date(2025, 9, 30), office_ids=("hz-xihu",))
+    config = dataclasses.replace(FAST, median_bag=2)
+    return fit_forecaster(prepare_data(tickets, None, offices, Calendars(calendar)), config)
+
+
+def test_a_bag_of_median_boosters_round_trips_and_each_file_is_checked(tmp_path, bagged):
+    forecaster = bagged.forecaster
+    assert [len(m) for m in forecaster.wait.estimator_.boosters_] == [1, 2, 1]
+    registry = ModelRegistry(tmp_path)
+    version = registry.publish(lambda d: save_bundle(forecaster, d), {})
+    registry.promote(version)
+    loaded = load_from_registry(registry)
+    a = forecaster.forecast(dt.date(2025, 10, 9), 5)
+    pd.testing.assert_frame_equal(a, loaded.forecast(dt.date(2025, 10, 9), 5))
+    target = tmp_path / "versions" / version / "wait_p50.1.txt"
+    target.chmod(0o644)
+    target.write_text(target.read_text().replace("leaf_value=", "leaf_value=1", 1))
+    with pytest.raises(ModelIntegrityError, match=r"wait_p50\.1\.txt"):
         load_from_registry(registry)
 
 

@@ -26,6 +26,7 @@ from models.estimators import (
     WaitQuantileRegressor,
     relative_name,
 )
+from models.hyperparams import member_seed
 
 
 def _frame(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -98,6 +99,34 @@ def test_texts_round_trip_gives_identical_predictions():
     texts = WaitQuantileRegressor.from_texts(quantiles.to_texts(), list(X.columns))
     again = CalibratedWaitRegressor.from_parts(texts, model.shift_, model.offsets_)
     np.testing.assert_array_equal(model.predict(X), again.predict(X))
+
+
+def test_the_median_model_is_a_bag_of_boosters_seeded_apart_and_averaged():
+    X, y = _frame(400)
+    bag = WaitQuantileRegressor(n_estimators=20, median_bag=3).fit(X, y)
+    assert [len(m) for m in bag.boosters_] == [1, 3, 1]
+    seeds = [b.params["seed"] for b in bag.boosters_[1]]
+    assert seeds == [member_seed(0, i) for i in range(3)] and len(set(seeds)) == 3
+    members = np.column_stack([b.predict(X) for b in bag.boosters_[1]])
+    assert not np.allclose(members[:, 0], members[:, 1])  # sampled apart, not copies
+    logs = bag.predict_log(X)
+    np.testing.assert_allclose(logs[:, 1], members.mean(axis=1))
+    one = WaitQuantileRegressor(n_estimators=20, median_bag=1).fit(X, y)
+    np.testing.assert_array_equal(one.boosters_[1][0].predict(X), members[:, 0])
+
+
+def test_a_bag_round_trips_through_texts_and_a_single_booster_still_loads():
+    X, y = _frame(300)
+    bag = WaitQuantileRegressor(n_estimators=20, median_bag=3).fit(X, y)
+    texts = bag.to_texts()
+    assert sorted(texts) == ["wait_p10", "wait_p50", "wait_p50.1", "wait_p50.2", "wait_p90"]
+    again = WaitQuantileRegressor.from_texts(texts, list(X.columns))
+    assert again.median_bag == 3
+    np.testing.assert_array_equal(bag.predict(X), again.predict(X))
+    older = {k: v for k, v in texts.items() if "." not in k}  # stored before the bags
+    alone = WaitQuantileRegressor.from_texts(older, list(X.columns))
+    assert [len(m) for m in alone.boosters_] == [1, 1, 1]
+    np.testing.assert_array_equal(alone.predict_log(X)[:, 1], bag.boosters_[1][0].predict(X))
 
 
 def test_conformal_offsets_reach_the_target_coverage_on_fresh_data():
@@ -224,7 +253,7 @@ def test_the_relative_levels_kept_beside_the_minutes_are_read_and_need_the_bundl
     model = WaitQuantileRegressor(
         n_estimators=30, base_columns=BASE, relative_columns=kept, keep_raw=True
     ).fit(X, y)
-    read = set(model.boosters_[1].feature_name())
+    read = set(model.boosters_[1][0].feature_name())
     assert {*kept, *(relative_name(c) for c in kept)} <= read
     texts, names = model.to_texts(), list(X.columns)
     back = WaitQuantileRegressor.from_texts(texts, names, BASE, model.base_fill_, kept, True)
