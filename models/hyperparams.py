@@ -51,8 +51,8 @@ MEDIAN_LOSS = "l1"  # the loss of the p50 wait model: "l1" (the hour's median) o
 # Boosters of the p50 wait model, each with its own seed (rows and features sampled
 # differently), their log1p outputs averaged: less of one fit's noise in the forecast.
 # One (no bag) by default: three were better at 9 of 14 simulator rows of the accuracy
-# suite but took one simulated year's training from about 100 to 141 s, over the
-# 120 s target (docs/accuracy.md, sixteenth session).
+# suite, but one simulated year's training took 123-141 s with them (102 s without),
+# over the 120 s target (docs/accuracy.md, sixteenth session).
 MEDIAN_BAG = 1
 EARLY_STOPPING_ROUNDS = 20  # rounds without improvement on the eval set before stopping
 
