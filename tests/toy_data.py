@@ -9,7 +9,7 @@ import pandas as pd
 
 from features import schema as s
 from features.calendar_cn import default_calendar
-from features.offices import load_offices
+from features.offices import Office, load_offices
 from training.pipeline import TrainConfig
 
 OFFICE_IDS = ("hz-city", "hz-xihu", "hz-qiantang")
@@ -60,3 +60,19 @@ def toy_tickets(
                             }
                         )
     return pd.DataFrame(rows)
+
+
+def californian_office(office_id: str = "ca-test") -> Office:
+    """An office inferred from data in California (US-CA holidays), open 08-17 on weekdays."""
+    week = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    return Office(
+        id=office_id,
+        name_zh="加州测试",
+        name_en="California test office",
+        mode=s.OfficeMode.DUAL_TRACK,
+        timezone="America/Los_Angeles",
+        sessions=week,  # type: ignore[arg-type]  # parsed by Office's validator
+        inferred=True,
+        country="US",
+        region="CA",
+    )

@@ -9,28 +9,13 @@ import pandas as pd
 from features import schema as s
 from features.build import _calendar_features
 from features.calendars import Calendars
-from features.offices import Office, OfficeRegistry, load_offices
-
-WEEK = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-
-
-def _abroad(office_id: str) -> Office:
-    return Office(
-        id=office_id,
-        name_zh=office_id,
-        name_en=office_id,
-        mode=s.OfficeMode.DUAL_TRACK,
-        timezone="America/Los_Angeles",
-        sessions=WEEK,
-        inferred=True,
-        country="US",
-        region="CA",
-    )
+from features.offices import OfficeRegistry, load_offices
+from tests.toy_data import californian_office
 
 
 def test_offices_of_one_calendar_share_it_and_never_read_another() -> None:
     hangzhou = list(load_offices())[:2]
-    offices = OfficeRegistry([*hangzhou, _abroad("ca-a"), _abroad("ca-b")])
+    offices = OfficeRegistry([*hangzhou, californian_office("ca-a"), californian_office("ca-b")])
     calendars = Calendars()
     # National Day week in China; in California, 1-7 October 2024 are ordinary days
     rows = [

@@ -8,22 +8,12 @@ import pandas as pd
 
 from features import schema as s
 from features.calendars import Calendars, LearnedDays
-from features.offices import Office, OfficeRegistry
+from features.offices import OfficeRegistry
 from serving.advice import AdviceContext, AdviceRequest, RowsSource, advise
 from serving.advice import best_times as best_times_of_rows
+from tests.toy_data import californian_office
 
-WEEK = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
-OFFICE = Office(
-    id="ca-test",
-    name_zh="加州测试",
-    name_en="California test office",
-    mode=s.OfficeMode.DUAL_TRACK,
-    timezone="America/Los_Angeles",
-    sessions=WEEK,
-    inferred=True,
-    country="US",
-    region="CA",
-)
+OFFICE = californian_office()
 MONDAY = dt.date(2024, 11, 25)  # Thanksgiving is Thursday 28 November, the day after too
 THANKSGIVING = dt.date(2024, 11, 28)
 FRIDAY = THANKSGIVING + dt.timedelta(days=1)  # "Day After Thanksgiving", a Californian one
