@@ -4,11 +4,12 @@
   LightGBM model on ``log1p`` of the hour's own p10, p50 and p90: p50 with the absolute
   loss (so it estimates the median of the hour's median wait; ``median_loss="l2"`` is a
   faster, slightly less accurate option), p10 and p90 with the squared loss (their
-  level is set by calibration). The p50 model is a bag of ``median_bag`` boosters seeded
-  apart, their outputs averaged. Quantiles never cross (sorted). The served model is
-  this one inside :class:`models.calibration.CalibratedWaitRegressor`, whose ``fit``
-  adds, on a *later* window, the median shift (with the squared loss) and the
-  split-conformal offsets that make p10–p90 hold 80 % of individual waits.
+  level is set by calibration). The p50 model may be a bag of ``median_bag`` boosters
+  seeded apart, their outputs averaged (one by default). Quantiles never cross
+  (sorted). The served model is this one inside
+  :class:`models.calibration.CalibratedWaitRegressor`, whose ``fit`` adds, on a *later*
+  window, the median shift (with the squared loss) and the split-conformal offsets that
+  make p10–p90 hold 80 % of individual waits.
 - :class:`CountRegressor`: expected arrivals per hour (Poisson loss).
 - :class:`ShareRegressor`: the chance of being called before closing (cross-entropy on
   the hour's called share, weighted by arrivals).
