@@ -292,10 +292,12 @@ class WaitQuantileRegressor(LightGBMEstimator):
             keep_raw=keep_raw,
         )
         model.base_fill_ = list(base_fill or [0.0] * len(QUANTILE_TARGETS))
-        model.boosters_ = [
-            [lgb.Booster(model_str=texts[member_name(name, i)]) for i in range(members)]
+        model.boosters_ = [  # each quantile's first booster is required, as ever
+            [
+                lgb.Booster(model_str=texts[member_name(name, i)])
+                for i in range(max(1, member_count(texts, name)))
+            ]
             for name in QUANTILE_TARGETS
-            for members in [member_count(texts, name)]
         ]
         model.median_bag = len(model.boosters_[1])
         model.feature_names_in_ = list(feature_names)

@@ -127,6 +127,10 @@ def test_a_bag_round_trips_through_texts_and_a_single_booster_still_loads():
     alone = WaitQuantileRegressor.from_texts(older, list(X.columns))
     assert [len(m) for m in alone.boosters_] == [1, 1, 1]
     np.testing.assert_array_equal(alone.predict_log(X)[:, 1], bag.boosters_[1][0].predict(X))
+    with pytest.raises(KeyError, match="wait_p50"):  # no first booster: not a model
+        WaitQuantileRegressor.from_texts(
+            {k: v for k, v in texts.items() if k != "wait_p50"}, list(X.columns)
+        )
 
 
 def test_conformal_offsets_reach_the_target_coverage_on_fresh_data():
