@@ -91,6 +91,8 @@ class WaitQuantileRegressor(LightGBMEstimator):
         relative_columns: tuple[str, ...] = (),
         keep_raw: bool = False,
         median_bag: int = hyperparams.MEDIAN_BAG,
+        range_learning_rate: float | None = hyperparams.RANGE_LEARNING_RATE,
+        bag_subsample: float = hyperparams.BAG_SUBSAMPLE,
     ) -> None:
         super().__init__(
             n_estimators,
@@ -121,6 +123,10 @@ class WaitQuantileRegressor(LightGBMEstimator):
         self.keep_raw = keep_raw
         # Boosters of the p50 model, seeded apart, their outputs averaged (p10 and p90: one).
         self.median_bag = median_bag
+        # The share of rows each tree of a bag's member sees (``subsample`` without a bag).
+        self.bag_subsample = bag_subsample
+        # The learning rate of the p10 and p90 models (None: ``learning_rate``).
+        self.range_learning_rate = range_learning_rate
 
     def _base(self, X: pd.DataFrame) -> np.ndarray:
         """The starting level of each quantile (log1p minutes), shape (n, 3)."""
@@ -219,17 +225,23 @@ class WaitQuantileRegressor(LightGBMEstimator):
 
     def _target_params(self, target: str) -> dict[str, Any]:
         """LightGBM parameters of one quantile's model: p50 with ``median_loss``, p10 and
-        p90 with the squared loss; from the base level (not the label's mean) if any."""
+        p90 with the squared loss at ``range_learning_rate``; from the base level (not the
+        label's mean) if any."""
         params = lightgbm_params(self, self.median_loss if target == s.WAIT_P50 else "l2")
+        if target != s.WAIT_P50 and self.range_learning_rate is not None:
+            params["learning_rate"] = self.range_learning_rate
         if self.base_columns:
             params["boost_from_average"] = False
         return params
 
     def _member_params(self, target: str) -> list[dict[str, Any]]:
         """The parameters of each booster of one quantile's model: ``median_bag`` seeds
-        for p50 (:func:`models.hyperparams.member_seed`), one for p10 and p90."""
+        for p50 (:func:`models.hyperparams.member_seed`), each tree of a member seeing
+        ``bag_subsample`` of the rows; one booster for p10 and p90."""
         params = self._target_params(target)
         count = max(1, self.median_bag) if target == s.WAIT_P50 else 1
+        if count > 1:
+            params = {**params, "bagging_fraction": self.bag_subsample, "bagging_freq": 1}
         return [{**params, "seed": member_seed(self.random_state, i)} for i in range(count)]
 
     def _eval_targets(

@@ -155,6 +155,8 @@ def fit_models(
         relative_columns=relative,
         keep_raw=config.raw_levels,
         median_bag=config.median_bag,
+        range_learning_rate=config.range_learning_rate,
+        bag_subsample=config.bag_subsample,
     )
     wait = CalibratedWaitRegressor(quantiles, early_stopping=config.early_stopping).fit(
         frame.loc[has_wait, features],

@@ -53,6 +53,8 @@ class TrainConfig:
     min_child_samples: int = hyperparams.MIN_CHILD_SAMPLES
     median_loss: str = hyperparams.MEDIAN_LOSS
     median_bag: int = hyperparams.MEDIAN_BAG  # p50 boosters averaged (models.estimators)
+    range_learning_rate: float | None = hyperparams.RANGE_LEARNING_RATE  # p10, p90 models
+    bag_subsample: float = hyperparams.BAG_SUBSAMPLE  # rows per tree of a bag's member
     booking_mask_share: float = 0.5  # share of origins trained as if bookings were unknown
     # Trailing windows of the level features (days), and the long weekday × hour window.
     level_windows: tuple[int, ...] = (7, 28, 56)
@@ -303,6 +305,8 @@ BEFORE_THE_OPTION = {
     "horizon_feature": True,
     "shrunk_cell": False,
     "shrunk_base": False,
+    "median_bag": 1,
+    "range_learning_rate": None,
 }
 
 

@@ -21,6 +21,7 @@ from models.calibration import (
 )
 from models.estimators import (
     MAX_WAIT_MINUTES,
+    QUANTILE_TARGETS,
     CountRegressor,
     ShareRegressor,
     WaitQuantileRegressor,
@@ -111,8 +112,26 @@ def test_the_median_model_is_a_bag_of_boosters_seeded_apart_and_averaged():
     assert not np.allclose(members[:, 0], members[:, 1])  # sampled apart, not copies
     logs = bag.predict_log(X)
     np.testing.assert_allclose(logs[:, 1], members.mean(axis=1))
-    one = WaitQuantileRegressor(n_estimators=20, median_bag=1).fit(X, y)
-    np.testing.assert_array_equal(one.boosters_[1][0].predict(X), members[:, 0])
+    # Member 0 is the lone booster that sees the bag's share of rows per tree.
+    one = WaitQuantileRegressor(n_estimators=20, median_bag=1, subsample=bag.bag_subsample)
+    np.testing.assert_array_equal(one.fit(X, y).boosters_[1][0].predict(X), members[:, 0])
+
+
+def test_bag_members_see_their_share_of_rows_and_the_range_learns_at_its_own_rate():
+    model = WaitQuantileRegressor(
+        learning_rate=0.05, subsample=0.8, median_bag=3, bag_subsample=0.3, range_learning_rate=0.2
+    )
+    members = {q: model._member_params(q) for q in QUANTILE_TARGETS}
+    assert [len(members[q]) for q in QUANTILE_TARGETS] == [1, 3, 1]
+    assert {p["bagging_fraction"] for p in members[s.WAIT_P50]} == {0.3}
+    assert all(p["bagging_freq"] == 1 for p in members[s.WAIT_P50])
+    assert {p["learning_rate"] for p in members[s.WAIT_P50]} == {0.05}
+    for q in (s.WAIT_P10, s.WAIT_P90):
+        assert members[q][0]["learning_rate"] == 0.2
+        assert members[q][0]["bagging_fraction"] == 0.8
+    alone = WaitQuantileRegressor(subsample=0.8, median_bag=1, range_learning_rate=None)
+    assert alone._member_params(s.WAIT_P50)[0]["bagging_fraction"] == 0.8
+    assert alone._member_params(s.WAIT_P90)[0]["learning_rate"] == alone.learning_rate
 
 
 def test_a_bag_round_trips_through_texts_and_a_single_booster_still_loads():
