@@ -305,7 +305,6 @@ BEFORE_THE_OPTION = {
     "horizon_feature": True,
     "shrunk_cell": False,
     "shrunk_base": False,
-    "median_bag": 1,
     "range_learning_rate": None,
 }
 
