@@ -306,6 +306,8 @@ BEFORE_THE_OPTION = {
     "shrunk_cell": False,
     "shrunk_base": False,
     "range_learning_rate": None,
+    # a bag stored before the option (median_bag > 1) had its members on SUBSAMPLE rows
+    "bag_subsample": hyperparams.SUBSAMPLE,
 }
 
 
