@@ -11,7 +11,8 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
 - with ``shrunk_cell``, each cell's p50 mean shrunk toward the queue-hour's weekday-pooled
   level as far as its noise outweighs its weekday's difference (empirical Bayes);
 - after a dated change (with ``change_cell``), each cell's p50 level since it (its own
-  mean, or with ``change_pooled`` the queue-hour's over every weekday, weekday-shaped);
+  mean, or with ``change_pooled`` the queue-hour's trimmed mean over every weekday,
+  weekday-shaped);
 - the mean of the last day with data;
 - per channel, the mean over every queue ("network") for each of ``level_windows`` days.
 """
@@ -38,6 +39,10 @@ from features.spec import (
 )
 
 DAY = "_day"  # the date as a day number, for fast window filters
+# Share of a queue-hour's days left out at each end of its level since a dated change:
+# a few weeks of days, some of them overloaded (waits of hours), whose plain mean lies
+# above the typical day the forecast is judged on (docs/accuracy.md, nineteenth session).
+CHANGE_TRIM = 0.1
 
 
 def with_day_numbers(hourly: pd.DataFrame) -> pd.DataFrame:
@@ -137,6 +142,19 @@ def _since_change(
     return _pooled_since_change(after, spec).set_index(cell_keys)
 
 
+def trimmed_mean(frame: pd.DataFrame, keys: list[str], column: str, trim: float) -> pd.Series:
+    """Per group of ``keys``: the mean of ``column`` without its ``floor(trim · n)`` lowest
+    and as many highest of its ``n`` values (the plain mean when that is 0; missing values
+    are left out first)."""
+    ordered = frame[frame[column].notna()].sort_values(column, kind="stable")
+    values = ordered.groupby(keys, observed=True)[column]
+    rank = values.cumcount().to_numpy()
+    count = values.transform("size").to_numpy()
+    cut = np.floor(trim * count)
+    kept = ordered[(rank >= cut) & (rank < count - cut)]
+    return kept.groupby(keys, observed=True)[column].mean()
+
+
 def _weekday_factor(hourly: pd.DataFrame) -> pd.DataFrame:
     """Per channel and weekday: the channel's p50 mean on the weekday over its mean
     (``_factor``; 1 where the channel's mean is 0)."""
@@ -149,10 +167,11 @@ def _weekday_factor(hourly: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pooled_since_change(after: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """Per queue, weekday and hour: the queue-hour's p50 mean over every weekday since the
-    change, times the channel's weekday mean since it over the channel's mean."""
+    """Per queue, weekday and hour: the queue-hour's p50 trimmed mean over every weekday
+    since the change (:data:`CHANGE_TRIM`), times the channel's weekday mean since it over
+    the channel's mean."""
     wait = s.WAIT_P50
-    hour = after.groupby([*s.QUEUE_KEYS, s.HOUR], observed=True)[wait].mean().reset_index()
+    hour = trimmed_mean(after, [*s.QUEUE_KEYS, s.HOUR], wait, CHANGE_TRIM).reset_index()
     cells = hour.merge(_weekday_factor(after), on=s.CHANNEL)
     cells[spec.since_change()] = cells[wait] * cells["_factor"]
     return cells[[*s.QUEUE_KEYS, WEEKDAY, s.HOUR, spec.since_change()]]

@@ -7,12 +7,15 @@ import datetime as dt
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import trim_mean
 
 from features import schema as s
 from features.build import build_features, training_targets
 from features.calendars import Calendars
 from features.events import Event, EventKind
+from features.levels import CHANGE_TRIM, trimmed_mean
 from models.baselines import HistoricalMean
 from tests.toy_data import FAST
 from training.pipeline import fit_forecaster, make_spec
@@ -31,14 +34,16 @@ def _features(data, calendar, change_age: int, country: str = "CN", pooled: bool
     return origin, change.start, targets, X
 
 
-def _mean(data, start: dt.date, end: dt.date, **match) -> float:
-    """The p50 mean of the hours in [start, end) whose columns (and ``weekday``) match."""
+def _mean(data, start: dt.date, end: dt.date, trim: float = 0.0, **match) -> float:
+    """The p50 mean (``trim`` of each end left out) of the hours in [start, end) whose
+    columns (and ``weekday``) match."""
     hourly = data.hourly
     weekday = np.array([d.weekday() for d in hourly[s.DATE]])
     keep = (hourly[s.DATE] >= start) & (hourly[s.DATE] < end)
     for column, value in match.items():
         keep &= (weekday if column == "weekday" else hourly[column]) == value
-    return float(hourly.loc[keep, s.WAIT_P50].mean())
+    values = hourly.loc[keep, s.WAIT_P50].dropna().to_numpy(float)
+    return float(trim_mean(values, trim))
 
 
 def _cell_mean(data, row, start: dt.date, end: dt.date) -> float:
@@ -65,8 +70,8 @@ def test_the_cell_since_a_change_reads_only_the_weeks_after_it(data, calendar):
 
 
 def test_the_pooled_level_since_a_change_is_the_hour_shaped_by_the_channels_weekday(data, calendar):
-    """Pooled: the queue-hour's mean over every weekday since the change, times the
-    channel's weekday mean since it over the channel's mean."""
+    """Pooled: the queue-hour's trimmed mean over every weekday since the change, times
+    the channel's weekday mean since it over the channel's mean."""
     origin, start, targets, X = _features(data, calendar, change_age=24, pooled=True)
     assert CELL not in X
     assert X[POOLED].notna().mean() > 0.9
@@ -76,6 +81,7 @@ def test_the_pooled_level_since_a_change_is_the_hour_shaped_by_the_channels_week
             data,
             start,
             origin,
+            CHANGE_TRIM,
             **{s.OFFICE_ID: row[s.OFFICE_ID], s.CHANNEL: row[s.CHANNEL], s.HOUR: row[s.HOUR]},
         )
         weekday = _mean(
@@ -83,6 +89,17 @@ def test_the_pooled_level_since_a_change_is_the_hour_shaped_by_the_channels_week
         )
         factor = weekday / _mean(data, start, origin, **{s.CHANNEL: row[s.CHANNEL]})
         assert X.iloc[i][POOLED] == pytest.approx(hour * factor)
+
+
+def test_the_level_since_a_change_leaves_out_a_tenth_of_each_end() -> None:
+    """A queue-hour's level since a change is a trimmed mean: of 20 days, the lowest and
+    the highest two do not count (one overloaded day of hours does not set the level);
+    with fewer than 10 days nothing is left out."""
+    waits = [5.0] * 8 + [6.0] * 8 + [0.0, 1.0, 240.0, 300.0]
+    frame = pd.DataFrame({"queue": ["a"] * 20 + ["b"] * 3, "wait": [*waits, 1.0, 2.0, 90.0]})
+    level = trimmed_mean(frame, ["queue"], "wait", CHANGE_TRIM)
+    assert level["a"] == pytest.approx(5.5)
+    assert level["b"] == pytest.approx(31.0)
 
 
 @pytest.mark.parametrize(("age", "country"), [(6, "CN"), (70, "CN"), (24, "US")])
