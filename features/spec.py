@@ -59,10 +59,10 @@ class FeatureSpec:
     # False in older models).
     change_cell: bool = False
     # ... and that level read with every weekday pooled: each queue-hour's p50 mean since
-    # the change, times its channel's weekday factor since it (the network's weekday mean
-    # over its mean). Five weeks after a change a weekday × hour cell holds five hours; the
-    # pooled hour holds five times as many, and the weekday's shape is the whole channel's
-    # (False in older models).
+    # the change (trimmed: features.levels.CHANGE_TRIM), times its channel's weekday factor
+    # since it (the network's weekday mean over its mean). Five weeks after a change a
+    # weekday × hour cell holds five hours; the pooled hour holds five times as many, and
+    # the weekday's shape is the whole channel's (False in older models).
     change_pooled: bool = False
     # The served historical mean's p50 per weekday × hour cell shrunk toward the
     # queue-hour's level over every weekday (times its channel's weekday factor), as far
