@@ -12,10 +12,11 @@ per channel and weight, so the range holds 80 % of outcomes whichever estimator 
 Each forecast row says which one answered (``estimator``: ``model``, ``historical_mean``
 or ``blend``).
 
-The historical mean that partners the model in a blend is the plain 8-week cell. Where
-the mean serves alone (``w = 0``), a channel that training found better served by the
-cells shrunk toward the weekday-pooled hour (``shrunk``, judged on the same held-out
-hours) is served those instead: a better mean alone, without moving any blend.
+The shares are chosen with the plain 8-week cell as the model's partner. Where the mean
+serves alone (``w = 0``), a channel that training found better served by the cells
+shrunk toward the weekday-pooled hour (``shrunk``, judged on the same held-out hours) is
+served those instead; and a channel whose blends training found no worse with those
+cells as the partner (``partner``) mixes the model with them at the same shares.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Blend:
         offsets: (lower, upper) log1p offsets per :func:`offset_key`, per channel and ``*``.
         notes: why a channel fell back to the baseline, if it did.
         shrunk: channels whose mean, where it serves alone, is the shrunk one.
+        partner: channels whose blends (a model share strictly between 0 and 1) mix the
+            model with the shrunk mean rather than the plain one.
     """
 
     weights: pd.DataFrame
@@ -67,6 +70,12 @@ class Blend:
     offsets: dict[str, tuple[float, float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     shrunk: list[str] = field(default_factory=list)
+    partner: list[str] = field(default_factory=list)
+
+    @property
+    def reads_shrunk(self) -> bool:
+        """Whether any served row takes the shrunk mean (alone or in a blend)."""
+        return bool(self.shrunk or self.partner)
 
     @classmethod
     def model_only(cls) -> Blend:
@@ -108,11 +117,13 @@ class Blend:
         shrunk_q: np.ndarray | None = None,
     ) -> np.ndarray:
         """``w · model + (1 − w) · mean`` per row (uncalibrated), the mean being the shrunk
-        one where it serves alone on a :attr:`shrunk` channel."""
+        one where it serves alone on a :attr:`shrunk` channel or in a blend on a
+        :attr:`partner` channel."""
         base = np.asarray(baseline_q, float)
-        if shrunk_q is not None and self.shrunk:
+        if shrunk_q is not None and self.reads_shrunk:
             alone = (weight <= 0.0) & np.isin(channels, self.shrunk)
-            base = np.where(alone[:, None], np.asarray(shrunk_q, float), base)
+            blended = (weight > 0.0) & (weight < 1.0) & np.isin(channels, self.partner)
+            base = np.where((alone | blended)[:, None], np.asarray(shrunk_q, float), base)
         return weight[:, None] * np.asarray(model_q, float) + (1 - weight[:, None]) * base
 
     def calibrate(self, q: np.ndarray, channels: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -138,6 +149,7 @@ class Blend:
             "offsets": {k: list(v) for k, v in self.offsets.items()},
             "notes": self.notes,
             "shrunk": self.shrunk,
+            "shrunk_partner": self.partner,
         }
 
     @classmethod
@@ -152,4 +164,5 @@ class Blend:
             },
             notes=list(data.get("notes", [])),
             shrunk=[str(c) for c in data.get("shrunk", [])],
+            partner=[str(c) for c in data.get("shrunk_partner", [])],
         )

@@ -83,7 +83,7 @@ class Forecaster:
         if self.baseline is None:
             return model_q, np.full(len(X), MODEL, dtype=object)
         plain = self.baseline.plain().predict(X)
-        shrunk = self.baseline.predict(X) if self.blend.shrunk else None
+        shrunk = self.baseline.predict(X) if self.blend.reads_shrunk else None
         return self.blend.combine(rows, model_q, plain, shrunk)
 
     def ceiling(self, rows: pd.DataFrame) -> np.ndarray:

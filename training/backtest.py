@@ -177,7 +177,8 @@ def _run(
         return empty, final
     hours = pd.concat(hour_frames, ignore_index=True)
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
-    blend, served = _choose(hours, data.outcomes, _before_young_change(hours, data))
+    unjudged = _before_young_change(hours, data)
+    blend, served = _choose(hours, data.outcomes, unjudged, config.shrunk_partner)
     hours = pd.concat([hours, served], ignore_index=True)
     if expected is not None and not expected.empty:
         hours = hours.merge(expected, on=keys, how="left")
@@ -206,9 +207,10 @@ def _before_young_change(hours: pd.DataFrame, data: TrainingData) -> pd.Series:
 
 
 def _choose(
-    hours: pd.DataFrame, outcomes: pd.DataFrame, unjudged: pd.Series
+    hours: pd.DataFrame, outcomes: pd.DataFrame, unjudged: pd.Series, partner: bool = True
 ) -> tuple[Blend, pd.DataFrame]:
-    """The served choice, and its leave-one-fold-out predictions as estimator ``served``.
+    """The served choice, and its leave-one-fold-out predictions as estimator ``served``;
+    with ``partner``, blends may take the shrunk mean as the model's partner.
 
     Hours of folds before a young dated change (``unjudged``, see
     :func:`_before_young_change`) do not judge; a queue none of whose hours judge is
@@ -221,7 +223,7 @@ def _choose(
     if wide.empty:
         blend, served = Blend(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]), {POOLED: 0.0}), None
     else:
-        blend, served = _choose_judged(wide, outcomes)
+        blend, served = _choose_judged(wide, outcomes, partner)
     if not out.empty:
         blend = _mean_for_unjudged(blend, wide, out, outcomes)
         for day in sorted(set(unjudged.dropna().dt.date)):
@@ -261,10 +263,12 @@ def _mean_for_unjudged(
     return blend
 
 
-def _choose_judged(wide: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, pd.DataFrame]:
+def _choose_judged(
+    wide: pd.DataFrame, outcomes: pd.DataFrame, partner: bool
+) -> tuple[Blend, pd.DataFrame]:
     """The choice on the judging hours, and its leave-one-fold-out predictions."""
     keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR]
-    served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys))
+    served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys), partner=partner)
     channel = served[s.CHANNEL].astype(str)
     forced = []
     for name in sorted(channel.unique()):
@@ -277,8 +281,8 @@ def _choose_judged(wide: pd.DataFrame, outcomes: pd.DataFrame) -> tuple[Blend, p
     if forced:
         wide = wide.assign(m_p10=_force(wide, forced, "p10"), m_p50=_force(wide, forced, "p50"))
         wide = wide.assign(m_p90=_force(wide, forced, "p90"))
-        served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys))
-    blend = choose_blend(wide, outcomes.merge(wide[keys], on=keys))
+        served = served_out_of_fold(wide, outcomes.merge(wide[keys], on=keys), partner=partner)
+    blend = choose_blend(wide, outcomes.merge(wide[keys], on=keys), partner=partner)
     for name in forced:
         blend.pooled[name] = 0.0
         mine = blend.weights[s.CHANNEL].astype(str) == name
@@ -307,6 +311,8 @@ def _choice_summary(blend: Blend) -> dict[str, Any]:
         "pooled": blend.pooled,
         # channels whose mean, where it serves alone, is the shrunk one (selection)
         "shrunk_mean_alone": list(blend.shrunk),
+        # channels whose blends mix the model with the shrunk mean (selection)
+        "shrunk_partner": list(blend.partner),
         "notes": blend.notes,
     }
 

@@ -86,9 +86,12 @@ class TrainConfig:
     change_cell: bool = True  # each cell's mean since a dated change (FeatureSpec)
     change_pooled: bool = True  # ... read with the weekdays pooled (FeatureSpec)
     # The served mean's cells shrunk toward the hour (FeatureSpec), served where the mean
-    # serves alone; the blends keep the plain mean (training.selection: shrunk_channels).
+    # serves alone (training.selection: shrunk_channels) ...
     shrunk_cell: bool = True
     shrunk_base: bool = True  # ... and the p50 wait model starts from it (FeatureSpec)
+    # ... and a channel's blends mix the model with it rather than the plain mean, unless
+    # the backtest shows the plain partner better (training.selection: partner_channels).
+    shrunk_partner: bool = True
     last_year_min_days: int = 456
     seed: int = hyperparams.RANDOM_STATE  # LightGBM's, and the sampling and booking mask's
     n_jobs: int = hyperparams.N_JOBS  # threads per LightGBM fit
@@ -305,6 +308,7 @@ BEFORE_THE_OPTION = {
     "horizon_feature": True,
     "shrunk_cell": False,
     "shrunk_base": False,
+    "shrunk_partner": False,
     "range_learning_rate": None,
     # a bag stored before the option (median_bag > 1) had its members on SUBSAMPLE rows
     "bag_subsample": hyperparams.SUBSAMPLE,

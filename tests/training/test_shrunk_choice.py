@@ -1,6 +1,7 @@
-"""The shrunk historical mean serves only where the mean serves alone, and only on a
-channel whose held-out hours show it better than the plain mean; the blends keep the
-plain mean as the model's partner."""
+"""The shrunk historical mean serves where the mean serves alone, on a channel whose
+held-out hours show it better than the plain mean, and partners the model in a channel's
+blends unless those hours show the plain partner better; the shares are always chosen
+against the plain mean."""
 
 from __future__ import annotations
 
@@ -134,3 +135,68 @@ def test_the_plain_twin_reads_the_cell_with_the_same_fallbacks() -> None:
     assert served.predict(X)[0, 1] == 14.0 and plain.predict(X)[0, 1] == 10.0
     np.testing.assert_allclose(served.predict(X)[1], plain.predict(X)[1])  # fallbacks
     assert plain.fallbacks() == served.fallbacks()
+
+
+def test_a_blend_takes_the_shrunk_mean_as_partner_when_it_is_the_better_one() -> None:
+    # a model as noisy as the plain mean: the two blended half and half win
+    wide = _wide({"mid": 5.0, "good": 1.0}, shrunk_noise=2.0)
+    blend = choose_weights(wide)
+    weights = dict(zip(blend.weights[s.OFFICE_ID], blend.weights["weight"], strict=True))
+    assert 0.0 < weights["mid"] < 1.0 and weights["good"] == 1.0
+    assert blend.partner == [WALK_IN]
+    # the shares are those chosen against the plain mean; the option off keeps the plain
+    alone = choose_weights(wide, partner=False)
+    assert alone.partner == []
+    pd.testing.assert_frame_equal(blend.weights, alone.weights)
+    # scored out of fold, the blended queue mixes the model with the shrunk p50
+    keys = [*s.QUEUE_KEYS, s.DATE, s.HOUR, ORIGIN]
+    served = served_out_of_fold(wide, _outcomes(wide)).merge(wide, on=keys)
+    mid = (served[s.OFFICE_ID] == "mid").to_numpy()
+    w = served.loc[mid, "weight"]  # each fold's share, chosen on the other folds
+    assert ((w > 0) & (w < 1)).all()
+    expected = w * served.loc[mid, "m_p50"] + (1 - w) * served.loc[mid, "s_p50"]
+    np.testing.assert_allclose(served.loc[mid, s.P50], expected)
+    np.testing.assert_allclose(served.loc[~mid, s.P50], served.loc[~mid, "m_p50"])
+    # ... and with the option off (a version trained before it), the plain one
+    plain = served_out_of_fold(wide, _outcomes(wide), partner=False).merge(wide, on=keys)
+    w = plain.loc[mid, "weight"]
+    expected = w * plain.loc[mid, "m_p50"] + (1 - w) * plain.loc[mid, "b_p50"]
+    np.testing.assert_allclose(plain.loc[mid, s.P50], expected)
+
+
+def test_an_evidently_worse_shrunk_partner_or_one_that_lost_the_latest_fold_is_not_taken() -> None:
+    assert choose_weights(_wide({"mid": 5.0}, shrunk_noise=9.0)).partner == []
+    assert choose_weights(_wide({"mid": 5.0}, shrunk_noise=[1.0, 1.0, 12.0])).partner == []
+    assert choose_weights(_wide({"mid": 5.0}, shrunk_noise=[12.0, 1.0, 1.0])).partner == [WALK_IN]
+
+
+def test_the_partner_mixes_only_the_blended_rows_of_its_channels() -> None:
+    blend = Blend(pd.DataFrame(columns=[*s.QUEUE_KEYS, "weight"]), partner=[WALK_IN])
+    channels = np.array([WALK_IN, WALK_IN, WALK_IN, "appointment"])
+    weight = np.array([0.0, 0.5, 1.0, 0.5])
+    model, plain, shrunk = (np.full((4, 3), v) for v in (10.0, 20.0, 30.0))
+    mixed = blend.mix(channels, weight, model, plain, shrunk)
+    np.testing.assert_allclose(mixed[:, 1], [20.0, 20.0, 10.0, 15.0])
+    assert blend.reads_shrunk and not Blend.model_only().reads_shrunk
+    again = Blend.from_dict(blend.to_dict())
+    assert again.partner == [WALK_IN]
+    older = {k: v for k, v in blend.to_dict().items() if k != "shrunk_partner"}
+    assert Blend.from_dict(older).partner == []
+
+
+def test_a_partner_a_hair_behind_on_the_latest_fold_is_still_taken() -> None:
+    # the shrunk mean is the plain one but for a little noise on the latest fold: behind
+    # there by a hair, not by evidence — the incumbent stays (a one-fold coin toss)
+    wide = _wide({"mid": 5.0}, shrunk_noise=5.0)
+    latest = (wide[ORIGIN] == max(ORIGINS)).to_numpy()
+    jitter = np.random.default_rng(3).normal(0, 0.3, latest.sum())
+    wide["s_p50"] = wide["b_p50"]
+    wide.loc[latest, "s_p50"] += jitter
+    actual = wide[s.WAIT_P50]
+    weight = choose_weights(wide).weight_of(wide)
+    assert ((weight > 0) & (weight < 1)).all()
+    model, rest = weight * wide["m_p50"], 1 - weight
+    with_shrunk = (model + rest * wide["s_p50"] - actual).abs()
+    behind = with_shrunk - (model + rest * wide["b_p50"] - actual).abs()
+    assert behind[latest].mean() > 0
+    assert choose_weights(wide).partner == [WALK_IN]
