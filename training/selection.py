@@ -140,34 +140,15 @@ def shrunk_channels(blend: Blend, wide: pd.DataFrame) -> list[str]:
     noisy held-out hours the gain it brings (1–5 % of the error against the hour's actual
     median) seldom clears a standard error either way.
     """
-    if SHRUNK_Q[1] not in wide or wide[SHRUNK_Q[1]].equals(wide[BASE_Q[1]]):
-        return []
-    alone = blend.weight_of(wide) <= 0.0
-    actual = wide[s.WAIT_P50].to_numpy(float)
-    difference = pd.Series(
-        np.abs(wide[SHRUNK_Q[1]].to_numpy(float) - actual)
-        - np.abs(wide[BASE_Q[1]].to_numpy(float) - actual),
-        index=wide.index,
-    )
-    channel = wide[s.CHANNEL].astype(str).to_numpy()
-    origins = wide[ORIGIN].to_numpy()
-    latest = origins == origins.max()
-    when = wide[[s.DATE, ORIGIN]]
-    chosen = []
-    for name in np.unique(channel[alone]):
-        mine = alone & (channel == name)
-        if difference[mine & latest].mean() > 0:
-            continue  # it lost the fold nearest the forecast
-        if not _evident(-difference[mine], when, CHANNEL_Z):
-            chosen.append(str(name))
-    return chosen
+    weight = blend.weight_of(wide)
+    return _kept_shrunk(wide, weight, weight <= 0.0, evident_latest=False)
 
 
 def partner_channels(blend: Blend, wide: pd.DataFrame) -> list[str]:
     """The channels whose blends take the shrunk mean as the model's partner: on the hours
     of the queues that ``blend`` serves a share strictly between 0 and 1, the blend with
-    the blend with the shrunk mean is not worse than the blend with the plain one by the
-    channel's standard errors of their daily difference, overall or on the latest fold.
+    the shrunk mean is not worse than the blend with the plain one by the channel's
+    standard errors of their daily difference, overall or on the latest fold.
 
     The shares themselves are chosen against the plain mean (:func:`choose_weights`); this
     only swaps the partner at those shares, with the shrunk mean as the incumbent for the
@@ -177,12 +158,21 @@ def partner_channels(blend: Blend, wide: pd.DataFrame) -> list[str]:
     nineteenth session's measurements in docs/accuracy.md), and the sign of such a
     difference on one fold is a coin toss.
     """
+    weight = blend.weight_of(wide)
+    return _kept_shrunk(wide, weight, (weight > 0.0) & (weight < 1.0), evident_latest=True)
+
+
+def _kept_shrunk(
+    wide: pd.DataFrame, weight: np.ndarray, rows: np.ndarray, evident_latest: bool
+) -> list[str]:
+    """The channels of ``rows`` on which serving the shrunk mean in place of the plain one,
+    at the model shares ``weight``, is kept: it did not lose the latest fold (by any
+    margin, or with ``evident_latest`` by the channel's standard errors on that fold's
+    days) and the plain mean does not beat it overall by the channel's evidence."""
     if SHRUNK_Q[1] not in wide or wide[SHRUNK_Q[1]].equals(wide[BASE_Q[1]]):
         return []
-    weight = blend.weight_of(wide)
-    blended = (weight > 0.0) & (weight < 1.0)
     actual = wide[s.WAIT_P50].to_numpy(float)
-    model = weight * wide[MODEL_Q[1]].to_numpy(float)
+    model = np.where(weight > 0.0, weight * wide[MODEL_Q[1]].to_numpy(float), 0.0)
     rest = 1 - weight
     difference = pd.Series(
         np.abs(model + rest * wide[SHRUNK_Q[1]].to_numpy(float) - actual)
@@ -194,11 +184,13 @@ def partner_channels(blend: Blend, wide: pd.DataFrame) -> list[str]:
     latest = origins == origins.max()
     when = wide[[s.DATE, ORIGIN]]
     chosen = []
-    for name in np.unique(channel[blended]):
-        mine = blended & (channel == name)
-        if _evident(-difference[mine & latest], when, CHANNEL_Z):
-            continue  # it evidently lost the fold nearest the forecast
-        if not _evident(-difference[mine], when, CHANNEL_Z):
+    for name in np.unique(channel[rows]):
+        mine = rows & (channel == name)
+        if evident_latest:
+            lost = _evident(-difference[mine & latest], when, CHANNEL_Z)
+        else:
+            lost = bool(difference[mine & latest].mean() > 0)
+        if not lost and not _evident(-difference[mine], when, CHANNEL_Z):
             chosen.append(str(name))
     return chosen
 
