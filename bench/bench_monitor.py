@@ -98,7 +98,9 @@ def train(log: pd.DataFrame, offices: OfficeRegistry, registry: Path) -> str:
     return version
 
 
-def show(state: ServingState, day: dt.date, hour: int, shown: set) -> None:
+def show(
+    state: ServingState, day: dt.date, hour: int, shown: set[tuple[tuple[str, str, str], dt.date]]
+) -> None:
     """Print, once per switch, the first hour the server serves from it."""
     cube = state.require_model().cube
     for switch in cube.switches:
@@ -171,7 +173,7 @@ def run(root: Path) -> int:
         "--out",
         str(root / "monitor"),
     ]
-    day, output, shown = MONTH_START, "", set()
+    day, output, shown = MONTH_START, "", set[tuple[tuple[str, str, str], dt.date]]()
     while day <= MONTH_END:
         for hour in range(8, 18):  # the server's watch, at every hour the offices may open
             clock.at = dt.datetime.combine(day, dt.time(hour, 5)) - dt.timedelta(hours=8)

@@ -104,7 +104,7 @@ def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> bool:
     with running_server(
         registry,
         folder / "keys.log",
-        **env,
+        **env,  # type: ignore[arg-type]
         WAITCAST_RATE_LIMIT_PER_MINUTE="1200",
         WAITCAST_RATE_LIMIT_BURST="200",
     ) as server:
@@ -125,7 +125,7 @@ def restart(registry: Path, folder: Path, env: dict[str, str]) -> bool:
         "windows_open": 2,
         "observed_at": hangzhou_now().isoformat(timespec="seconds"),
     }
-    with running_server(registry, log, **env) as server:
+    with running_server(registry, log, **env) as server:  # type: ignore[arg-type]
         put = httpx.put(
             f"{server.url}/v1/offices/hz-city/queue-state", json=state, headers=auth(), timeout=30
         )
@@ -151,7 +151,7 @@ def ready_version(server: Server) -> tuple[str, str]:
 
 def every_worker(server: Server, workers: int, version: str, limit: float = 120) -> float:
     """Seconds until ``workers`` distinct workers have answered ``version``."""
-    started, seen = time.monotonic(), set()
+    started, seen = time.monotonic(), set[str]()
     while len(seen) < workers:
         if time.monotonic() - started > limit:
             raise SystemExit(f"not every worker served {version} within {limit:.0f} s")
@@ -163,7 +163,7 @@ def every_worker(server: Server, workers: int, version: str, limit: float = 120)
 
 
 def promotion(registry: Path, folder: Path, env: dict[str, str], trials: int) -> bool:
-    with running_server(registry, folder / "workers.log", args=("--workers", "2"), **env) as server:
+    with running_server(registry, folder / "workers.log", args=("--workers", "2"), **env) as server:  # type: ignore[arg-type]
         every_worker(server, 2, "v0001")
         timings = []
         for trial in range(trials):

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import psutil
 
@@ -76,7 +77,15 @@ print(len(cube.offices), cube.forecast_calls, round(load, 2), round(first * 1e6,
 """
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+class Measured(TypedDict):
+    """What :func:`run_measured` found."""
+
+    seconds: float
+    peak_gb: float
+    stdout: str
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run ``command``; its wall time, peak memory of its process tree (GB) and output."""
     started = time.perf_counter()
     process = subprocess.Popen(

@@ -78,7 +78,9 @@ def test_a_queue_worse_than_the_baseline_is_switched_and_back(
     switches = switches_from_json(open_store(url).document(SWITCHES))
     assert [w.queue for w in switches] == [("hz-xihu", "walk_in", "general")]
     assert switches[0].cells  # the values the workers will serve
-    figures = json.loads(open_store(url).document(ACCURACY))["figures"]
+    accuracy = open_store(url).document(ACCURACY)
+    assert accuracy is not None
+    figures = json.loads(accuracy)["figures"]
     city = next(f for f in figures if f["office_id"] == "hz-city" and f["window_days"] == 7)
     assert city["mae_served"] == 0.0 and city["ratio"] == 0.0
     assert (tmp_path / "m" / "monitor.png").stat().st_size > 10_000

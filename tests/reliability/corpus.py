@@ -142,6 +142,11 @@ def _edited(frame: pd.DataFrame, rows: list[int], **columns: Callable[[pd.Series
     return out
 
 
+def _always(value: str) -> Callable[[pd.Series], str]:
+    """A column maker giving ``value`` whatever the row."""
+    return lambda r: value
+
+
 def _walk_in_called(frame: pd.DataFrame, n: int, offset: int = 0) -> list[int]:
     called = (frame[s.CHANNEL] == "walk_in") & (frame[s.CALLED_AT] != "")
     return [int(i) for i in np.flatnonzero(called)[offset : offset + n]]
@@ -220,7 +225,7 @@ def broken_observations(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, in
         *_edited(frame, [4], windows_open=lambda r: "2.5"),
     ]
     for k, wait in enumerate(waits):
-        rows.extend(_edited(frame, [10 + k], wait_minutes=lambda r, w=wait: w))
+        rows.extend(_edited(frame, [10 + k], wait_minutes=_always(wait)))
     counts = {"missing_value": 1, "unknown_channel": 1, "unparsable_time": 1, "bad_number": 2}
     for reason in waits.values():
         counts[reason] = counts.get(reason, 0) + 1

@@ -43,7 +43,7 @@ def _as_text(path: Path) -> str:
 def personal_data_in(texts: dict[str, str], planted: Iterable[str]) -> list[str]:
     """``"where: value"`` for each planted value found in ``texts`` (empty: none found)."""
     values = set(planted)
-    found = []
+    found: list[str] = []
     for where, text in texts.items():
         seen = {m.group(1) for m in _ID_WINDOWS.finditer(text)}
         for run in _CHINESE.findall(text):

@@ -273,7 +273,8 @@ def test_reloading_under_load_fails_no_request(
         ("POST", "/v1/advice", {"office_id": "hz-city"}),
         ("GET", "/health/ready", None),
     ]
-    stop, statuses, versions, errors = threading.Event(), Counter[int](), Counter[str](), []
+    errors: list[str] = []
+    stop, statuses, versions = threading.Event(), Counter[int](), Counter[str]()
     threads = [
         threading.Thread(
             target=_hammer, args=(server, paths[k:] + paths[:k], stop, statuses, versions, errors)

@@ -41,7 +41,9 @@ def test_a_short_mixed_load_fails_no_request(base_registry: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "left out of the mix" not in run.stdout
     assert re.search(r"^errors\s+: 0 \(target 0\)  PASS$", run.stdout, re.MULTILINE), run.stdout
-    requests = int(re.search(r"measured run\s+:\s+[\d.]+ s, (\d+) requests", run.stdout)[1])
+    measured = re.search(r"measured run\s+:\s+[\d.]+ s, (\d+) requests", run.stdout)
+    assert measured, run.stdout
+    requests = int(measured[1])
     assert requests > 100
     assert re.search(r"latency\s+: p50 +[\d.]+ ms   p99 +[\d.]+ ms", run.stdout)
     assert "server RSS" in run.stdout

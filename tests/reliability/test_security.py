@@ -89,7 +89,7 @@ def test_admin_routes_refuse_a_missing_token(
 )
 def test_admin_routes_refuse_a_wrong_token(app_client: TestClient, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}".encode()}
-    answer = app_client.post("/v1/admin/reload", headers=headers)  # type: ignore[arg-type]
+    answer = app_client.post("/v1/admin/reload", headers=headers)
     assert answer.status_code in (401, 403)
     assert_clean_error(answer, answer.status_code)
 

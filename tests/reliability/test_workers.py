@@ -90,7 +90,7 @@ def from_every_worker(
 ) -> dict[str, float]:
     """Ask ``path`` on new connections until each of ``workers`` workers has answered so
     that ``check`` holds; the seconds at which each did, first time."""
-    started, seen = time.monotonic(), {}
+    started, seen = time.monotonic(), dict[str, float]()
     lock = threading.Lock()
 
     def poll() -> None:
@@ -126,7 +126,7 @@ def test_a_queue_state_survives_a_restart(
     open_registry: Path, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "server.log"
-    with running_server(open_registry, log, **env) as server:
+    with running_server(open_registry, log, **env) as server:  # type: ignore[arg-type]
         posted = post_state(server)
         assert fresh_get(server, "/v1/offices/hz-city/now").json()["source"] == "live"
         port = server.port
@@ -150,7 +150,11 @@ def test_two_workers_share_state_and_limits_and_follow_promotions(
     ).split()[-1]
     partner = {"X-API-Key": key}  # the partner's own bucket: anonymous ones stay unspent
     with running_server(
-        open_registry, tmp_path / "server.log", args=("--workers", "2"), **env, **limits
+        open_registry,
+        tmp_path / "server.log",
+        args=("--workers", "2"),
+        **env,  # type: ignore[arg-type]
+        **limits,  # type: ignore[arg-type]
     ) as server:
         from_every_worker(server, "/health/ready", 2, lambda a: a.status_code == 200)
         # one queue state, answered live by both workers

@@ -6,6 +6,7 @@ import datetime as dt
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,11 +102,11 @@ def context(
 def ask(
     rows: pd.DataFrame, lead: float = 3.0, knobs: AdviceSettings | None = None, **request: object
 ) -> Advice:
-    values: dict[str, object] = {"office_id": "hz-city", "today": TODAY, **request}
+    values: dict[str, Any] = {"office_id": "hz-city", "today": TODAY, **request}
     leads = {o.id: lead for o in OFFICES if o.takes_appointments}
     return advise(
         AdviceRequest(**values),
-        context(leads, knobs),  # type: ignore[arg-type]
+        context(leads, knobs),
         RowsSource(rows),
     )
 
@@ -145,7 +146,8 @@ def test_the_last_day_to_apply_is_a_day_the_office_opens() -> None:
         assert option.last_day_to_apply is not None
         assert option.date <= option.last_day_to_apply <= dt.date(2027, 2, 10)
         assert office.sessions_for(CAL.day(option.last_day_to_apply))
-    assert ask(ROWS, lead=30.0, travel_date=TODAY + dt.timedelta(days=20)).deadline.moved is False
+    later = ask(ROWS, lead=30.0, travel_date=TODAY + dt.timedelta(days=20)).deadline
+    assert later is not None and later.moved is False
 
 
 # --- the decision -------------------------------------------------------------------------

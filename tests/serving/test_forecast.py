@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,11 +34,14 @@ def test_the_cube_is_built_once_at_load_and_requests_are_lookups(
 ) -> None:
     model = state_of(client).require_model()
     assert model.cube.forecast_calls == 1 and model.cube.start == TODAY
-    calls = []
+    calls: list[tuple[Any, ...]] = []
     original = Forecaster.forecast
-    monkeypatch.setattr(
-        Forecaster, "forecast", lambda self, *a, **k: calls.append(a) or original(self, *a, **k)
-    )
+
+    def counted(self: Forecaster, *a: Any, **k: Any) -> Any:
+        calls.append(a)
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(Forecaster, "forecast", counted)
     for offset in range(60):
         for channel in ({}, {"channel": "walk_in"}):
             answer = get(client, "hz-city", TODAY + dt.timedelta(days=offset), **channel)

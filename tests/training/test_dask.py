@@ -154,7 +154,7 @@ def test_the_dask_wait_model_starts_from_the_base_level_and_stops_early_like_the
     targets = ["wait_p10", "wait_p50", "wait_p90"]
     base = tuple(spec.historical_mean(t) for t in targets)
     relative = tuple(spec.wait_level_names)  # the trees read the wait levels relative to it
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "median_loss": "l1",
         "base_columns": base,
         "relative_columns": relative,
