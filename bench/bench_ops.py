@@ -104,9 +104,11 @@ def partner_keys(registry: Path, folder: Path, env: dict[str, str]) -> bool:
     with running_server(
         registry,
         folder / "keys.log",
-        **env,  # type: ignore[arg-type]
-        WAITCAST_RATE_LIMIT_PER_MINUTE="1200",
-        WAITCAST_RATE_LIMIT_BURST="200",
+        env={
+            **env,
+            "WAITCAST_RATE_LIMIT_PER_MINUTE": "1200",
+            "WAITCAST_RATE_LIMIT_BURST": "200",
+        },
     ) as server:
         for label, headers in (("anonymous", {}), ("partner key", {"X-API-Key": key})):
             started = time.monotonic()
@@ -125,14 +127,14 @@ def restart(registry: Path, folder: Path, env: dict[str, str]) -> bool:
         "windows_open": 2,
         "observed_at": hangzhou_now().isoformat(timespec="seconds"),
     }
-    with running_server(registry, log, **env) as server:  # type: ignore[arg-type]
+    with running_server(registry, log, env=env) as server:
         put = httpx.put(
             f"{server.url}/v1/offices/hz-city/queue-state", json=state, headers=auth(), timeout=30
         )
         put.raise_for_status()
         port = server.port
     stopped = time.monotonic()
-    with running_server(registry, log, port=port, **env) as server:
+    with running_server(registry, log, port=port, env=env) as server:
         back = time.monotonic() - stopped
         now = httpx.get(f"{server.url}/v1/offices/hz-city/now", timeout=30).json()
     survived = now["source"] == "live" and now["live"]["observed_at"] == put.json()["observed_at"]
@@ -163,7 +165,9 @@ def every_worker(server: Server, workers: int, version: str, limit: float = 120)
 
 
 def promotion(registry: Path, folder: Path, env: dict[str, str], trials: int) -> bool:
-    with running_server(registry, folder / "workers.log", args=("--workers", "2"), **env) as server:  # type: ignore[arg-type]
+    with running_server(
+        registry, folder / "workers.log", args=("--workers", "2"), env=env
+    ) as server:
         every_worker(server, 2, "v0001")
         timings = []
         for trial in range(trials):

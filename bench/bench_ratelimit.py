@@ -110,7 +110,7 @@ def limit_cost(
             redis_url = stack.enter_context(redis_server(folder)) if on_redis else None
             store_env = {"WAITCAST_STATE_URL": redis_url} if redis_url else {}
             servers[label] = stack.enter_context(
-                running_server(registry, folder / "cost.log", **env, **limits, **store_env)  # type: ignore[arg-type]
+                running_server(registry, folder / "cost.log", env={**env, **limits, **store_env})
             )
             load(servers[label].port, paths, 2, 200_000, tool)  # warm-up
         for _ in range(rounds):

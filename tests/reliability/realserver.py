@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,12 +49,16 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    registry: Path, log: Path, args: Sequence[str] = (), port: int | None = None, **env: str
+    registry: Path,
+    log: Path,
+    args: Sequence[str] = (),
+    port: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """``waitcast serve`` on 127.0.0.1 with the test token (production settings), until ready.
 
-    Extra ``WAITCAST_*`` settings come as keyword arguments (the rate limit is off unless
-    given), extra options of ``waitcast serve`` (``--workers 2``) as ``args``.
+    Extra ``WAITCAST_*`` settings come in ``env`` (the rate limit is off unless given),
+    extra options of ``waitcast serve`` (``--workers 2``) as ``args``.
     """
     port = port or free_port()
     environment = {
@@ -62,7 +66,7 @@ def running_server(
         "WAITCAST_ENV": "production",
         "WAITCAST_ADMIN_TOKEN": TOKEN,
         "WAITCAST_RATE_LIMIT_PER_MINUTE": "0",
-        **env,
+        **(env or {}),
     }
     with log.open("ab") as sink:
         process = subprocess.Popen(

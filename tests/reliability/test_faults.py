@@ -254,7 +254,9 @@ def _hammer(
 def server(registry: Path, tmp_path: Path) -> Iterator[Server]:
     """A real server switched by the admin reload alone: no registry watch, which would
     load each published version itself (and make a reload meanwhile a 409)."""
-    with running_server(registry, tmp_path / "server.log", WAITCAST_WATCH_SECONDS="0") as running:
+    with running_server(
+        registry, tmp_path / "server.log", env={"WAITCAST_WATCH_SECONDS": "0"}
+    ) as running:
         yield running
 
 

@@ -126,12 +126,12 @@ def test_a_queue_state_survives_a_restart(
     open_registry: Path, tmp_path: Path, env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "server.log"
-    with running_server(open_registry, log, **env) as server:  # type: ignore[arg-type]
+    with running_server(open_registry, log, env=env) as server:
         posted = post_state(server)
         assert fresh_get(server, "/v1/offices/hz-city/now").json()["source"] == "live"
         port = server.port
     stopped = time.monotonic()
-    with running_server(open_registry, log, port=port, **env) as server:
+    with running_server(open_registry, log, port=port, env=env) as server:
         back = time.monotonic() - stopped
         now = fresh_get(server, "/v1/offices/hz-city/now").json()
     assert now["source"] == "live", now
@@ -153,8 +153,7 @@ def test_two_workers_share_state_and_limits_and_follow_promotions(
         open_registry,
         tmp_path / "server.log",
         args=("--workers", "2"),
-        **env,  # type: ignore[arg-type]
-        **limits,  # type: ignore[arg-type]
+        env={**env, **limits},
     ) as server:
         from_every_worker(server, "/health/ready", 2, lambda a: a.status_code == 200)
         # one queue state, answered live by both workers
