@@ -35,7 +35,7 @@ from features.calendar_base import WorkCalendar
 from features.calendars import Calendars
 from features.events import EventKind
 from features.last_year import last_year_features
-from features.levels import level_keys, origin_levels, with_day_numbers
+from features.levels import LevelCache, level_keys, origin_levels, with_day_numbers
 from features.offices import OfficeRegistry
 from features.spec import (
     BREAK_FEATURES,
@@ -80,6 +80,7 @@ def build_features(
     bookings: pd.DataFrame | None = None,
     network: pd.DataFrame | None = None,
     factors: pd.DataFrame | None = None,
+    levels: LevelCache | None = None,
 ) -> pd.DataFrame:
     """The model matrix for target rows (queue keys, date, hour, origin).
 
@@ -92,6 +93,9 @@ def build_features(
             partition of a distributed fit), those of the whole table.
         factors: likewise, the channels' weekday factors of the whole table
             (:func:`features.levels.weekday_factors`, read by the served mean's shrunk cells).
+        levels: the levels of origins already computed on a table of which ``hourly`` is a
+            cut before a date (a training run's, :class:`features.levels.LevelCache`);
+            not with ``factors``.
     """
     targets = targets.reset_index(drop=True)
     if targets.empty:
@@ -101,9 +105,14 @@ def build_features(
     # The levels of every origin, stacked with the origin as a key, then one merge each.
     stacked: dict[str, list[pd.DataFrame]] = {}
     countries = {o.id: o.country for o in offices}
+    if levels is not None and factors is not None:
+        raise ValueError("levels are of a whole table, factors of a partition: pass one")
     for origin in sorted(set(targets[ORIGIN])):
         factor = None if factors is None else factors[factors[ORIGIN] == origin]
-        for name, frame in origin_levels(history, origin, spec, countries, factor).items():
+        at_origin = levels.get(origin, spec) if levels is not None else None
+        if at_origin is None:
+            at_origin = origin_levels(history, origin, spec, countries, factor)
+        for name, frame in at_origin.items():
             stacked.setdefault(name, []).append(frame.assign(**{ORIGIN: origin}))
     X = targets.assign(**{WEEKDAY: np.array([d.weekday() for d in targets[s.DATE]], dtype="int8")})
     if network is not None:

@@ -20,7 +20,8 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def origin_levels(
     spec: FeatureSpec,
     countries: Mapping[str, str] | None = None,
     factors: pd.DataFrame | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> Levels:
     """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
 
     ``hourly`` must carry day numbers (:func:`with_day_numbers`); ``countries`` maps
@@ -120,6 +121,55 @@ def origin_levels(
     day.columns = [spec.last_day(c) for c in day.columns]
     out["last_day"] = day.reset_index()
     return out
+
+
+Levels = dict[str, pd.DataFrame]  # what origin_levels returns, by level_keys' names
+
+
+@dataclass(frozen=True)
+class LevelCache:
+    """The trailing levels of one hourly table at many origins, each computed once.
+
+    A training run fits the served model and every backtest fold on cuts of one hourly
+    table (each before its own date), at origins most of which they share: the folds lie
+    whole weeks apart, like the training origins. The levels at an origin read only the
+    rows before it, the same in every cut that reaches the origin, so each origin's are
+    computed once and read by every fit (:func:`features.build.build_features`).
+    ``signature`` is the :meth:`FeatureSpec.level_signature` they were computed with: a
+    spec with another one gets none of them.
+    """
+
+    signature: tuple[object, ...]
+    by_origin: Mapping[dt.date, Levels]
+
+    def get(self, origin: dt.date, spec: FeatureSpec) -> Levels | None:
+        """The levels at ``origin`` for ``spec``, if computed."""
+        if spec.level_signature() != self.signature:
+            return None
+        return self.by_origin.get(origin)
+
+    @staticmethod
+    def merged(caches: Iterable[LevelCache]) -> LevelCache | None:
+        """One cache of several computed with the same spec (None for none)."""
+        caches = list(caches)
+        if not caches:
+            return None
+        by_origin = {o: v for cache in caches for o, v in cache.by_origin.items()}
+        return LevelCache(caches[0].signature, by_origin)
+
+
+def level_cache(
+    hourly: pd.DataFrame,
+    origins: Iterable[dt.date],
+    spec: FeatureSpec,
+    countries: Mapping[str, str],
+) -> LevelCache:
+    """:func:`origin_levels` of ``hourly`` (without day numbers) at each of ``origins``."""
+    origins = sorted(set(origins))
+    first = origins[0] - dt.timedelta(days=spec.history_days) if origins else dt.date.max
+    history = with_day_numbers(hourly[hourly[s.DATE] >= first])
+    levels = {o: origin_levels(history, o, spec, countries) for o in origins}
+    return LevelCache(spec.level_signature(), levels)
 
 
 def _since_change(

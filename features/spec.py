@@ -90,6 +90,21 @@ class FeatureSpec:
         days = max(7 * self.cell_weeks, 7 * self.long_cell_weeks, *self.level_windows)
         return days + (LAST_YEAR_DAYS + 7 * self.cell_weeks if self.last_year else 0)
 
+    def level_signature(self) -> tuple[object, ...]:
+        """Everything the trailing levels at an origin depend on besides the hourly rows
+        before it (:func:`features.levels.origin_levels`; the days read beyond the longest
+        window, ``last_year``'s, change none of them)."""
+        return (
+            self.cell_weeks,
+            self.long_cell_weeks,
+            self.level_windows,
+            self.robust_base,
+            self.shrunk_cell,
+            self.change_cell,
+            self.change_pooled,
+            self.events,
+        )
+
     # --- names of the trailing levels (one method per kind) ------------------------------
     def cell(self, target: str, weeks: int | None = None) -> str:
         """Mean of the queue's weekday × hour cell over ``weeks`` (default cell_weeks)."""

@@ -29,6 +29,7 @@ from features import schema as s
 from features.build import build_features, training_targets
 from features.dataset import TrainingData
 from features.events import latest_changes
+from features.levels import LevelCache
 from features.spec import HORIZON, MIN_CHANGE_DAYS, ORIGIN, FeatureSpec
 from models.baselines import HistoricalMean, SeasonalNaive
 from models.blend import POOLED, Blend
@@ -45,7 +46,13 @@ from training.metrics import (
     compute_metrics,
     empty_metrics,
 )
-from training.pipeline import MIN_HISTORY_DAYS, FitResult, TrainConfig, fit_forecaster
+from training.pipeline import (
+    MIN_HISTORY_DAYS,
+    FitResult,
+    TrainConfig,
+    fit_forecaster,
+    shared_levels,
+)
 from training.selection import (
     BASE_Q,
     MODEL_Q,
@@ -156,9 +163,11 @@ def _run(
     final_fit: bool,
 ) -> tuple[BacktestResult, FitResult | None]:
     origins, horizon = plan_origins(data, n_origins, config.horizon_days)
+    untils: list[dt.date | None] = [None] if final_fit else []
+    levels = shared_levels(data, config, [*untils, *origins])
     # The final fit (the longest job) goes first, so that it starts at once.
-    jobs = [delayed(fit_forecaster)(data, config)] if final_fit else []
-    jobs += [delayed(_fold)(data, config, origin, horizon) for origin in origins]
+    jobs = [delayed(fit_forecaster)(data, config, levels=levels)] if final_fit else []
+    jobs += [delayed(_fold)(data, config, origin, horizon, levels) for origin in origins]
     hour_frames: list[pd.DataFrame] = []
     final: FitResult | None = None
     runner = Parallel(n_jobs=max(1, min(config.parallel_folds, len(jobs))), return_as="generator")
@@ -318,19 +327,23 @@ def _choice_summary(blend: Blend) -> dict[str, Any]:
 
 
 def _fold(
-    data: TrainingData, config: TrainConfig, origin: dt.date, horizon: int
+    data: TrainingData,
+    config: TrainConfig,
+    origin: dt.date,
+    horizon: int,
+    levels: LevelCache | None = None,
 ) -> list[pd.DataFrame]:
     """Refit before ``origin`` and predict its window with the model and the baselines."""
     rows = training_targets(data.hourly, [origin], horizon, need_outcomes=True)
     if rows.empty:
         return []
-    fit = fit_forecaster(data, config, until=origin, waits_only=True)
+    fit = fit_forecaster(data, config, until=origin, waits_only=True, levels=levels)
     forecaster = fit.forecaster
     # No book of the coming weeks: the forecast is served without one (no input carries
     # it), so the held-out hours are judged as they will be served.
-    X = build_features(rows, data.hourly, data.calendars, data.offices, forecaster.spec)
-    predictions = {MODEL: forecaster.wait.predict(X)}
     spec = forecaster.spec
+    X = build_features(rows, data.hourly, data.calendars, data.offices, spec, levels=levels)
+    predictions = {MODEL: forecaster.wait.predict(X)}
     served = HistoricalMean.served(spec).fit(fit.calibration_X, fit.calibration_y)
     predictions[HISTORICAL_MEAN] = served.plain().predict(X)  # the model's judge and partner
     if served.shrunk_column:  # the mean alone, shrunk (where training chooses it)

@@ -25,6 +25,7 @@ from features import schema as s
 from features.build import build_features
 from features.calendars import Calendars
 from features.errors import UnusableInputError
+from features.levels import LevelCache
 from features.offices import OfficeRegistry
 from features.spec import ORIGIN, FeatureSpec
 from models.calibration import CalibratedWaitRegressor, CalibrationWindow
@@ -90,17 +91,21 @@ def training_frame(
     share: float | None = None,
     network: pd.DataFrame | None = None,
     factors: pd.DataFrame | None = None,
+    levels: LevelCache | None = None,
 ) -> pd.DataFrame:
     """The model matrix of the target rows at ``origins``, with their targets.
 
     Columns: ``spec.feature_names``, then :data:`TARGET_COLUMNS` as :func:`target` names.
     Rows are :func:`training.sampling.bounded_targets` (``max_rows``, ``seed`` and
     ``share`` are its own); the booked count of masked origins is unknown (NaN).
-    ``network`` and ``factors`` are :func:`features.build.build_features`' own (a
-    partition of offices passes the network levels and weekday factors of the whole table).
+    ``network``, ``factors`` and ``levels`` are :func:`features.build.build_features`' own (a
+    partition of offices passes the network levels and weekday factors of the whole table;
+    a training run, the levels its fits share).
     """
     rows = bounded_targets(hourly, origins, config.horizon_days, max_rows, seed, share)
-    frame = build_features(rows, hourly, calendars, offices, spec, bookings, network, factors)
+    frame = build_features(
+        rows, hourly, calendars, offices, spec, bookings, network, factors, levels
+    )
     if spec.use_bookings and config.booking_mask_share > 0:
         masked = rows[ORIGIN].map(lambda d: masked_origin(d, config)).to_numpy()
         frame.loc[masked, s.BOOKED] = np.nan

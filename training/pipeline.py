@@ -24,12 +24,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from features import schema as s
 from features.bookings import lead_days
 from features.build import build_features, training_targets
 from features.dataset import TrainingData
 from features.errors import UnusableInputError
+from features.levels import LevelCache, level_cache
 from features.spec import ORIGIN, FeatureSpec
 from models import hyperparams
 from models.calibration import CalibrationWindow
@@ -182,20 +184,22 @@ def fit_forecaster(
     until: dt.date | None = None,
     *,
     waits_only: bool = False,
+    levels: LevelCache | None = None,
 ) -> FitResult:
     """Fit on data dated before ``until`` (default: all data).
 
     The engine (``config.engine``) swaps only where the training frame is built and which
     estimator classes fit; the recipe is :mod:`training.fitting`'s. ``waits_only`` (a
     backtest fold, which judges only the waits) leaves out the expected arrivals and the
-    chance of being called; the wait models are the same either way.
+    chance of being called; the wait models are the same either way. ``levels`` are the
+    levels the fits of one training run share (:func:`shared_levels`; local engine).
     """
     plan = _plan(data, config, until)
     if config.engine == "dask":  # issue 14: features per office partition, lightgbm.dask
         from training.dask_fit import DASK, distributed_frame
 
         frame = distributed_frame(data, plan, config)
-        return _finish(data, config, plan, frame, DASK, waits_only)
+        return _finish(data, config, plan, frame, DASK, waits_only, levels)
     frame = training_frame(
         plan.train_hourly,
         data.bookings,
@@ -206,8 +210,9 @@ def fit_forecaster(
         config,
         max_rows=config.max_fit_rows,  # issue 14: at most max_fit_rows target rows
         seed=config.seed,
+        levels=levels,
     )
-    return _finish(data, config, plan, frame, LOCAL, waits_only)
+    return _finish(data, config, plan, frame, LOCAL, waits_only, levels)
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,46 @@ def _plan(data: TrainingData, config: TrainConfig, until: dt.date | None) -> Fit
     return FitPlan(until, spec, hourly, calibration_start, sorted(origins))
 
 
+# The levels a training run's fits share are kept when at most this many rows (about
+# 200 bytes each): a city's year holds ~100,000; a country's would hold tens of millions,
+# and each fit computes its own instead (as every fit held them all at once).
+SHARED_LEVEL_ROWS = 5_000_000
+
+
+def shared_levels(
+    data: TrainingData, config: TrainConfig, untils: list[dt.date | None]
+) -> LevelCache | None:
+    """The levels that fits before each of ``untils`` (None: all data) and their
+    forecasts at each ``until`` read, computed once (``config.parallel_folds`` processes
+    share the origins) — or None with the dask engine or past :data:`SHARED_LEVEL_ROWS`.
+
+    Folds whole weeks apart share nearly every training origin: without this each fit
+    computes the levels of all of its origins again, most of a small fit's time.
+    """
+    if config.engine != "local" or not untils:
+        return None
+    origins: set[dt.date] = set()
+    spec = None
+    for until in untils:
+        try:
+            plan = _plan(data, config, until)
+        except UnusableInputError:
+            continue
+        spec = spec or plan.spec
+        origins |= {*plan.origins, plan.calibration_start}
+        if until is not None:  # a backtest fold's forecast
+            origins.add(until)
+    last_week = data.hourly[data.hourly[s.DATE] > data.end - dt.timedelta(days=7)]
+    if spec is None or len(last_week) * len(origins) > SHARED_LEVEL_ROWS:
+        return None
+    countries = {office.id: office.country for office in data.offices}
+    ordered = sorted(origins)
+    n_jobs = max(1, min(config.parallel_folds, len(ordered)))
+    chunks = [ordered[i::n_jobs] for i in range(n_jobs)]
+    jobs = (delayed(level_cache)(data.hourly, chunk, spec, countries) for chunk in chunks)
+    return LevelCache.merged(Parallel(n_jobs=n_jobs)(jobs))
+
+
 def _finish(
     data: TrainingData,
     config: TrainConfig,
@@ -256,6 +301,7 @@ def _finish(
     frame: Any,
     estimators: Estimators,
     waits_only: bool,
+    levels: LevelCache | None,
 ) -> FitResult:
     """Fit the models on ``frame``, calibrate them on the calibration window, and wrap."""
     spec, hourly, until = plan.spec, plan.hourly, plan.until
@@ -266,7 +312,7 @@ def _finish(
         need_outcomes=True,
     )
     # as served: without the book of the coming weeks (see training.backtest._fold)
-    cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec)
+    cal_X = build_features(cal_rows, hourly, data.calendars, data.offices, spec, levels=levels)
     calibration = CalibrationWindow(cal_X, cal_rows, data.outcomes)
     wait, arrivals, called = fit_models(
         frame, calibration, spec, config, estimators, waits_only=waits_only
