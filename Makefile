@@ -61,7 +61,7 @@ test: $(STAMP) browser redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

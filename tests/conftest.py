@@ -45,3 +45,16 @@ def real_data_path(name: str) -> Path:
 def real_data() -> Callable[[str], Path]:
     """``real_data(name)``: the path of a shared real-data file, or the test is skipped."""
     return real_data_path
+
+
+@pytest.fixture
+def small_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``waitcast train``, ``retrain`` and ``evaluate`` run in this process fit small models
+    (20 trees, one backtest fold at a time): for the tests of a command's flow, files and
+    messages, not of a model's accuracy (``tests/training`` and ``bench/`` judge that)."""
+    from cli import evaluate, train
+    from training.pipeline import TrainConfig
+
+    small = TrainConfig(n_estimators=20, learning_rate=0.15, num_leaves=15, parallel_folds=1)
+    monkeypatch.setattr(train, "TrainConfig", lambda: small)
+    monkeypatch.setattr(evaluate, "TrainConfig", lambda: small)

@@ -17,6 +17,8 @@ from tests.factories import write_table
 from tests.toy_data import toy_tickets
 from training.promotion import Decision
 
+pytestmark = pytest.mark.usefixtures("small_training")  # the flow, not the model
+
 
 def _argv(tmp_path: Path) -> list[str]:
     return [

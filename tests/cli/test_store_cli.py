@@ -12,6 +12,8 @@ from cli.main import main
 from tests.factories import write_table
 from tests.toy_data import toy_tickets
 
+pytestmark = pytest.mark.usefixtures("small_training")  # the flow, not the model
+
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:

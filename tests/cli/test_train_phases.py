@@ -12,6 +12,8 @@ from features.calendar_cn import default_calendar
 from features.offices import OfficeRegistry, load_offices
 from training.simulate import simulate
 
+pytestmark = pytest.mark.usefixtures("small_training")  # the flow, not the model
+
 
 def test_train_prints_each_phase_on_any_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

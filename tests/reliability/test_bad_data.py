@@ -25,6 +25,7 @@ from models.registry import ModelRegistry
 from tests.reliability.corpus import Case, Counts, base_tickets, corpus
 from tests.reliability.leaks import file_texts, personal_data_in
 
+pytestmark = pytest.mark.usefixtures("small_training")  # the flow, not the model
 CASES = corpus()
 BY_NAME = {case.name: case for case in CASES}
 ALL_REASONS = {

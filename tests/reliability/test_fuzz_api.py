@@ -35,7 +35,7 @@ from tests.serving.support import (
     settings_for,
 )
 
-MAX_EXAMPLES = 60  # per operation and generation mode
+MAX_EXAMPLES = 30  # per operation and generation mode
 FUZZ_ROOT = Path(tempfile.mkdtemp(prefix="waitcast-fuzz-"))
 atexit.register(shutil.rmtree, FUZZ_ROOT, ignore_errors=True)
 FUZZ_REGISTRY = FUZZ_ROOT / "registry"  # filled with the trained model before any request

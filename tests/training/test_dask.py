@@ -87,9 +87,9 @@ def cluster() -> Iterator[object]:
 def test_the_dask_backtest_is_within_3_percent_of_the_local_one(
     data: TrainingData, calendar: ChinaCalendar, cluster: object
 ) -> None:
-    local = run_backtest(data, FAST, 2).metrics
+    local = run_backtest(data, FAST, 1).metrics
     config = dataclasses.replace(FAST, engine="dask", parallel_folds=1)
-    remote = run_backtest(data, config, 2).metrics
+    remote = run_backtest(data, config, 1).metrics
     for channel, by_estimator in local["by_channel"].items():
         for metric in ("mae_p50", "pinball", "coverage"):
             ours, theirs = by_estimator["model"][metric], remote["by_channel"][channel]["model"]
@@ -182,6 +182,7 @@ def test_the_dask_wait_model_starts_from_the_base_level_and_stops_early_like_the
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("small_training")  # the engine's flow, not the model
 def test_waitcast_train_from_a_store_on_a_local_dask_cluster(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -192,7 +193,7 @@ def test_waitcast_train_from_a_store_on_a_local_dask_cluster(
         == 0
     )
     argv = ["train", "--store", str(store), "--registry", str(registry), "--origins", "1"]
-    assert main([*argv, "--engine", "dask", "--workers", "2"]) == 0
+    assert main([*argv, "--engine", "dask", "--workers", "1"]) == 0  # 2: the cluster fixture
     assert "v0001: promoted" in capsys.readouterr().out
     metadata = json.loads((registry / "versions" / "v0001" / "metadata.json").read_text())
     assert metadata["train_config"]["engine"] == "dask"
