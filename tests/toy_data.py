@@ -13,7 +13,9 @@ from features.offices import Office, load_offices
 from training.pipeline import TrainConfig
 
 OFFICE_IDS = ("hz-city", "hz-xihu", "hz-qiantang")
-FAST = TrainConfig(n_estimators=40, learning_rate=0.1, min_child_samples=20, parallel_folds=1)
+FAST = TrainConfig(
+    n_estimators=40, learning_rate=0.1, min_child_samples=20, parallel_folds=1, max_train_days=56
+)
 
 
 def toy_tickets(

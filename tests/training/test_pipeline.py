@@ -89,7 +89,7 @@ def test_same_data_same_seed_same_model(data, calendar, fitted):
     a = fitted.forecaster.forecast(dt.date(2025, 11, 3), 3)
     b = again.forecaster.forecast(dt.date(2025, 11, 3), 3)
     np.testing.assert_allclose(a[s.P50], b[s.P50])
-    other = fit_forecaster(data, dataclasses.replace(FAST, n_estimators=5))
+    other = fit_forecaster(data, dataclasses.replace(FAST, learning_rate=0.3, num_leaves=5))
     c = other.forecaster.forecast(dt.date(2025, 11, 3), 3)
     assert not np.allclose(a[s.P50], c[s.P50])
 
