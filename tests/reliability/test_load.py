@@ -1,6 +1,6 @@
 """A short run of the load bench (``bench/bench_load.py``) against the small model.
 
-The 60-second, 100-connection run is the bench's (``make bench``); here 5 seconds at 20
+The 60-second, 100-connection run is the bench's (``make bench``); here 3 seconds at 20
 connections check that the mix of forecast, now, advice and best-times requests on a real
 uvicorn worker fails no request and that the bench reports its figures.
 """
@@ -26,9 +26,9 @@ def test_a_short_mixed_load_fails_no_request(base_registry: Path) -> None:
             "--registry",
             str(base_registry),
             "--seconds",
-            "5",
+            "3",
             "--warmup",
-            "2",
+            "1",
             "--connections",
             "20",
         ],
