@@ -104,7 +104,7 @@ def build_features(
     history = with_day_numbers(hourly[hourly[s.DATE] >= first])
     # The levels of every origin, stacked with the origin as a key, then one merge each.
     stacked: dict[str, list[pd.DataFrame]] = {}
-    countries = {o.id: o.country for o in offices}
+    countries = offices.countries()
     if levels is not None and factors is not None:
         raise ValueError("levels are of a whole table, factors of a partition: pass one")
     for origin in sorted(set(targets[ORIGIN])):
@@ -212,7 +212,7 @@ def _trends(X: pd.DataFrame, spec: FeatureSpec) -> dict[str, np.ndarray]:
 
 def _event_features(X: pd.DataFrame, offices: OfficeRegistry, spec: FeatureSpec) -> pd.DataFrame:
     """Inside a surge; days since the last change at the target date and at the origin."""
-    country = X[s.OFFICE_ID].astype(str).map({o.id: o.country for o in offices}).to_numpy()
+    country = X[s.OFFICE_ID].astype(str).map(offices.countries()).to_numpy()
     day = np.array([d.toordinal() for d in X[s.DATE]])
     origin = np.array([d.toordinal() for d in X[ORIGIN]])
     surge = np.zeros(len(X), dtype=bool)

@@ -126,7 +126,7 @@ def _valid(rows: pd.DataFrame, offices: OfficeRegistry, spec: FeatureSpec) -> np
     first = rows["_origin"].to_numpy() - WEEKS_52 - 7 * spec.cell_weeks
     last = rows["_ly"].to_numpy() + 7
     valid = last < rows["_origin"].to_numpy()
-    country = rows[s.OFFICE_ID].astype(str).map({o.id: o.country for o in offices}).to_numpy()
+    country = rows[s.OFFICE_ID].astype(str).map(offices.countries()).to_numpy()
     for event in spec.events:
         start = event.start.toordinal()
         mine = country == event.country

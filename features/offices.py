@@ -194,6 +194,10 @@ class OfficeRegistry:
     def __contains__(self, office_id: object) -> bool:
         return office_id in self._by_id
 
+    def countries(self) -> dict[str, str]:
+        """Each office's country, by office id."""
+        return {office.id: office.country for office in self._by_id.values()}
+
     @property
     def ids(self) -> list[str]:
         """Office ids in registry order."""

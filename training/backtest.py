@@ -208,7 +208,7 @@ def _before_young_change(hours: pd.DataFrame, data: TrainingData) -> pd.Series:
     there has not shown it can forecast it."""
     origin = data.end + dt.timedelta(days=1)
     starts = latest_changes(data.events, origin, 0, 7 * YOUNG_CHANGE_WEEKS)
-    country = {office.id: office.country for office in data.offices}
+    country = data.offices.countries()
     start = hours[s.OFFICE_ID].astype(str).map(lambda o: starts.get(country.get(o, "")))
     start = pd.to_datetime(start)
     settled = start + pd.Timedelta(days=MIN_CHANGE_DAYS)

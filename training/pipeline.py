@@ -279,14 +279,15 @@ def shared_levels(
             plan = _plan(data, config, until)
         except UnusableInputError:
             continue
-        spec = spec or plan.spec
+        if spec is None:
+            spec = plan.spec
         origins |= {*plan.origins, plan.calibration_start}
         if until is not None:  # a backtest fold's forecast
             origins.add(until)
     last_week = data.hourly[data.hourly[s.DATE] > data.end - dt.timedelta(days=7)]
     if spec is None or len(last_week) * len(origins) > SHARED_LEVEL_ROWS:
         return None
-    countries = {office.id: office.country for office in data.offices}
+    countries = data.offices.countries()
     ordered = sorted(origins)
     n_jobs = max(1, min(config.parallel_folds, len(ordered)))
     chunks = [ordered[i::n_jobs] for i in range(n_jobs)]
