@@ -15,6 +15,11 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
   weekday-shaped);
 - the mean of the last day with data;
 - per channel, the mean over every queue ("network") for each of ``level_windows`` days.
+
+A training run computes them at every origin of every fit, so they are sums over integer
+group numbers (``np.bincount``) that :func:`with_day_numbers` gives each row once per
+table, not a pandas groupby per level: the same means (pandas sums in another order, so
+they may differ in the last bit; ``tests/features/test_levels.py``) at a tenth of the cost.
 """
 
 from __future__ import annotations
@@ -22,10 +27,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
-from pandas.api.typing import DataFrameGroupBy
+from pandas.api.extensions import ExtensionArray
 
 from features import schema as s
 from features.events import latest_changes
@@ -39,7 +45,11 @@ from features.spec import (
     FeatureSpec,
 )
 
+Column: TypeAlias = ExtensionArray  # a frame column's values (``Series.array``)
 DAY = "_day"  # the date as a day number, for fast window filters
+# Each row's group numbers (in the order of their keys): its queue, queue × hour of day,
+# queue × weekday × hour ("cell") and channel.
+QUEUE_NO, QUEUE_HOUR_NO, CELL_NO, CHANNEL_NO = "_queue", "_queue_hour", "_cell", "_channel"
 # Share of a queue-hour's days left out at each end of its level since a dated change:
 # a few weeks of days, some of them overloaded (waits of hours), whose plain mean lies
 # above the typical day the forecast is judged on (docs/accuracy.md, nineteenth session).
@@ -47,9 +57,131 @@ CHANGE_TRIM = 0.1
 
 
 def with_day_numbers(hourly: pd.DataFrame) -> pd.DataFrame:
-    """The hourly table with an integer day number and the weekday (0 = Monday)."""
+    """The hourly table with an integer day number, the weekday (0 = Monday) and each row's
+    group numbers (:data:`QUEUE_NO`, :data:`QUEUE_HOUR_NO`, :data:`CELL_NO`,
+    :data:`CHANNEL_NO`)."""
     day = np.fromiter((d.toordinal() for d in hourly[s.DATE]), dtype=np.int64, count=len(hourly))
-    return hourly.assign(**{DAY: day, WEEKDAY: ((day - 1) % 7).astype("int8")})
+    weekday = (day - 1) % 7
+    queue = _numbers(hourly, list(s.QUEUE_KEYS))
+    hour = hourly[s.HOUR].to_numpy(dtype=np.int64)
+    return hourly.assign(
+        **{
+            DAY: day,
+            WEEKDAY: weekday.astype("int8"),
+            QUEUE_NO: queue,
+            QUEUE_HOUR_NO: _compact(queue * 24 + hour),
+            CELL_NO: _compact((queue * 7 + weekday) * 24 + hour),
+            CHANNEL_NO: _numbers(hourly, [s.CHANNEL]),
+        }
+    )
+
+
+def _numbers(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Each row's group number by ``keys``, in the keys' order."""
+    groups = frame.groupby(keys, sort=True, observed=True, dropna=False).ngroup()
+    return groups.to_numpy(dtype=np.int64)
+
+
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """The codes renumbered 0, 1, … in their order."""
+    return np.unique(codes, return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Groups:
+    """Some rows of a table by a group-number column: each group with rows, in number order.
+
+    ``ids`` are the rows' numbers, ``present`` the numbers with rows (ascending), ``rows``
+    one row of each present group (its position in the table), to read its keys from."""
+
+    ids: np.ndarray
+    size: int
+    present: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, numbers: np.ndarray, rows: np.ndarray) -> _Groups:
+        """The groups of the table's rows at positions ``rows``, by their ``numbers`` (a
+        group-number column of the whole table)."""
+        ids = numbers[rows]
+        size = int(ids.max()) + 1 if len(ids) else 0
+        where = np.zeros(size, dtype=np.int64)
+        where[ids] = rows  # any row of a group: they share its keys
+        present = np.flatnonzero(np.bincount(ids, minlength=size))
+        return cls(ids, size, present, where[present])
+
+    def keys(self, table: pd.DataFrame, keys: list[str]) -> dict[str, Column]:
+        """Each group's keys, in number order."""
+        return _taken(table, keys, self.rows)
+
+    def sums(self, weights: np.ndarray) -> np.ndarray:
+        return np.bincount(self.ids, weights=weights, minlength=self.size)[self.present]
+
+    def counts(self, used: np.ndarray) -> np.ndarray:
+        return self.sums(used.astype(float))
+
+    def means(self, values: np.ndarray, used: np.ndarray | None = None) -> np.ndarray:
+        """Per group, each column's mean of its values that are not missing (of the rows
+        ``used``, when given); NaN for none."""
+        out = np.empty((len(self.present), values.shape[1]))
+        for j in range(values.shape[1]):
+            seen = ~np.isnan(values[:, j]) if used is None else used & ~np.isnan(values[:, j])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, j] = self.sums(np.where(seen, values[:, j], 0.0)) / self.counts(seen)
+        return out
+
+    def medians(self, values: np.ndarray, used: np.ndarray) -> np.ndarray:
+        """Per group, the median of ``values`` (one column) over the rows ``used`` as pandas
+        takes it — the middle value, or the mean of the middle two —; NaN for none."""
+        ids, values = self.ids[used], values[used]
+        order = np.lexsort((values, ids))  # missing values last in each group
+        ranked = np.append(values[order], np.nan)  # the last: a group's without values
+        start = np.searchsorted(ids[order], self.present)
+        seen = (~np.isnan(values)).astype(float)
+        count = np.bincount(ids, weights=seen, minlength=self.size)[self.present].astype(np.int64)
+        low = ranked[np.where(count > 0, start + (count - 1) // 2, -1)]
+        high = ranked[np.where(count > 0, start + count // 2, -1)]
+        return (low + high) / 2
+
+    def latest(self, day: np.ndarray) -> np.ndarray:
+        """Per group, the index (into the rows) of its row with the latest ``day``."""
+        order = np.lexsort((day, self.ids))
+        return order[np.searchsorted(self.ids[order], self.present, side="right") - 1]
+
+
+@dataclass(frozen=True)
+class _Past:
+    """The rows of a table read at an origin (``rows``: positions in ``table``), with their
+    day numbers and level targets (:data:`LEVEL_TARGETS`, in that order) as arrays."""
+
+    table: pd.DataFrame
+    rows: np.ndarray
+    day: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, first: int, end: int) -> _Past:
+        """The rows of days [first, end)."""
+        days = table[DAY].to_numpy()
+        rows = np.flatnonzero((days < end) & (days >= first))
+        values = [table[t].to_numpy(dtype=float)[rows] for t in LEVEL_TARGETS]
+        stacked = np.column_stack(values) if rows.size else np.empty((0, len(values)))
+        return cls(table, rows, days[rows], stacked)
+
+    def groups(self, number: str, where: np.ndarray | None = None) -> _Groups:
+        """The rows (those ``where`` holds, when given) by the group-number column ``number``."""
+        rows = self.rows if where is None else self.rows[where]
+        return _Groups.of(self.table[number].to_numpy(), rows)
+
+
+def _taken(table: pd.DataFrame, columns: list[str], rows: np.ndarray) -> dict[str, Column]:
+    """The values of ``columns`` at positions ``rows`` (their dtypes kept)."""
+    return {c: table[c].array.take(rows) for c in columns}
+
+
+def _frame(columns: Mapping[str, Column], names: list[str], values: np.ndarray) -> pd.DataFrame:
+    """One frame of ``columns`` and one named column per column of ``values``."""
+    return pd.DataFrame({**columns, **dict(zip(names, values.T, strict=True))})
 
 
 def level_keys(spec: FeatureSpec, origin_key: str) -> dict[str, list[str]]:
@@ -72,58 +204,134 @@ def origin_levels(
 ) -> Levels:
     """Trailing levels of every queue as of ``origin`` (rows with date < origin only).
 
-    ``hourly`` must carry day numbers (:func:`with_day_numbers`); ``countries`` maps
-    office ids to countries (for the changes of the events table, see ``change_cell``);
-    ``factors`` are the channels' weekday factors as of ``origin`` (:func:`weekday_factors`)
-    when ``hourly`` holds only some offices (else read from it).
+    ``hourly`` must carry day and group numbers (:func:`with_day_numbers`); ``countries``
+    maps office ids to countries (for the changes of the events table, see
+    ``change_cell``); ``factors`` are the channels' weekday factors as of ``origin``
+    (:func:`weekday_factors`) when ``hourly`` holds only some offices (else read from it).
     """
     day0 = origin.toordinal()
-    days = hourly[DAY].to_numpy()
-    past_long = hourly[(days < day0) & (days >= day0 - spec.history_days)]
-    past = past_long[past_long[DAY].to_numpy() >= day0 - 7 * spec.cell_weeks]
-    queue = list(s.QUEUE_KEYS)
+    past = _Past.of(hourly, day0 - spec.history_days, day0)
+    in_cell = past.day >= day0 - 7 * spec.cell_weeks
+    queue, cell_keys = list(s.QUEUE_KEYS), [*s.QUEUE_KEYS, WEEKDAY, s.HOUR]
     targets = list(LEVEL_TARGETS)
-    out: dict[str, pd.DataFrame] = {}
-    cell_keys = [*queue, WEEKDAY, s.HOUR]
-    grouped = past.groupby(cell_keys, observed=True)
-    cell = grouped[targets].mean()
-    cell.columns = [spec.cell(c) for c in cell.columns]
-    cell[spec.cell_days()] = grouped[DAY].nunique()
-    if spec.robust_base:
-        median = grouped[list(ROBUST_TARGETS)].median()
-        cell = cell.join(median.rename(columns=spec.cell_median))
-    days_before = past_long[DAY].to_numpy()
-    long_past = past_long[days_before >= day0 - 7 * spec.long_cell_weeks]
-    long_cell = long_past.groupby(cell_keys, observed=True)[targets].mean()
-    long_cell.columns = [spec.cell(c, spec.long_cell_weeks) for c in long_cell.columns]
-    cell = cell.join(long_cell, how="outer")
-    if spec.shrunk_cell:
-        factor = _weekday_factor(past) if factors is None else factors
-        cell = cell.join(_shrunk_cells(grouped, factor, spec), how="left")
-    if spec.change_cell:
-        since = _since_change(past, origin, spec, countries or {})
-        cell = cell.join(since, how="left") if since is not None else cell
-    out["cell"] = cell.reset_index()
-    last = past[past[DAY] == grouped[DAY].transform("max")].set_index(cell_keys)[targets]
-    last.columns = [spec.last_same_hour(c) for c in last.columns]
-    out["last_same_hour"] = last.reset_index()
+    out = {"cell": _cells(past, in_cell, origin, spec, countries or {}, factors)}
+    cells = past.groups(CELL_NO, in_cell)
+    last = np.flatnonzero(in_cell)[cells.latest(past.day[in_cell])]
+    same_hour = _taken(hourly, cell_keys, past.rows[last])
+    names = [spec.last_same_hour(t) for t in targets]
+    out["last_same_hour"] = _frame(same_hour, names, past.values[last])
     for window in spec.level_windows:
-        recent = past_long[days_before >= day0 - window]
-        by_hour = recent.groupby([*queue, s.HOUR], observed=True)[targets].mean()
-        by_hour.columns = [spec.level(window, c, by_hour=True) for c in by_hour.columns]
-        out[f"lvl{window}d_hour"] = by_hour.reset_index()
-        by_queue = recent.groupby(queue, observed=True)[targets].mean()
-        by_queue.columns = [spec.level(window, c, by_hour=False) for c in by_queue.columns]
-        out[f"lvl{window}d"] = by_queue.reset_index()
-    out["network"] = network_levels(past_long, origin, spec)
-    last_day = past.groupby(queue, observed=True)[DAY].transform("max")
-    day = past[past[DAY] == last_day].groupby(queue, observed=True)[targets].mean()
-    day.columns = [spec.last_day(c) for c in day.columns]
-    out["last_day"] = day.reset_index()
+        recent = past.day >= day0 - window
+        for by_hour, number, keys in (
+            (True, QUEUE_HOUR_NO, [*queue, s.HOUR]),
+            (False, QUEUE_NO, queue),
+        ):
+            groups = past.groups(number, recent)
+            names = [spec.level(window, t, by_hour=by_hour) for t in targets]
+            name = f"lvl{window}d_hour" if by_hour else f"lvl{window}d"
+            out[name] = _frame(groups.keys(hourly, keys), names, groups.means(past.values[recent]))
+    out["network"] = _network(past, day0, spec)
+    queues = past.groups(QUEUE_NO, in_cell)
+    latest = np.zeros(queues.size, dtype=np.int64)
+    latest[queues.present] = past.day[in_cell][queues.latest(past.day[in_cell])]
+    on_last = past.day[in_cell] == latest[queues.ids]
+    names = [spec.last_day(t) for t in targets]
+    means = queues.means(past.values[in_cell], on_last)
+    out["last_day"] = _frame(queues.keys(hourly, queue), names, means)
     return out
 
 
+def _cells(
+    past: _Past,
+    in_cell: np.ndarray,
+    origin: dt.date,
+    spec: FeatureSpec,
+    countries: Mapping[str, str],
+    factors: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Per weekday × hour cell with rows in the cell's or the long cell's weeks: the
+    ``cell`` levels of :func:`origin_levels`."""
+    day0 = origin.toordinal()
+    in_long = past.day >= day0 - 7 * spec.long_cell_weeks
+    groups = past.groups(CELL_NO, in_cell | in_long)
+    values = past.values[in_cell | in_long]
+    used, used_long = in_cell[in_cell | in_long], in_long[in_cell | in_long]
+    targets = list(LEVEL_TARGETS)
+    keys = groups.keys(past.table, [*s.QUEUE_KEYS, WEEKDAY, s.HOUR])
+    columns = dict(zip([spec.cell(t) for t in targets], groups.means(values, used).T, strict=True))
+    days = groups.counts(used)  # one row per queue, date and hour
+    columns[spec.cell_days()] = np.where(days > 0, days, np.nan)
+    if spec.robust_base:
+        for target in ROBUST_TARGETS:
+            column = values[:, targets.index(target)]
+            columns[spec.cell_median(target)] = groups.medians(column, used)
+    long_names = [spec.cell(t, spec.long_cell_weeks) for t in targets]
+    columns |= dict(zip(long_names, groups.means(values, used_long).T, strict=True))
+    if spec.shrunk_cell:
+        recent = past.rows[in_cell]
+        wait = past.values[in_cell, targets.index(s.WAIT_P50)]
+        factor = _factor_of(past.table, recent, wait) if factors is None else factors
+        hours = past.table[QUEUE_HOUR_NO].to_numpy()[groups.rows]
+        columns[spec.cell_shrunk()] = _shrunk(keys, groups, hours, values, used, factor)
+    cell = pd.DataFrame({**keys, **columns})
+    if spec.change_cell:
+        since = _since_change(past, in_cell, origin, spec, countries)
+        if since is not None:
+            cell = cell.join(since, on=[*s.QUEUE_KEYS, WEEKDAY, s.HOUR], how="left")
+    return cell
+
+
 Levels = dict[str, pd.DataFrame]  # what origin_levels returns, by level_keys' names
+
+
+def _shrunk(
+    cell: Mapping[str, Column],
+    groups: _Groups,
+    hours: np.ndarray,
+    values: np.ndarray,
+    used: np.ndarray,
+    factor: pd.DataFrame,
+) -> np.ndarray:
+    """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
+    weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
+
+    Empirical Bayes per queue-hour, by moments: of the k weekday cells' squared distances
+    to that level, what the cells' own noise (the day-to-day variance within a cell, pooled
+    over the hour's cells, over the cell's days) would give alone is shrunk away; the rest
+    is the weekdays' real difference. The weight on the pooled level is
+    ``(k − 1) / k · mean noise / mean squared distance`` within [0, 1]; none with fewer
+    than three weekdays (nothing to pool) or no repeated day (no noise measured).
+    ``cell`` holds the keys of ``groups`` (the cells), ``hours`` their queue-hour numbers,
+    ``values`` their rows' targets and ``used`` the rows of the cells' weeks; NaN for a
+    cell without a p50 in them."""
+    wait = values[:, LEVEL_TARGETS.index(s.WAIT_P50)]
+    seen = used & ~np.isnan(wait)
+    count = groups.counts(seen)
+    kept = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = groups.sums(np.where(seen, wait, 0.0)) / count
+    of_row = np.zeros(groups.size)
+    of_row[groups.present] = np.nan_to_num(means)
+    squares = groups.sums(np.where(seen, wait - of_row[groups.ids], 0.0) ** 2)[kept]
+    channel, weekday = cell[s.CHANNEL][kept], np.asarray(cell[WEEKDAY], dtype=np.int64)[kept]
+    hour = _compact(hours[kept])
+
+    def over_hour(x: np.ndarray) -> np.ndarray:
+        return np.bincount(hour, weights=x)[hour]
+
+    count, mean = count[kept], means[kept]
+    k = np.bincount(hour)[hour].astype(float)
+    level = over_hour(mean * count) / over_hour(count)  # the hour's mean over its days
+    pooled = level * np.nan_to_num(_lookup(factor, channel, weekday), nan=1.0)
+    freedom = np.clip(over_hour(count) - k, 1, None)
+    noise = over_hour(squares) / freedom / count
+    spread = over_hour((mean - pooled) ** 2) / k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = (k - 1) / k * (over_hour(noise) / k) / np.where(spread > 0, spread, np.nan)
+    weight = np.where(k >= 3, np.clip(np.nan_to_num(weight, nan=1.0), 0.0, 1.0), 0.0)
+    shrunk = np.full(len(kept), np.nan)
+    shrunk[kept] = weight * pooled + (1 - weight) * mean
+    return shrunk
 
 
 @dataclass(frozen=True)
@@ -173,13 +381,19 @@ def level_cache(
 
 
 def _since_change(
-    past: pd.DataFrame, origin: dt.date, spec: FeatureSpec, countries: Mapping[str, str]
+    rows: _Past,
+    in_cell: np.ndarray,
+    origin: dt.date,
+    spec: FeatureSpec,
+    countries: Mapping[str, str],
 ) -> pd.DataFrame | None:
     """Each cell's p50 level since its country's last change (:meth:`FeatureSpec.since_change`),
-    for changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``."""
+    for changes at least ``MIN_CHANGE_DAYS`` and less than the cell's weeks before ``origin``
+    (of the ``rows`` of the cells' weeks, ``in_cell``)."""
     starts = latest_changes(spec.events, origin, MIN_CHANGE_DAYS, 7 * spec.cell_weeks)
     if not starts:
         return None
+    past = rows.table.iloc[rows.rows[in_cell]]
     office = past[s.OFFICE_ID].astype(str)
     first = office.map({o: starts.get(c) for o, c in countries.items()})
     day = first.map(lambda d: d.toordinal() if isinstance(d, dt.date) else np.inf)
@@ -209,13 +423,31 @@ def trimmed_mean(frame: pd.DataFrame, keys: list[str], column: str, trim: float)
 
 def _weekday_factor(hourly: pd.DataFrame) -> pd.DataFrame:
     """Per channel and weekday: the channel's p50 mean on the weekday over its mean
-    (``_factor``; 1 where the channel's mean is 0)."""
-    wait = s.WAIT_P50
-    channel = hourly.groupby(s.CHANNEL, observed=True)[wait].mean().rename("_all")
-    by_day = hourly.groupby([s.CHANNEL, WEEKDAY], observed=True)[wait].mean().rename("_day")
-    factor = by_day.reset_index().merge(channel.reset_index(), on=s.CHANNEL)
-    factor["_factor"] = (factor["_day"] / factor["_all"]).where(factor["_all"] > 0, 1.0)
-    return factor[[s.CHANNEL, WEEKDAY, "_factor"]]
+    (``_factor``; 1 where the channel's mean is 0). ``hourly`` with group numbers."""
+    wait = hourly[s.WAIT_P50].to_numpy(dtype=float)
+    return _factor_of(hourly, np.arange(len(hourly)), wait)
+
+
+def _factor_of(table: pd.DataFrame, rows: np.ndarray, wait: np.ndarray) -> pd.DataFrame:
+    """:func:`_weekday_factor` of the rows of ``table`` at ``rows``, whose p50 is ``wait``."""
+    channel = table[CHANNEL_NO].to_numpy()
+    channels = _Groups.of(channel, rows)
+    days = _Groups.of(channel * 7 + table[WEEKDAY].to_numpy(dtype=np.int64), rows)
+    whole = np.full(channels.size, np.nan)
+    whole[channels.present] = channels.means(wait[:, None])[:, 0]
+    level = whole[days.present // 7]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(level > 0, days.means(wait[:, None])[:, 0] / level, 1.0)
+    return pd.DataFrame({**days.keys(table, [s.CHANNEL, WEEKDAY]), "_factor": factor})
+
+
+def _lookup(factor: pd.DataFrame, channel: Column, weekday: np.ndarray) -> np.ndarray:
+    """The ``_factor`` of each (channel, weekday) pair in ``factor`` (NaN if absent)."""
+    codes, names = pd.factorize(np.asarray(channel, dtype=object))
+    table = np.full((len(names) + 1, 7), np.nan)  # the last row: none of the names
+    rows = pd.Index(names).get_indexer(factor[s.CHANNEL].astype(object))
+    table[rows, factor[WEEKDAY].to_numpy(dtype=np.int64)] = factor["_factor"].to_numpy(float)
+    return table[codes, weekday]
 
 
 def _pooled_since_change(after: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
@@ -243,56 +475,24 @@ def weekday_factors(
     return pd.concat(frames, ignore_index=True)
 
 
-def _shrunk_cells(
-    cells_of: DataFrameGroupBy, factor: pd.DataFrame, spec: FeatureSpec
-) -> pd.DataFrame:
-    """Each weekday × hour cell's p50 mean shrunk toward its queue-hour's level over every
-    weekday times the channel's weekday factor (:meth:`FeatureSpec.cell_shrunk`).
-
-    Empirical Bayes per queue-hour, by moments: of the k weekday cells' squared distances
-    to that level, what the cells' own noise (the day-to-day variance within a cell, pooled
-    over the hour's cells, over the cell's days) would give alone is shrunk away; the rest
-    is the weekdays' real difference. The weight on the pooled level is
-    ``(k − 1) / k · mean noise / mean squared distance`` within [0, 1]; none with fewer
-    than three weekdays (nothing to pool) or no repeated day (no noise measured).
-    ``cells_of`` is the past hours grouped by queue, weekday and hour."""
-    wait, hour_keys = s.WAIT_P50, [*s.QUEUE_KEYS, s.HOUR]
-    cells = cells_of[wait].agg(["mean", "var", "count"])
-    cells = cells[cells["count"] > 0].reset_index()
-    factor = factor[[s.CHANNEL, WEEKDAY, "_factor"]]
-    cells = cells.merge(factor, on=[s.CHANNEL, WEEKDAY], how="left")
-    # per queue-hour sums by bincount over the hour's cells (one group id per cell)
-    hour = cells.groupby(hour_keys, observed=True, sort=False).ngroup().to_numpy()
-
-    def over_hour(x: np.ndarray) -> np.ndarray:
-        return np.bincount(hour, weights=x)[hour]
-
-    count, mean = cells["count"].to_numpy(float), cells["mean"].to_numpy(float)
-    k = np.bincount(hour)[hour].astype(float)
-    level = over_hour(mean * count) / over_hour(count)  # the hour's mean over its days
-    pooled = level * cells["_factor"].fillna(1.0).to_numpy(float)
-    squares = cells["var"].fillna(0.0).to_numpy(float) * (count - 1)
-    freedom = np.clip(over_hour(count) - k, 1, None)
-    noise = over_hour(squares) / freedom / count
-    spread = over_hour((mean - pooled) ** 2) / k
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weight = (k - 1) / k * (over_hour(noise) / k) / np.where(spread > 0, spread, np.nan)
-    weight = np.where(k >= 3, np.clip(np.nan_to_num(weight, nan=1.0), 0.0, 1.0), 0.0)
-    cells[spec.cell_shrunk()] = weight * pooled + (1 - weight) * mean
-    return cells.set_index([*s.QUEUE_KEYS, WEEKDAY, s.HOUR])[[spec.cell_shrunk()]]
-
-
 def network_levels(hourly: pd.DataFrame, origin: dt.date, spec: FeatureSpec) -> pd.DataFrame:
     """Per channel, the mean over every queue of each of ``level_windows`` days before
-    ``origin`` (``hourly`` with day numbers)."""
+    ``origin`` (``hourly`` with day and group numbers)."""
     day0 = origin.toordinal()
-    days = hourly[DAY].to_numpy()
-    network = {}
+    return _network(_Past.of(hourly, day0 - max(spec.level_windows), day0), day0, spec)
+
+
+def _network(past: _Past, day0: int, spec: FeatureSpec) -> pd.DataFrame:
+    """:func:`network_levels` of the rows of ``past`` (before day number ``day0``)."""
+    widest = past.day >= day0 - max(spec.level_windows)
+    groups = past.groups(CHANNEL_NO, widest)
+    trend = [LEVEL_TARGETS.index(t) for t in TREND_TARGETS]
+    values = past.values[widest][:, trend]
+    network = groups.keys(past.table, [s.CHANNEL])
     for window in spec.level_windows:
-        recent = hourly[(days < day0) & (days >= day0 - window)]
-        network[window] = recent.groupby(s.CHANNEL, observed=True)[list(TREND_TARGETS)].mean()
-        network[window].columns = [spec.network(window, c) for c in network[window].columns]
-    return pd.concat(network.values(), axis=1).reset_index()
+        names = [spec.network(window, t) for t in TREND_TARGETS]
+        network = _frame(network, names, groups.means(values, past.day[widest] >= day0 - window))
+    return network
 
 
 def network_table(hourly: pd.DataFrame, origins: list[dt.date], spec: FeatureSpec) -> pd.DataFrame:
