@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -15,14 +15,16 @@ from rich.table import Table
 from cli import common
 from cli.store_options import MemoryLimitOpt, StoreDirOpt
 from features import schema as s
-from features.calendar_cn import load_calendar
+from features.calendar_cn import ChinaCalendar, load_calendar
+from features.calendars import Calendars
 from features.errors import ParameterError
-from models.bundle import load_from_registry
-from models.forecaster import Forecaster
+from features.offices import OfficeRegistry
 from models.registry import ModelRegistry
-from store.duck import DEFAULT_MEMORY_LIMIT
-from store.layout import Store
-from training.from_store import StoreLimits, prepare_from_store
+from models.stored import StoredVersion, load_stored
+from store import DEFAULT_MEMORY_LIMIT
+
+if TYPE_CHECKING:
+    from models.forecaster import Forecaster
 
 
 class OutputFormat(StrEnum):
@@ -76,23 +78,31 @@ def forecast(
     first = common.parse_date(start, "--start")
     if not 1 <= days <= 366:
         raise ParameterError("--days", f"must be between 1 and 366, got {days}")
-    forecaster = load_from_registry(
-        ModelRegistry(common.registry_dir(registry)), china=load_calendar(calendar)
-    )
+    china = load_calendar(calendar)
+    models = ModelRegistry(common.registry_dir(registry))
+    # The current version's stored forecasts answer without its models (no LightGBM to
+    # import) when they hold the days; newer data or other days take the models.
+    stored = load_stored(models, china)
+    forecaster = None
     if store_dir is not None:  # the current model reading the store's latest data
-        forecaster = _from_store(forecaster, store_dir, memory_limit)
-    now = common.parse_date(today, "--today") if today else forecaster.origin
+        forecaster = _from_store(_forecaster(models, stored, china), store_dir, memory_limit)
+    version: StoredVersion | Forecaster = forecaster or stored
+    now = common.parse_date(today, "--today") if today else version.origin
     _check_range(first, days, now, common.horizon_days())
     wanted = office or None
     if channel is ChannelChoice.APPOINTMENT:
         for office_id in wanted or []:
-            if not forecaster.offices.get(office_id).takes_appointments:
+            if not version.offices.get(office_id).takes_appointments:
                 raise ParameterError(
                     "--channel", f"office {office_id} is walk-in only: no appointments"
                 )
-    frame = forecaster.forecast(first, days, wanted, channel.value if channel else None)
-    frame = frame.assign(model_version=forecaster.metadata.get("version"))
-    closed = _closed_days(forecaster, first, days, wanted)
+    asked = channel.value if channel else None
+    frame = None if forecaster is not None else stored.forecast(first, days, wanted, asked)
+    if frame is None:
+        forecaster = forecaster or _forecaster(models, stored, china)
+        frame = forecaster.forecast(first, days, wanted, asked)
+    frame = frame.assign(model_version=stored.version)
+    closed = _closed_days(version.offices, version.calendars, version.queues, first, days, wanted)
     for column in (s.P10, s.P50, s.P90, s.EXPECTED_ARRIVALS, s.P_CALLED):
         frame[column] = frame[column].astype(float).round(2)
     text = _render(frame, output_format, closed)
@@ -109,8 +119,18 @@ def forecast(
             common.err_console.print(f"closed: {office_id} {date} {name}", highlight=False)
 
 
+def _forecaster(models: ModelRegistry, stored: StoredVersion, china: ChinaCalendar) -> Forecaster:
+    """The forecaster (its models loaded) of the stored version."""
+    from models.bundle import load_from_registry
+
+    return load_from_registry(models, stored.version, china)
+
+
 def _from_store(forecaster: Forecaster, store_dir: Path, memory_limit: str) -> Forecaster:
     """The forecaster with its levels as of the store's last day of data."""
+    from store.layout import Store
+    from training.from_store import StoreLimits, prepare_from_store
+
     data = prepare_from_store(
         Store.open(store_dir),
         forecaster.offices,
@@ -134,18 +154,20 @@ def _check_range(first: dt.date, days: int, today: dt.date, horizon: int) -> Non
 
 
 def _closed_days(
-    forecaster: Forecaster,
+    offices: OfficeRegistry,
+    calendars: Calendars,
+    queues: pd.DataFrame,
     first: dt.date,
     days: int,
     office_ids: list[str] | None,
 ) -> list[tuple[str, dt.date, str]]:
     """(office, date, why) of every asked-for office-day the office does not open."""
-    ids = office_ids or sorted(set(forecaster.queues[s.OFFICE_ID].astype(str)))
+    ids = office_ids or sorted(set(queues[s.OFFICE_ID].astype(str)))
     closed = []
     for office_id in ids:
-        office = forecaster.offices.get(office_id)
+        office = offices.get(office_id)
         for k in range(days):
-            info = forecaster.calendars.day(office, first + dt.timedelta(days=k))
+            info = calendars.day(office, first + dt.timedelta(days=k))
             if not office.sessions_for(info):
                 why = f"{info.holiday_en} {info.holiday_zh}" if info.holiday_en else "closed"
                 closed.append((office_id, info.date, why))

@@ -30,9 +30,8 @@ from lightgbm.basic import LightGBMError
 
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
-from features.calendars import Calendars, LearnedDays
+from features.calendars import Calendars
 from features.errors import ModelIntegrityError, NoCurrentModelError
-from features.offices import OfficeRegistry
 from features.spec import FeatureSpec
 from models.baselines import HistoricalMean
 from models.blend import Blend
@@ -48,8 +47,13 @@ from models.estimators import (
 )
 from models.forecaster import Forecaster
 from models.registry import ModelRegistry
-
-FORMAT_VERSION = 2
+from models.stored import (
+    FORMAT_VERSION,
+    read_learned,
+    read_offices,
+    read_queues,
+    read_state,
+)
 
 
 def save_bundle(
@@ -118,9 +122,7 @@ def load_bundle(
     """
     try:
         spec = FeatureSpec.from_dict(json.loads((folder / "spec.json").read_text()))
-        state = json.loads((folder / "state.json").read_text())
-        if state.get("format") != FORMAT_VERSION:
-            raise ModelIntegrityError(f"bundle format {state.get('format')} is not supported")
+        state = read_state(folder)
         names = list(state["feature_names"])
         calibration = json.loads((folder / "calibration.json").read_text())
         texts = {name: (folder / f"{name}.txt").read_text() for name in _member_names(folder)}
@@ -145,11 +147,9 @@ def load_bundle(
             if (folder / "called.txt").exists()
             else None
         )
-        offices = OfficeRegistry.from_records(
-            json.loads((folder / "offices.json").read_text("utf-8"))["offices"], "bundle"
-        )
+        offices = read_offices(folder)
         history = pd.read_parquet(folder / "history.parquet")
-        queues = pd.read_parquet(folder / "queues.parquet")
+        queues = read_queues(folder)
         served = json.loads((folder / "served.json").read_text())
         blend = Blend.from_dict(served["blend"])
         baseline = (
@@ -157,7 +157,7 @@ def load_bundle(
             if served.get("baseline")
             else None
         )
-        learned = LearnedDays.from_dict(json.loads((folder / "calendar.json").read_text("utf-8")))
+        learned = read_learned(folder)
     except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError, LightGBMError) as exc:
         raise ModelIntegrityError(f"model bundle {folder} cannot be loaded: {exc}") from None
     history[s.DATE] = pd.to_datetime(history[s.DATE]).dt.date

@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,19 @@ import pyarrow.parquet as pq
 
 from features import schema as s
 from features.calendar_cn import ChinaCalendar
-from models.forecaster import Forecaster
 
-__all__ = ["BUNDLE_FOLDER", "CUBE_FILE", "STORED_DAYS", "StoredCube", "load_cube", "save_cube"]
+if TYPE_CHECKING:  # the forecaster imports LightGBM: reading a cube must not
+    from models.forecaster import Forecaster
+
+__all__ = [
+    "BUNDLE_FOLDER",
+    "CUBE_FILE",
+    "STORED_DAYS",
+    "StoredCube",
+    "load_cube",
+    "read_cube",
+    "save_cube",
+]
 
 CUBE_FILE = "cube.parquet"
 BUNDLE_FOLDER = "bundle_folder"  # the forecaster's metadata key: the folder it was loaded from
@@ -94,8 +105,15 @@ def load_cube(forecaster: Forecaster, calendar: ChinaCalendar) -> StoredCube | N
     """The cube stored with the forecaster's version, or None (none stored, unreadable, or
     computed with a calendar that disagrees with ``calendar``)."""
     folder = forecaster.metadata.get(BUNDLE_FOLDER)
-    path = Path(folder) / CUBE_FILE if folder else None
-    if path is None or not path.is_file():
+    return read_cube(Path(folder), forecaster.queues, calendar) if folder else None
+
+
+def read_cube(folder: Path, queues: pd.DataFrame, calendar: ChinaCalendar) -> StoredCube | None:
+    """The cube stored in a (verified) version folder whose forecaster forecasts ``queues``,
+    or None (none stored, unreadable, or computed with a calendar that disagrees with
+    ``calendar``)."""
+    path = folder / CUBE_FILE
+    if not path.is_file():
         return None
     try:
         table = pq.read_table(path)
@@ -117,5 +135,5 @@ def load_cube(forecaster: Forecaster, calendar: ChinaCalendar) -> StoredCube | N
     index = {
         (str(offices[a]), dates[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)
     }
-    known = frozenset(forecaster.queues[s.OFFICE_ID].astype(str))
+    known = frozenset(queues[s.OFFICE_ID].astype(str))
     return StoredCube(frame, start, days, known, index)

@@ -21,7 +21,7 @@ import pandas as pd
 from features import schema as s
 from features.build import build_features
 from features.calendars import Calendars
-from features.errors import ParameterError, UnknownOfficeError
+from features.errors import ParameterError
 from features.hourly import open_grid
 from features.offices import OfficeRegistry
 from features.spec import CALENDAR_ESTIMATED, ORIGIN, FeatureSpec
@@ -29,6 +29,7 @@ from models.baselines import HistoricalMean
 from models.blend import ESTIMATOR, MODEL, Blend
 from models.calibration import CalibratedWaitRegressor
 from models.estimators import CountRegressor, ShareRegressor
+from models.stored import FORECAST_ORDER, asked_queues
 
 FORECAST_OUTPUT = [*s.FORECAST_TABLE_COLUMNS, ESTIMATOR, CALENDAR_ESTIMATED]
 
@@ -145,25 +146,14 @@ class Forecaster:
         """
         if days < 1:
             raise ParameterError("days", "must be at least 1")
-        queues = self.queues
-        if office_ids:
-            for office_id in office_ids:
-                if office_id not in set(queues[s.OFFICE_ID]):
-                    raise UnknownOfficeError(office_id)
-            queues = queues[queues[s.OFFICE_ID].isin(office_ids)]
-        if channel is not None:
-            if channel not in s.CHANNELS:
-                raise ParameterError("channel", f"must be one of {', '.join(s.CHANNELS)}")
-            queues = queues[queues[s.CHANNEL] == channel]
+        queues = asked_queues(self.queues, office_ids, channel)
         end = start + dt.timedelta(days=days - 1)
         grid = open_grid(queues, self.offices, self.calendars, start, end)
         grid[ORIGIN] = self.origin
         rows = self.predict_rows(grid)
         if rows.empty:
             return pd.DataFrame(columns=FORECAST_OUTPUT)
-        return rows[FORECAST_OUTPUT].sort_values(
-            [s.OFFICE_ID, s.CHANNEL, s.SERVICE, s.DATE, s.HOUR], ignore_index=True
-        )
+        return rows[FORECAST_OUTPUT].sort_values(FORECAST_ORDER, ignore_index=True)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from features.errors import ParameterError, StoreError
+from store import DEFAULT_MEMORY_LIMIT
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
@@ -26,7 +27,6 @@ __all__ = [
     "limit_bytes",
 ]
 
-DEFAULT_MEMORY_LIMIT = "2GB"
 _LIMIT = re.compile(r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 
 
