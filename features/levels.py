@@ -18,8 +18,9 @@ Only hourly rows dated strictly before the origin are read. The levels (named by
 
 A training run computes them at every origin of every fit, so they are sums over integer
 group numbers (``np.bincount``) that :func:`with_day_numbers` gives each row once per
-table, not a pandas groupby per level: the same means (pandas sums in another order, so
-they may differ in the last bit; ``tests/features/test_levels.py``) at a tenth of the cost.
+table, not a pandas groupby per level: the same means (pandas sums with compensation, so
+they may differ in the last bit; ``tests/features/test_levels.py``) at a sixth of the cost
+on a small table (docs/accuracy.md, "The levels as bincount sums").
 """
 
 from __future__ import annotations
