@@ -144,9 +144,7 @@ class Forecaster:
         Columns: office_id, date, hour, channel, service, p10, p50, p90 (minutes),
         expected_arrivals, p_called (walk-in), estimator, calendar_estimated.
         """
-        if days < 1:
-            raise ParameterError("days", "must be at least 1")
-        queues = asked_queues(self.queues, office_ids, channel)
+        queues = asked_queues(self.queues, days, office_ids, channel)
         end = start + dt.timedelta(days=days - 1)
         grid = open_grid(queues, self.offices, self.calendars, start, end)
         grid[ORIGIN] = self.origin

@@ -65,11 +65,13 @@ def read_queues(folder: Path) -> pd.DataFrame:
 
 
 def asked_queues(
-    queues: pd.DataFrame, office_ids: list[str] | None, channel: str | None
+    queues: pd.DataFrame, days: int, office_ids: list[str] | None, channel: str | None
 ) -> pd.DataFrame:
-    """The queues of ``office_ids`` (all when None) and ``channel`` (both when None);
-    UnknownOfficeError for an office without a queue, ParameterError for a channel that
-    is none."""
+    """The queues of ``office_ids`` (all when None) and ``channel`` (both when None) that a
+    forecast of ``days`` days asks for; UnknownOfficeError for an office without a queue,
+    ParameterError for a channel that is none or fewer than one day."""
+    if days < 1:
+        raise ParameterError("days", "must be at least 1")
     if office_ids:
         known = set(queues[s.OFFICE_ID])
         for office_id in office_ids:
@@ -109,14 +111,12 @@ class StoredVersion:
     ) -> pd.DataFrame | None:
         """The forecaster's rows of [start, start + days) (see ``Forecaster.forecast``)
         from the stored cube, or None when it does not hold every one of those days."""
-        if days < 1:
-            raise ParameterError("days", "must be at least 1")
         cube = self.cube
         if cube is None or s.DATE not in cube.frame:
             return None
         if start < cube.start or (start - cube.start).days + days > cube.days:
             return None
-        queues = asked_queues(self.queues, office_ids, channel)
+        queues = asked_queues(self.queues, days, office_ids, channel)
         frame = cube.frame
         end = start + dt.timedelta(days=days)
         keep = (frame[s.DATE] >= start) & (frame[s.DATE] < end)
