@@ -98,6 +98,37 @@ def test_open_grid_skips_holidays_and_fills_zero_arrivals():
     assert (merged[s.ARRIVALS] == 0).sum() == len(grid) - 1
 
 
+def test_open_grid_of_many_queues_is_each_queues_own_grid():
+    """Queues of offices with other hours (a Saturday office, one that opens later) each
+    get their own office's open hours, in the order of ``queues``, one row per hour."""
+    offices, calendars = load_offices(), Calendars(default_calendar())
+    start, end = dt.date(2024, 9, 27), dt.date(2024, 10, 9)  # National Day in between
+    queues = pd.DataFrame(
+        {
+            s.OFFICE_ID: ["hz-xihu", "hz-city", "hz-xihu", "hz-chunan"],
+            s.CHANNEL: ["walk_in", "walk_in", "appointment", "walk_in"],
+            s.SERVICE: [s.DEFAULT_SERVICE] * 4,
+        }
+    )
+    grid = open_grid(queues, offices, calendars, start, end)
+    for i, queue in queues.iterrows():
+        alone = open_grid(queues.iloc[[i]], offices, calendars, start, end)
+        office = offices.get(queue[s.OFFICE_ID])
+        calendar = calendars.of(office)
+        hours = [
+            (day, hour)
+            for day in pd.date_range(start, end).date
+            for hour in office.open_hours_on(calendar.day(day))
+        ]
+        assert list(zip(alone[s.DATE], alone[s.HOUR], strict=True)) == hours
+        mine = grid[
+            (grid[s.OFFICE_ID] == queue[s.OFFICE_ID]) & (grid[s.CHANNEL] == queue[s.CHANNEL])
+        ]
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone)
+    assert len(grid) == len(grid.drop_duplicates())
+    assert grid[s.OFFICE_ID].tolist()[0] == "hz-xihu"
+
+
 def test_observations_with_empty_wait_are_not_outcomes():
     obs = pd.DataFrame(
         {
