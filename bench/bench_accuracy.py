@@ -25,7 +25,7 @@ ratio toward 1 (2025-03-03 appointment: 0.677 at 20 replays, 0.592 at 60, 0.556 
 the default is :data:`REPLAYS`.
 
     .venv/bin/python bench/bench_accuracy.py [--datasets maryland,ca-dmv,sim] [--seed 42]
-        [--replays 120] [--windows suite|other] [--json FILE]
+        [--replays 120] [--windows suite|other] [--train-seed N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -206,8 +206,10 @@ def run_case(
     replays: int,
     trainer: Trainer = default_trainer,
     seed: int = SIM_SEED,
+    config: TrainConfig | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Per test hour and per test outcome: actual, expected, model and baseline quantiles."""
+    """Per test hour and per test outcome: actual, expected, model and baseline quantiles
+    (trained with ``config``, by default `waitcast train`'s)."""
     offices = load_offices()
     locale, events = LOCALES[case.dataset], load_events()
     last = case.origin - dt.timedelta(days=1)
@@ -228,7 +230,7 @@ def run_case(
         events,
     )
     started = time.perf_counter()
-    forecaster = trainer(train, TrainConfig())
+    forecaster = trainer(train, config or TrainConfig())
     seconds = time.perf_counter() - started
     days = (case.end - case.origin).days + 1
     forecast = forecaster.forecast(case.origin, days)
@@ -355,8 +357,16 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         default=SIM_SEED,
         help="The simulated world's seed: another seed is another world nobody tuned on.",
     )
+    parser.add_argument(
+        "--train-seed",
+        type=int,
+        default=None,
+        help="The training's seed (LightGBM's, the sampling's): another seed shows how far a "
+        "row moves with the fit's own randomness alone.",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args(argv)
+    config = TrainConfig() if args.train_seed is None else TrainConfig(seed=args.train_seed)
     only = {_d(x) for x in args.cases.split(",") if x}
     rows = []
     for name in args.datasets.split(","):
@@ -369,7 +379,7 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
             if only and case.origin not in only:
                 continue
             hours, outcomes, seconds = run_case(
-                case, tickets, observations, args.replays, trainer, args.seed
+                case, tickets, observations, args.replays, trainer, args.seed, config
             )
             for channel in sorted(hours[s.CHANNEL].unique()):
                 figures = score(
