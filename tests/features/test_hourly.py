@@ -99,7 +99,7 @@ def test_open_grid_skips_holidays_and_fills_zero_arrivals():
 
 
 def test_open_grid_of_many_queues_is_each_queues_own_grid():
-    """Queues of offices with other hours (a Saturday office, one that opens later) each
+    """Queues of offices with other hours (a Saturday office, one open 08:30 and 14:00) each
     get their own office's open hours, in the order of ``queues``, one row per hour."""
     offices, calendars = load_offices(), Calendars(default_calendar())
     start, end = dt.date(2024, 9, 27), dt.date(2024, 10, 9)  # National Day in between
