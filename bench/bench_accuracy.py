@@ -25,7 +25,7 @@ ratio toward 1 (2025-03-03 appointment: 0.677 at 20 replays, 0.592 at 60, 0.556 
 the default is :data:`REPLAYS`.
 
     .venv/bin/python bench/bench_accuracy.py [--datasets maryland,ca-dmv,sim] [--seed 42]
-        [--replays 120] [--windows suite|other] [--train-seed N] [--json FILE]
+        [--replays 120] [--windows suite|other] [--train-seed N[,N...]] [--json FILE]
 """
 
 from __future__ import annotations
@@ -359,14 +359,15 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
     )
     parser.add_argument(
         "--train-seed",
-        type=int,
+        type=_seeds,
         default=None,
-        help="The training's seed (LightGBM's, the sampling's): another seed shows how far a "
-        "row moves with the fit's own randomness alone.",
+        help="The training's seed (LightGBM's, the sampling's), or several comma-separated: "
+        "another seed shows how far a row moves with the fit's own randomness alone; with "
+        "several, each origin is trained once per seed and its row is their mean.",
     )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args(argv)
-    config = TrainConfig() if args.train_seed is None else TrainConfig(seed=args.train_seed)
+    seeds = args.train_seed or [TrainConfig().seed]
     only = {_d(x) for x in args.cases.split(",") if x}
     rows = []
     for name in args.datasets.split(","):
@@ -378,52 +379,127 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         for case in (CASES if args.windows == "suite" else OTHER_CASES)[name]:
             if only and case.origin not in only:
                 continue
-            hours, outcomes, seconds = run_case(
-                case, tickets, observations, args.replays, trainer, args.seed, config
-            )
-            for channel in sorted(hours[s.CHANNEL].unique()):
-                figures = score(
-                    hours[hours[s.CHANNEL] == channel],
-                    outcomes[outcomes[s.CHANNEL] == channel],
-                    name == "sim",
+            for seed in seeds:
+                hours, outcomes, seconds = run_case(
+                    case,
+                    tickets,
+                    observations,
+                    args.replays,
+                    trainer,
+                    args.seed,
+                    TrainConfig(seed=seed),
                 )
-                rows.append(
-                    {
-                        "dataset": name,
-                        "origin": case.origin.isoformat(),
-                        "history_days": case.history_days,
-                        "channel": channel,
-                        "train_s": round(seconds, 1),
-                        **figures,
-                    }
-                )
-                r = rows[-1]
-                print(
-                    f"{name:8s} {r['origin']} hist {r['history_days']:4d} d {channel:11s} "
-                    f"ratio {r['ratio']:.3f} (model {r['mae_model']:.3f} / hm {r['mae_hm']:.3f}) "
-                    f"pinball {r['pinball']:.3f} ({r['pinball_hm']:.3f}) "
-                    f"coverage {r['coverage']:.1%} missing {r['missing']:.2%} "
-                    f"model {r['model_share']:.0%} train {seconds:.0f} s",
-                    flush=True,
-                )
+                rows.extend(_scored(case, hours, outcomes, seconds, seed, len(seeds) > 1))
     table = pd.DataFrame(rows)
     if table.empty:
         return 0
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    print("\nper dataset and channel, all origins pooled (ratio and missing weighted by hours,")
-    print("pinball and coverage by outcomes; worst = the origin with the highest ratio):")
-    print(summary(table).to_string(index=False))
+    report(table)
+    return 0
+
+
+def _seeds(text: str) -> list[int]:
+    """``--train-seed``'s comma-separated seeds."""
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a seed or comma-separated seeds: {text!r}") from None
+
+
+def _scored(
+    case: Case,
+    hours: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    seconds: float,
+    seed: int,
+    show_seed: bool,
+) -> list[dict[str, object]]:
+    """The rows of one trained origin, one per channel, each printed as it comes."""
+    rows: list[dict[str, object]] = []
+    for channel in sorted(hours[s.CHANNEL].unique()):
+        figures = score(
+            hours[hours[s.CHANNEL] == channel],
+            outcomes[outcomes[s.CHANNEL] == channel],
+            case.dataset == "sim",
+        )
+        r = {
+            "dataset": case.dataset,
+            "origin": case.origin.isoformat(),
+            "history_days": case.history_days,
+            "channel": channel,
+            "train_seed": seed,
+            "train_s": round(seconds, 1),
+            **figures,
+        }
+        rows.append(r)
+        print(
+            f"{case.dataset:8s} {r['origin']} hist {case.history_days:4d} d {channel:11s} "
+            + (f"seed {seed} " if show_seed else "")
+            + f"ratio {r['ratio']:.3f} (model {r['mae_model']:.3f} / hm {r['mae_hm']:.3f}) "
+            f"pinball {r['pinball']:.3f} ({r['pinball_hm']:.3f}) "
+            f"coverage {r['coverage']:.1%} missing {r['missing']:.2%} "
+            f"model {r['model_share']:.0%} train {seconds:.0f} s",
+            flush=True,
+        )
+    return rows
+
+
+def over_seeds(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset, origin and channel: the mean of its training seeds' figures
+    (the historical mean's are the same at every seed), with the range of the ratio and
+    the coverage over the seeds."""
+    keys = ["dataset", "origin", "history_days", "channel"]
+    figures = [c for c in table.columns if c not in (*keys, "train_seed")]
+    grouped = table.groupby(keys, sort=False)
+    out = grouped[figures].mean()
+    out["ratio"] = out["mae_model"] / out["mae_hm"]
+    out["seeds"] = grouped.size()
+    for column in ("ratio", "coverage"):
+        out[f"{column}_min"] = grouped[column].min()
+        out[f"{column}_max"] = grouped[column].max()
+    return out.reset_index()
+
+
+def pooled_ratio(table: pd.DataFrame, by: list[str]) -> pd.Series:
+    """The p50 MAE over the historical mean's, every origin's hours pooled, per ``by``."""
     sums = (
         table.assign(
             w_model=table["mae_model"] * table["hours"], w_hm=table["mae_hm"] * table["hours"]
         )
-        .groupby("dataset")[["w_model", "w_hm"]]
+        .groupby(by)[["w_model", "w_hm"]]
         .sum()
     )
+    return (sums["w_model"] / sums["w_hm"]).round(3)
+
+
+def report(table: pd.DataFrame) -> None:
+    """Print the summary of the scored rows (of one or several training seeds)."""
+    rows = over_seeds(table)
+    seeds = int(rows["seeds"].max())
+    if seeds > 1:
+        print(f"\nper origin and channel, the mean of {seeds} training seeds (min–max over them):")
+        spread = rows.assign(
+            ratio=rows["ratio"].map("{:.3f}".format),
+            ratio_range=rows["ratio_min"].map("{:.3f}".format)
+            + "–"
+            + rows["ratio_max"].map("{:.3f}".format),
+            coverage=rows["coverage"].map("{:.1%}".format),
+            coverage_range=rows["coverage_min"].map("{:.1%}".format)
+            + "–"
+            + rows["coverage_max"].map("{:.1%}".format),
+        )
+        columns = ["dataset", "origin", "channel", "ratio", "ratio_range", "coverage"]
+        print(spread[[*columns, "coverage_range"]].to_string(index=False))
+    print("\nper dataset and channel, all origins pooled (ratio and missing weighted by hours,")
+    print("pinball and coverage by outcomes; worst = the origin with the highest ratio):")
+    print(summary(rows).to_string(index=False))
     print("\npooled ratio per dataset:")
-    print((sums["w_model"] / sums["w_hm"]).round(3).to_string())
-    return 0
+    print(pooled_ratio(rows, ["dataset"]).to_string())
+    if seeds > 1:
+        print("\npooled ratio per dataset and training seed:")
+        by_seed = pooled_ratio(table, ["dataset", "train_seed"]).unstack()
+        print(by_seed.to_string(float_format="{:.3f}".format))
 
 
 if __name__ == "__main__":
