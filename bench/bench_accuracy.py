@@ -15,6 +15,10 @@ is computed in the same run from the same data. Scores per dataset, channel and 
   the model's [p10, p90];
 - ``missing``: share of the hours with outcomes in the test window that got no forecast.
 
+With ``--overrule`` each row also prints the p50 ratio of the same trained forecaster
+served with the choice overruled (:data:`OVERRULED`: the model alone, the shrunk mean
+alone, half of each in every queue): what the served figure is made of.
+
 Datasets: Maryland MVA 2017 (three weeks of history, one origin), California DMV 2024-25
 (rolling origins, 3-8 months of history) and the Hangzhou simulator (origins 2023-07 to
 2026-10, histories from 3 months to 3 years). The real files live in ``../shared/data/real``;
@@ -25,7 +29,8 @@ ratio toward 1 (2025-03-03 appointment: 0.677 at 20 replays, 0.592 at 60, 0.556 
 the default is :data:`REPLAYS`.
 
     .venv/bin/python bench/bench_accuracy.py [--datasets maryland,ca-dmv,sim] [--seed 42]
-        [--replays 120] [--windows suite|other] [--train-seed N[,N...]] [--json FILE]
+        [--replays 120] [--windows suite|other] [--train-seed N[,N...]] [--overrule]
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from features.read import read_inputs  # noqa: E402
 from features.spec import ORIGIN  # noqa: E402
 from features.validate import validate  # noqa: E402
 from models.baselines import HistoricalMean  # noqa: E402
+from models.blend import POOLED, Blend  # noqa: E402
 from models.forecaster import Forecaster  # noqa: E402
 from training.metrics import EXPECTED  # noqa: E402
 from training.pipeline import TrainConfig  # noqa: E402
@@ -72,6 +78,9 @@ LOCALES = {
     "ca-dmv": Locale("US", "CA", "America/Los_Angeles"),
     "sim": Locale(),
 }
+#: ``--overrule``: the model's share in every queue, the shrunk mean its partner and the
+#: mean where it serves alone, whatever training chose (name -> share).
+OVERRULED = {"model": 1.0, "shrunk": 0.0, "half": 0.5}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +201,21 @@ def expected_for(case: Case, replays: int, seed: int = SIM_SEED) -> pd.DataFrame
 Trainer = Callable[[TrainingData, TrainConfig], Forecaster]
 
 
+def overruled(forecaster: Forecaster, share: float) -> Forecaster:
+    """The same trained forecaster with every queue given the model share ``share``, the
+    shrunk mean as the rest (the range keeps the channel's offsets where training has
+    them for that share; only the p50 is scored)."""
+    channels = [str(c) for c in forecaster.queues[s.CHANNEL].unique()]
+    blend = Blend(
+        forecaster.blend.weights.iloc[0:0],
+        {POOLED: share},
+        forecaster.blend.offsets,
+        shrunk=channels,
+        partner=channels,
+    )
+    return dataclasses.replace(forecaster, blend=blend)
+
+
 def default_trainer(data: TrainingData, config: TrainConfig) -> Forecaster:
     """Train as `waitcast train` does; returns the forecaster."""
     from training.backtest import backtest_and_fit
@@ -207,9 +231,11 @@ def run_case(
     trainer: Trainer = default_trainer,
     seed: int = SIM_SEED,
     config: TrainConfig | None = None,
+    overrule: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Per test hour and per test outcome: actual, expected, model and baseline quantiles
-    (trained with ``config``, by default `waitcast train`'s)."""
+    (trained with ``config``, by default `waitcast train`'s); with ``overrule``, per hour
+    also the p50 of each of :data:`OVERRULED` (columns ``p50_<name>``)."""
     offices = load_offices()
     locale, events = LOCALES[case.dataset], load_events()
     last = case.origin - dt.timedelta(days=1)
@@ -264,6 +290,11 @@ def run_case(
     hours["hm_p10"], hours["hm_p50"], hours["hm_p90"] = hm[:, 0], hm[:, 1], hm[:, 2]
     model = forecast[[*keys, s.P10, s.P50, s.P90, "estimator"]]
     hours = hours.merge(model, on=keys, how="left")
+    for name, share in OVERRULED.items() if overrule else ():
+        other = overruled(forecaster, share).forecast(case.origin, days)
+        hours = hours.merge(
+            other[[*keys, s.P50]].rename(columns={s.P50: f"p50_{name}"}), on=keys, how="left"
+        )
     if case.dataset == "sim":
         hours = hours.merge(expected_for(case, replays, seed), on=keys, how="left")
     outcomes = hours.drop(columns=[s.WAIT_P50]).merge(test.outcomes, on=keys, how="inner")
@@ -293,7 +324,13 @@ def score(hours: pd.DataFrame, outcomes: pd.DataFrame, simulated: bool) -> dict[
         return float(np.mean(loss) / 3) if len(y) else float("nan")
 
     inside = (y >= o[s.P10].to_numpy() - 1e-9) & (y <= o[s.P90].to_numpy() + 1e-9)
+    overruled = {
+        f"ratio_{name}": float((have[f"p50_{name}"] - have[target]).abs().mean()) / mae_hm
+        for name in OVERRULED
+        if f"p50_{name}" in have and mae_hm > 0
+    }
     return {
+        **overruled,
         "hours": float(len(hours)),
         "outcomes": float(len(y)),
         "mae_model": mae_model,
@@ -365,6 +402,12 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
         "another seed shows how far a row moves with the fit's own randomness alone; with "
         "several, each origin is trained once per seed and its row is their mean.",
     )
+    parser.add_argument(
+        "--overrule",
+        action="store_true",
+        help="Also score each trained forecaster with the choice overruled: the model alone, "
+        "the shrunk mean alone, half of each (p50 ratio).",
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args(argv)
     seeds = args.train_seed or [TrainConfig().seed]
@@ -388,6 +431,7 @@ def main(argv: list[str] | None = None, trainer: Trainer = default_trainer) -> i
                     trainer,
                     args.seed,
                     TrainConfig(seed=seed),
+                    args.overrule,
                 )
                 rows.extend(_scored(case, hours, outcomes, seconds, seed, len(seeds) > 1))
     table = pd.DataFrame(rows)
@@ -439,7 +483,14 @@ def _scored(
             + f"ratio {r['ratio']:.3f} (model {r['mae_model']:.3f} / hm {r['mae_hm']:.3f}) "
             f"pinball {r['pinball']:.3f} ({r['pinball_hm']:.3f}) "
             f"coverage {r['coverage']:.1%} missing {r['missing']:.2%} "
-            f"model {r['model_share']:.0%} train {seconds:.0f} s",
+            f"model {r['model_share']:.0%} train {seconds:.0f} s"
+            + "".join(
+                f" | {name} alone {r[f'ratio_{name}']:.3f}"
+                if share in (0.0, 1.0)
+                else f" | {name} {r[f'ratio_{name}']:.3f}"
+                for name, share in OVERRULED.items()
+                if f"ratio_{name}" in r
+            ),
             flush=True,
         )
     return rows
@@ -496,6 +547,17 @@ def report(table: pd.DataFrame) -> None:
     print(summary(rows).to_string(index=False))
     print("\npooled ratio per dataset:")
     print(pooled_ratio(rows, ["dataset"]).to_string())
+    names = [n for n in OVERRULED if f"ratio_{n}" in rows]
+    if names:
+        print("\npooled ratio per dataset, the choice overruled (--overrule):")
+        scored = rows.assign(ratio_served=rows["ratio"])
+        pooled = {
+            name: pooled_ratio(
+                scored.assign(mae_model=scored[f"ratio_{name}"] * scored["mae_hm"]), ["dataset"]
+            )
+            for name in ["served", *names]
+        }
+        print(pd.DataFrame(pooled).to_string(float_format="{:.3f}".format))
     if seeds > 1:
         print("\npooled ratio per dataset and training seed:")
         by_seed = pooled_ratio(table, ["dataset", "train_seed"]).unstack()
