@@ -205,6 +205,8 @@ def overruled(forecaster: Forecaster, share: float) -> Forecaster:
     """The same trained forecaster with every queue given the model share ``share``, the
     shrunk mean as the rest (the range keeps the channel's offsets where training has
     them for that share; only the p50 is scored)."""
+    if forecaster.baseline is None:
+        raise ValueError("a forecaster without its served mean cannot be overruled")
     channels = [str(c) for c in forecaster.queues[s.CHANNEL].unique()]
     blend = Blend(
         forecaster.blend.weights.iloc[0:0],
