@@ -326,13 +326,13 @@ def score(hours: pd.DataFrame, outcomes: pd.DataFrame, simulated: bool) -> dict[
         return float(np.mean(loss) / 3) if len(y) else float("nan")
 
     inside = (y >= o[s.P10].to_numpy() - 1e-9) & (y <= o[s.P90].to_numpy() + 1e-9)
-    overruled = {
+    overruled_ratios = {
         f"ratio_{name}": float((have[f"p50_{name}"] - have[target]).abs().mean()) / mae_hm
         for name in OVERRULED
         if f"p50_{name}" in have and mae_hm > 0
     }
     return {
-        **overruled,
+        **overruled_ratios,
         "hours": float(len(hours)),
         "outcomes": float(len(y)),
         "mae_model": mae_model,
